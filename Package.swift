@@ -1,0 +1,22 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "relayd",
+    products: [
+        .executable(name: "relayd", targets: ["relayd"]),
+        .library(name: "RelayCore", targets: ["RelayCore"]),
+        .library(name: "RelayIO", targets: ["RelayIO"]),
+    ],
+    targets: [
+        // Thin C shim for the Linux calls Glibc does not expose to Swift (epoll, eventfd, accept4,
+        // splice, recvmmsg/sendmmsg, fcntl).
+        .target(name: "CRelayIO"),
+        .target(name: "RelayIO", dependencies: ["CRelayIO"]),
+        .target(name: "RelayCore", dependencies: ["RelayIO"]),
+        .executableTarget(name: "relayd", dependencies: ["RelayCore"]),
+        .testTarget(name: "RelayIOTests", dependencies: ["RelayIO"]),
+        .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayIO"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,216 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// A structured logger: one line per event, with a level and `key=value` fields, to stderr by default.
+///
+/// Loggers are cheap values; `with(_:)` returns a copy that adds fields to every line (the listener's
+/// name, say), so call sites only name what is specific to the event.
+public struct Logger: Sendable {
+    /// Severity of an event. Lines below the logger's level are dropped before any formatting.
+    public enum Level: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
+        case trace, debug, info, warn, error
+
+        public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
+
+        public var description: String {
+            switch self {
+            case .trace: "trace"
+            case .debug: "debug"
+            case .info: "info"
+            case .warn: "warn"
+            case .error: "error"
+            }
+        }
+
+        /// Parses a level name as written in the config (`"info"`, `"warning"` is accepted for `warn`).
+        public init?(name: String) {
+            switch name.lowercased() {
+            case "trace": self = .trace
+            case "debug": self = .debug
+            case "info": self = .info
+            case "warn", "warning": self = .warn
+            case "error": self = .error
+            default: return nil
+            }
+        }
+    }
+
+    /// Line format: `text` is `ts=… level=… msg="…" k=v`, `json` is one JSON object a line.
+    public enum Format: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    /// Events below this level are dropped.
+    public var level: Level
+    /// How each line is rendered.
+    public var format: Format
+    /// Where lines go.
+    public let sink: LogSink
+    /// Fields added to every line, after the message and before the event's own fields.
+    public private(set) var context: [(String, String)] = []
+
+    public init(level: Level = .info, format: Format = .text, sink: LogSink = .standardError) {
+        self.level = level
+        self.format = format
+        self.sink = sink
+    }
+
+    /// A logger that discards everything (for tests and tools that want silence).
+    public static var disabled: Logger {
+        Logger(level: .error, format: .text, sink: LogSink { _ in })
+    }
+
+    /// A copy of this logger that adds `fields` to every line.
+    public func with(_ fields: KeyValuePairs<String, any CustomStringConvertible>) -> Logger {
+        var copy = self
+        for (key, value) in fields { copy.context.append((key, value.description)) }
+        return copy
+    }
+
+    @inlinable public func isEnabled(_ level: Level) -> Bool { level >= self.level }
+
+    public func trace(_ message: @autoclosure () -> String,
+                      _ fields: @autoclosure () -> KeyValuePairs<String, any CustomStringConvertible> = [:]) {
+        if isEnabled(.trace) { emit(.trace, message(), fields()) }
+    }
+
+    public func debug(_ message: @autoclosure () -> String,
+                      _ fields: @autoclosure () -> KeyValuePairs<String, any CustomStringConvertible> = [:]) {
+        if isEnabled(.debug) { emit(.debug, message(), fields()) }
+    }
+
+    public func info(_ message: @autoclosure () -> String,
+                     _ fields: @autoclosure () -> KeyValuePairs<String, any CustomStringConvertible> = [:]) {
+        if isEnabled(.info) { emit(.info, message(), fields()) }
+    }
+
+    public func warn(_ message: @autoclosure () -> String,
+                     _ fields: @autoclosure () -> KeyValuePairs<String, any CustomStringConvertible> = [:]) {
+        if isEnabled(.warn) { emit(.warn, message(), fields()) }
+    }
+
+    public func error(_ message: @autoclosure () -> String,
+                      _ fields: @autoclosure () -> KeyValuePairs<String, any CustomStringConvertible> = [:]) {
+        if isEnabled(.error) { emit(.error, message(), fields()) }
+    }
+
+    public func log(_ level: Level, _ message: @autoclosure () -> String,
+                    _ fields: @autoclosure () -> KeyValuePairs<String, any CustomStringConvertible> = [:]) {
+        if isEnabled(level) { emit(level, message(), fields()) }
+    }
+
+    private func emit(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, any CustomStringConvertible>) {
+        var all = context
+        for (key, value) in fields { all.append((key, value.description)) }
+        sink.write(Logger.render(level: level, message: message, fields: all, format: format,
+                                 timestamp: Logger.timestamp()))
+    }
+
+    /// Renders one line (with its trailing newline). Exposed for tests.
+    public static func render(level: Level, message: String, fields: [(String, String)], format: Format,
+                              timestamp: String) -> String {
+        switch format {
+        case .text:
+            var line = "ts=\(timestamp) level=\(level) msg=\(quoteIfNeeded(message))"
+            for (key, value) in fields { line += " \(key)=\(quoteIfNeeded(value))" }
+            return line + "\n"
+        case .json:
+            var line = "{\"ts\":\"\(timestamp)\",\"level\":\"\(level)\",\"msg\":\(jsonString(message))"
+            for (key, value) in fields { line += ",\(jsonString(key)):\(jsonString(value))" }
+            return line + "}\n"
+        }
+    }
+
+    /// `2026-01-02T03:04:05.678Z`, UTC, millisecond precision.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+        return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
+            + "\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
+    }
+
+    static func quoteIfNeeded(_ value: String) -> String {
+        if !value.isEmpty, !value.utf8.contains(where: { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 >= 0x7f }) {
+            return value
+        }
+        return jsonString(value)
+    }
+
+    static func jsonString(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Where log lines go. Each line is written with a single `write(2)` so lines from different threads
+/// never interleave.
+public struct LogSink: Sendable {
+    private let writeLine: @Sendable (String) -> Void
+
+    public init(_ writeLine: @escaping @Sendable (String) -> Void) {
+        self.writeLine = writeLine
+    }
+
+    public func write(_ line: String) { writeLine(line) }
+
+    /// The process's stderr.
+    public static let standardError = LogSink { line in
+        var line = line
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+
+    /// Keeps lines in memory; tests read them back with `LogCapture.lines`.
+    public static func capture(_ capture: LogCapture) -> LogSink {
+        LogSink { line in capture.append(line) }
+    }
+}
+
+/// An in-memory log for tests.
+public final class LogCapture: Sendable {
+    private let storage = Mutex<[String]>([])
+
+    public init() {}
+
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
+
+    /// Every line written so far, without trailing newlines.
+    public var lines: [String] {
+        storage.withLock { $0.map { String($0.dropLast()) } }
+    }
+}
