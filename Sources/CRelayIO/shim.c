@@ -1,2 +1,125 @@
+#define _GNU_SOURCE
 #include "CRelayIO.h"
-int crelay_placeholder(void) { return 0; }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <pthread.h>
+#include <unistd.h>
+
+int crelay_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int crelay_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+int crelay_epoll_wait(int epfd, crelay_epoll_event *events, int maxevents, int timeout_ms) {
+    struct epoll_event raw[256];
+    if (maxevents > 256) maxevents = 256;
+    int n = epoll_wait(epfd, raw, maxevents, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        events[i].events = raw[i].events;
+        events[i].data = raw[i].data.u64;
+    }
+    return n;
+}
+
+int crelay_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int crelay_eventfd_signal(int fd) {
+    uint64_t one = 1;
+    return (int)write(fd, &one, sizeof(one));
+}
+
+int crelay_eventfd_drain(int fd) {
+    uint64_t value;
+    return (int)read(fd, &value, sizeof(value));
+}
+
+int crelay_accept(int fd, struct sockaddr *addr, socklen_t *len) {
+    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int crelay_socket(int domain, int type, int protocol) {
+    return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+}
+
+int crelay_set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL, 0);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+ssize_t crelay_splice(int fd_in, int fd_out, size_t len, int more) {
+    unsigned int flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (more ? SPLICE_F_MORE : 0);
+    return splice(fd_in, NULL, fd_out, NULL, len, flags);
+}
+
+int crelay_pipe(int fds[2], int size) {
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return -1;
+    if (size > 0) (void)fcntl(fds[0], F_SETPIPE_SZ, size);
+    return 0;
+}
+
+#define CRELAY_MAX_BATCH 64
+
+int crelay_recvmmsg(int fd, void *const *buffers, const size_t *capacities, size_t *lengths,
+                    struct sockaddr_storage *addrs, socklen_t *addrlens, int *flags, unsigned count) {
+    struct mmsghdr msgs[CRELAY_MAX_BATCH];
+    struct iovec iovs[CRELAY_MAX_BATCH];
+    if (count > CRELAY_MAX_BATCH) count = CRELAY_MAX_BATCH;
+    memset(msgs, 0, sizeof(struct mmsghdr) * count);
+    for (unsigned i = 0; i < count; i++) {
+        iovs[i].iov_base = buffers[i];
+        iovs[i].iov_len = capacities[i];
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = addrs ? &addrs[i] : NULL;
+        msgs[i].msg_hdr.msg_namelen = addrs ? sizeof(struct sockaddr_storage) : 0;
+    }
+    int n = recvmmsg(fd, msgs, count, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < n; i++) {
+        lengths[i] = msgs[i].msg_len;
+        if (addrlens) addrlens[i] = msgs[i].msg_hdr.msg_namelen;
+        if (flags) flags[i] = msgs[i].msg_hdr.msg_flags;
+    }
+    return n;
+}
+
+int crelay_sendmmsg(int fd, void *const *buffers, const size_t *lengths,
+                    const struct sockaddr_storage *addrs, const socklen_t *addrlens, unsigned count) {
+    struct mmsghdr msgs[CRELAY_MAX_BATCH];
+    struct iovec iovs[CRELAY_MAX_BATCH];
+    if (count > CRELAY_MAX_BATCH) count = CRELAY_MAX_BATCH;
+    memset(msgs, 0, sizeof(struct mmsghdr) * count);
+    for (unsigned i = 0; i < count; i++) {
+        iovs[i].iov_base = buffers[i];
+        iovs[i].iov_len = lengths[i];
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = addrs ? (void *)&addrs[i] : NULL;
+        msgs[i].msg_hdr.msg_namelen = addrs ? addrlens[i] : 0;
+    }
+    return sendmmsg(fd, msgs, count, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+int crelay_errno(void) { return errno; }
+
+int crelay_set_tcp_keepalive(int fd, int idle_s, int interval_s, int count) {
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) != 0) return -1;
+    if (idle_s > 0 && setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof(idle_s)) != 0) return -1;
+    if (interval_s > 0 && setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof(interval_s)) != 0) return -1;
+    if (count > 0 && setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count)) != 0) return -1;
+    return 0;
+}
+
+void crelay_set_thread_name(const char *name) { (void)pthread_setname_np(pthread_self(), name); }

@@ -1,4 +1,59 @@
 #ifndef CRELAYIO_H
 #define CRELAYIO_H
-int crelay_placeholder(void);
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+/// One epoll event, unpacked (the kernel's struct is packed on x86-64, which Swift imports poorly).
+typedef struct {
+    uint32_t events;
+    uint64_t data;
+} crelay_epoll_event;
+
+static const uint32_t CRELAY_EPOLLIN = 0x001;
+static const uint32_t CRELAY_EPOLLPRI = 0x002;
+static const uint32_t CRELAY_EPOLLOUT = 0x004;
+static const uint32_t CRELAY_EPOLLERR = 0x008;
+static const uint32_t CRELAY_EPOLLHUP = 0x010;
+static const uint32_t CRELAY_EPOLLRDHUP = 0x2000;
+static const uint32_t CRELAY_EPOLLET = 1u << 31;
+
+static const int CRELAY_EPOLL_CTL_ADD = 1;
+static const int CRELAY_EPOLL_CTL_DEL = 2;
+static const int CRELAY_EPOLL_CTL_MOD = 3;
+
+int crelay_epoll_create(void);
+int crelay_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+int crelay_epoll_wait(int epfd, crelay_epoll_event *events, int maxevents, int timeout_ms);
+
+int crelay_eventfd(void);
+int crelay_eventfd_signal(int fd);
+int crelay_eventfd_drain(int fd);
+
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC.
+int crelay_accept(int fd, struct sockaddr *addr, socklen_t *len);
+/// socket() with SOCK_NONBLOCK | SOCK_CLOEXEC.
+int crelay_socket(int domain, int type, int protocol);
+int crelay_set_nonblocking(int fd);
+
+ssize_t crelay_splice(int fd_in, int fd_out, size_t len, int more);
+int crelay_pipe(int fds[2], int size);
+
+/// recvmmsg/sendmmsg over `count` slots; each slot is one buffer with its own address storage.
+int crelay_recvmmsg(int fd, void *const *buffers, const size_t *capacities, size_t *lengths,
+                    struct sockaddr_storage *addrs, socklen_t *addrlens, int *flags, unsigned count);
+int crelay_sendmmsg(int fd, void *const *buffers, const size_t *lengths,
+                    const struct sockaddr_storage *addrs, const socklen_t *addrlens, unsigned count);
+
+/// The calling thread's errno (Swift reads it through Glibc too; this avoids the macro).
+int crelay_errno(void);
+
+int crelay_set_tcp_keepalive(int fd, int idle_s, int interval_s, int count);
+
+/// Names the calling thread (at most 15 bytes), as shown by top -H.
+void crelay_set_thread_name(const char *name);
+
 #endif

@@ -1,0 +1,325 @@
+import CRelayIO
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// One epoll reactor on its own thread, which is also a Swift `TaskExecutor`.
+///
+/// Connection tasks are started with `executorPreference: loop`, so when epoll reports a socket ready
+/// and the parked task is resumed, the task runs right here on the loop thread: no hop to the global
+/// executor per wake-up (the "exec" design measured in IO-NOTES.md). Readiness is delivered through the
+/// per-fd slots of `IORegistration`; timers (connect and idle deadlines) live in a small heap here.
+public final class EventLoop: TaskExecutor, @unchecked Sendable {
+    /// Position of this loop in its group; used in logs and thread names.
+    public let index: Int
+    /// The epoll instance (edge-triggered registrations).
+    let epollFD: Int32
+    /// An eventfd in the epoll set, written by other threads to wake a sleeping loop.
+    private let wakeFD: Int32
+    /// The per-loop buffer pool: forwarding code takes a buffer only while bytes are in flight.
+    public let buffers: BufferPool
+
+    /// Identity of the loop thread (`pthread_t`), 0 until it starts; lets `enqueue` skip the lock
+    /// and the wake-up when a job is scheduled from the loop itself, the common case.
+    private let threadID = Atomic<UInt>(0)
+    /// True while the loop is (about to be) blocked in `epoll_wait`: only then must enqueuers wake it.
+    private let sleeping = Atomic<Bool>(false)
+    private let stopRequested = Atomic<Bool>(false)
+
+    /// Jobs enqueued from the loop thread itself. Touched only by the loop thread.
+    private var localJobs: [UnownedJob] = []
+    private var localHead = 0
+    /// Jobs and timers handed in from other threads, and the fd → registration table.
+    private let shared = Mutex<SharedState>(SharedState())
+    /// Signalled when the thread has finished, for `shutdownGracefully`.
+    private let finished = Mutex<Bool>(false)
+    private var thread: pthread_t?
+
+    private struct SharedState {
+        var jobs: [UnownedJob] = []
+        var timers = TimerHeap()
+        var registrations: [IORegistration?] = []
+        var nextGeneration: UInt32 = 1
+    }
+
+    /// Creates the loop and starts its thread.
+    public init(index: Int, bufferSize: Int = 256 * 1024, cachedBuffers: Int = 64) throws(IOError) {
+        self.index = index
+        self.buffers = BufferPool(bufferSize: bufferSize, maxCached: cachedBuffers)
+        epollFD = try syscall("epoll_create1") { crelay_epoll_create() }
+        do {
+            wakeFD = try syscall("eventfd") { crelay_eventfd() }
+        } catch {
+            close(epollFD)
+            throw error
+        }
+        _ = crelay_epoll_ctl(epollFD, CRELAY_EPOLL_CTL_ADD, wakeFD, CRELAY_EPOLLIN, 0)
+        localJobs.reserveCapacity(1024)
+        startThread()
+    }
+
+    deinit {
+        close(wakeFD)
+        close(epollFD)
+    }
+
+    // MARK: - TaskExecutor
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        if isCurrent {
+            localJobs.append(job)
+            return
+        }
+        shared.withLock { $0.jobs.append(job) }
+        if sleeping.load(ordering: .sequentiallyConsistent) { wake() }
+    }
+
+    /// True on the loop's own thread.
+    public var isCurrent: Bool {
+        threadID.load(ordering: .relaxed) == UInt(pthread_self())
+    }
+
+    /// Runs `body` on the loop thread soon.
+    public func execute(_ body: @escaping @Sendable () -> Void) {
+        Task(executorPreference: self) { body() }
+    }
+
+    private func wake() {
+        _ = crelay_eventfd_signal(wakeFD)
+    }
+
+    // MARK: - Registrations
+
+    /// Adds `fd` to this loop's epoll set (edge-triggered, read and write interest) and returns the
+    /// slots through which tasks wait for it.
+    func register(fd: Int32) throws(IOError) -> IORegistration {
+        let registration = shared.withLock { state -> IORegistration in
+            let generation = state.nextGeneration
+            state.nextGeneration &+= 1
+            if state.nextGeneration == 0 { state.nextGeneration = 1 }
+            let registration = IORegistration(fd: fd, generation: generation, loop: self)
+            let slot = Int(fd)
+            if slot >= state.registrations.count {
+                state.registrations.append(contentsOf: repeatElement(nil, count: slot - state.registrations.count + 64))
+            }
+            state.registrations[slot] = registration
+            return registration
+        }
+        let interest = CRELAY_EPOLLIN | CRELAY_EPOLLOUT | CRELAY_EPOLLRDHUP | CRELAY_EPOLLET
+        let tag = UInt64(registration.generation) << 32 | UInt64(UInt32(bitPattern: fd))
+        do {
+            try syscall("epoll_ctl") { crelay_epoll_ctl(epollFD, CRELAY_EPOLL_CTL_ADD, fd, interest, tag) }
+        } catch {
+            forget(registration)
+            throw error
+        }
+        return registration
+    }
+
+    /// Drops the table entry of a registration whose fd is about to be closed. Closing the fd removes
+    /// it from the epoll set; events of this batch that still name it are harmless (the slots are
+    /// closed), and later events for a reused fd number carry another generation and are ignored.
+    func forget(_ registration: IORegistration) {
+        shared.withLock { state in
+            let slot = Int(registration.fd)
+            if slot < state.registrations.count, state.registrations[slot] === registration {
+                state.registrations[slot] = nil
+            }
+        }
+    }
+
+    // MARK: - Timers
+
+    /// Runs `action` on the loop thread once `deadline` (CLOCK_MONOTONIC nanoseconds) has passed.
+    func schedule(at deadline: UInt64, _ action: @escaping @Sendable () -> Void) -> TimerID {
+        let (id, isEarliest) = shared.withLock { state in
+            let id = state.timers.insert(deadline: deadline, action: action)
+            return (id, state.timers.earliestDeadline == deadline)
+        }
+        if isEarliest, !isCurrent, sleeping.load(ordering: .sequentiallyConsistent) { wake() }
+        return id
+    }
+
+    /// Cancels a timer if it has not fired yet.
+    func cancel(_ timer: TimerID) {
+        shared.withLock { $0.timers.cancel(timer) }
+    }
+
+    /// Now, on the monotonic clock, in nanoseconds.
+    public static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    // MARK: - Lifecycle
+
+    /// Stops the loop thread after the jobs already queued, and waits for it to end.
+    public func shutdown() {
+        stopRequested.store(true, ordering: .sequentiallyConsistent)
+        wake()
+        if let thread, !isCurrent {
+            pthread_join(thread, nil)
+            self.thread = nil
+        }
+    }
+
+    private func startThread() {
+        let box = Unmanaged.passRetained(self)
+        var handle = pthread_t()
+        let result = pthread_create(&handle, nil, { raw in
+            let loop = Unmanaged<EventLoop>.fromOpaque(raw!).takeRetainedValue()
+            loop.threadMain()
+            return nil
+        }, box.toOpaque())
+        precondition(result == 0, "pthread_create failed: \(result)")
+        thread = handle
+    }
+
+    private func threadMain() {
+        threadID.store(UInt(pthread_self()), ordering: .sequentiallyConsistent)
+        let name = "relay-loop-\(index)"
+        crelay_set_thread_name(String(name.prefix(15)))
+        let capacity = 256
+        let events = UnsafeMutablePointer<crelay_epoll_event>.allocate(capacity: capacity)
+        defer { events.deallocate() }
+        var ready: [(IORegistration, UInt32)] = []
+        ready.reserveCapacity(capacity)
+        var dueTimers: [@Sendable () -> Void] = []
+
+        while true {
+            runJobs()
+            let stopping = stopRequested.load(ordering: .sequentiallyConsistent)
+            if stopping, localHead == localJobs.count, shared.withLock({ $0.jobs.isEmpty }) { break }
+
+            // Decide how long epoll may block: not at all when work is queued, else until the next timer.
+            var timeout: Int32 = 0
+            if localHead == localJobs.count {
+                sleeping.store(true, ordering: .sequentiallyConsistent)
+                timeout = shared.withLock { state -> Int32 in
+                    if !state.jobs.isEmpty { return 0 }
+                    guard let deadline = state.timers.earliestDeadline else { return -1 }
+                    let now = EventLoop.now()
+                    if deadline <= now { return 0 }
+                    return Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
+                }
+                if stopping { timeout = 0 }
+            }
+            let count = crelay_epoll_wait(epollFD, events, Int32(capacity), timeout)
+            sleeping.store(false, ordering: .sequentiallyConsistent)
+
+            if count > 0 {
+                // Resolve every event to its registration under one lock, then resume outside it.
+                shared.withLock { state in
+                    for i in 0..<Int(count) {
+                        let tag = events[i].data
+                        let fd = Int(UInt32(truncatingIfNeeded: tag))
+                        let generation = UInt32(truncatingIfNeeded: tag >> 32)
+                        if generation == 0 { continue }  // the wake eventfd
+                        if fd < state.registrations.count, let registration = state.registrations[fd],
+                           registration.generation == generation {
+                            ready.append((registration, events[i].events))
+                        }
+                    }
+                }
+                for i in 0..<Int(count) where events[i].data == 0 {
+                    _ = crelay_eventfd_drain(wakeFD)
+                }
+                for (registration, mask) in ready { registration.deliver(events: mask) }
+                ready.removeAll(keepingCapacity: true)
+            }
+
+            shared.withLock { state in state.timers.popDue(now: EventLoop.now(), into: &dueTimers) }
+            for action in dueTimers { action() }
+            dueTimers.removeAll(keepingCapacity: true)
+        }
+        finished.withLock { $0 = true }
+    }
+
+    private func runJobs() {
+        let remote = shared.withLock { state -> [UnownedJob] in
+            if state.jobs.isEmpty { return [] }
+            let jobs = state.jobs
+            state.jobs.removeAll(keepingCapacity: true)
+            return jobs
+        }
+        localJobs.append(contentsOf: remote)
+        let executor = asUnownedTaskExecutor()
+        // A budget keeps a busy loop polling epoll now and then, so new readiness is not starved.
+        var budget = 4096
+        while localHead < localJobs.count, budget > 0 {
+            let job = localJobs[localHead]
+            localHead += 1
+            job.runSynchronously(on: executor)
+            budget -= 1
+        }
+        if localHead == localJobs.count {
+            localJobs.removeAll(keepingCapacity: true)
+            localHead = 0
+        }
+    }
+}
+
+/// Identifies a scheduled timer so it can be cancelled.
+struct TimerID: Hashable, Sendable {
+    let raw: UInt64
+}
+
+/// A min-heap of deadlines with lazy cancellation.
+struct TimerHeap {
+    private var heap: [(deadline: UInt64, id: UInt64)] = []
+    private var actions: [UInt64: @Sendable () -> Void] = [:]
+    private var nextID: UInt64 = 1
+
+    var earliestDeadline: UInt64? {
+        mutating get {
+            while let top = heap.first, actions[top.id] == nil { popTop() }
+            return heap.first?.deadline
+        }
+    }
+
+    mutating func insert(deadline: UInt64, action: @escaping @Sendable () -> Void) -> TimerID {
+        let id = nextID
+        nextID += 1
+        actions[id] = action
+        heap.append((deadline, id))
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            if heap[parent].deadline <= heap[child].deadline { break }
+            heap.swapAt(parent, child)
+            child = parent
+        }
+        return TimerID(raw: id)
+    }
+
+    mutating func cancel(_ timer: TimerID) {
+        actions[timer.raw] = nil
+    }
+
+    mutating func popDue(now: UInt64, into due: inout [@Sendable () -> Void]) {
+        while let top = heap.first, top.deadline <= now {
+            popTop()
+            if let action = actions.removeValue(forKey: top.id) { due.append(action) }
+        }
+    }
+
+    private mutating func popTop() {
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return }
+        heap[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
+            if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
+            if smallest == parent { break }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}

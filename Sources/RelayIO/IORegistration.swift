@@ -1,0 +1,182 @@
+import CRelayIO
+import Synchronization
+
+/// Which way a task waits on a socket.
+public enum IOInterest: Sendable {
+    case read, write
+}
+
+/// The readiness slots of one file descriptor in an `EventLoop`: one parked continuation per direction,
+/// and a latched "ready" flag for edges that arrive while nobody waits.
+///
+/// Callers try the non-blocking syscall first and call `wait(for:)` only after `EAGAIN`; an edge that
+/// arrived between the `EAGAIN` and the wait is latched, so `wait` returns at once and the call is
+/// retried. Aborting wakes every waiter with `IOError.closed` without closing the fd, so a socket can
+/// be stopped from any thread while only its owner ever closes it (no fd-reuse races).
+public final class IORegistration: Sendable {
+    /// The registered descriptor.
+    public let fd: Int32
+    /// Distinguishes this registration from a later one that reuses the same fd number.
+    let generation: UInt32
+    /// The loop whose epoll set holds the fd and whose timers serve deadlines.
+    public let loop: EventLoop
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        /// Latched readiness; starts true so the first attempt always goes to the kernel.
+        var readable = true
+        var writable = true
+        var reader: Waiter?
+        var writer: Waiter?
+        var aborted = false
+        var nextToken: UInt64 = 1
+    }
+
+    private struct Waiter {
+        let continuation: UnsafeContinuation<Void, any Error>
+        let token: UInt64
+        let timer: TimerID?
+    }
+
+    init(fd: Int32, generation: UInt32, loop: EventLoop) {
+        self.fd = fd
+        self.generation = generation
+        self.loop = loop
+    }
+
+    /// Called by the loop thread for each epoll event naming this registration.
+    func deliver(events: UInt32) {
+        let failed = events & (CRELAY_EPOLLERR | CRELAY_EPOLLHUP) != 0
+        let readable = failed || events & (CRELAY_EPOLLIN | CRELAY_EPOLLRDHUP | CRELAY_EPOLLPRI) != 0
+        let writable = failed || events & CRELAY_EPOLLOUT != 0
+        let (reader, writer) = state.withLock { state -> (Waiter?, Waiter?) in
+            var reader: Waiter?
+            var writer: Waiter?
+            if readable {
+                if let waiting = state.reader { reader = waiting; state.reader = nil } else { state.readable = true }
+            }
+            if writable {
+                if let waiting = state.writer { writer = waiting; state.writer = nil } else { state.writable = true }
+            }
+            return (reader, writer)
+        }
+        if let reader { finish(reader, with: .success(())) }
+        if let writer { finish(writer, with: .success(())) }
+    }
+
+    /// Consumes a latched readiness edge, if there is one, without suspending.
+    @inline(__always)
+    public func consumeReadiness(_ interest: IOInterest) -> Bool {
+        state.withLock { state in
+            switch interest {
+            case .read:
+                if state.readable { state.readable = false; return true }
+            case .write:
+                if state.writable { state.writable = false; return true }
+            }
+            return false
+        }
+    }
+
+    /// Forgets a latched edge: the caller has just seen the kernel queue empty, so the next wait
+    /// should park until the next edge instead of returning for an event it already consumed.
+    @inline(__always)
+    public func clearReadiness(_ interest: IOInterest) {
+        state.withLock { state in
+            switch interest {
+            case .read: state.readable = false
+            case .write: state.writable = false
+            }
+        }
+    }
+
+    /// Suspends until the fd is ready for `interest` (or a latched edge says it may be), the deadline
+    /// passes (`IOError.timedOut`), the registration is aborted (`IOError.closed`) or the task is
+    /// cancelled (`CancellationError`). `deadline` is CLOCK_MONOTONIC nanoseconds.
+    public func wait(for interest: IOInterest, deadline: UInt64? = nil) async throws {
+        if consumeReadiness(interest) { return }
+        try await waitSlow(for: interest, deadline: deadline)
+    }
+
+    private func waitSlow(for interest: IOInterest, deadline: UInt64?) async throws {
+        let token = state.withLock { state -> UInt64 in
+            defer { state.nextToken &+= 1 }
+            return state.nextToken
+        }
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                let immediate = state.withLock { state -> Result<Void, any Error>? in
+                    if state.aborted { return .failure(IOError.closed) }
+                    switch interest {
+                    case .read:
+                        if state.readable { state.readable = false; return .success(()) }
+                    case .write:
+                        if state.writable { state.writable = false; return .success(()) }
+                    }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    var timer: TimerID?
+                    if let deadline {
+                        timer = loop.schedule(at: deadline) { [weak self] in
+                            self?.resumeWaiter(interest, token: token, with: .failure(IOError.timedOut))
+                        }
+                    }
+                    let waiter = Waiter(continuation: continuation, token: token, timer: timer)
+                    switch interest {
+                    case .read:
+                        precondition(state.reader == nil, "two tasks wait to read fd \(fd)")
+                        state.reader = waiter
+                    case .write:
+                        precondition(state.writer == nil, "two tasks wait to write fd \(fd)")
+                        state.writer = waiter
+                    }
+                    return nil
+                }
+                if let immediate { continuation.resume(with: immediate) }
+            }
+        } onCancel: {
+            resumeWaiter(interest, token: token, with: .failure(CancellationError()))
+        }
+    }
+
+    private func resumeWaiter(_ interest: IOInterest, token: UInt64, with result: Result<Void, any Error>) {
+        let waiter = state.withLock { state -> Waiter? in
+            switch interest {
+            case .read:
+                guard let waiting = state.reader, waiting.token == token else { return nil }
+                state.reader = nil
+                return waiting
+            case .write:
+                guard let waiting = state.writer, waiting.token == token else { return nil }
+                state.writer = nil
+                return waiting
+            }
+        }
+        if let waiter { finish(waiter, with: result) }
+    }
+
+    private func finish(_ waiter: Waiter, with result: Result<Void, any Error>) {
+        if let timer = waiter.timer { loop.cancel(timer) }
+        waiter.continuation.resume(with: result)
+    }
+
+    /// Wakes every waiter with `IOError.closed` and makes later waits fail at once. Safe from any thread;
+    /// the fd stays open until its owner closes it.
+    public func abort() {
+        let (reader, writer) = state.withLock { state -> (Waiter?, Waiter?) in
+            state.aborted = true
+            defer { state.reader = nil; state.writer = nil }
+            return (state.reader, state.writer)
+        }
+        if let reader { finish(reader, with: .failure(IOError.closed)) }
+        if let writer { finish(writer, with: .failure(IOError.closed)) }
+    }
+
+    /// True once `abort()` has been called.
+    public var isAborted: Bool { state.withLock { $0.aborted } }
+
+    /// Removes the fd from the loop's table. Call right before closing the fd.
+    func deregister() {
+        abort()
+        loop.forget(self)
+    }
+}

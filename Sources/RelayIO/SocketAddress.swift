@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An IPv4 or IPv6 socket address (IP and port), stored as the kernel's `sockaddr_storage`.
+public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
+    /// The raw address; only the first `length` bytes are meaningful.
+    public private(set) var storage: sockaddr_storage
+    /// Bytes of `storage` in use: `sizeof(sockaddr_in)` or `sizeof(sockaddr_in6)`.
+    public private(set) var length: socklen_t
+
+    /// Wraps an address the kernel filled in (accept, getsockname, recvmsg).
+    public init(storage: sockaddr_storage, length: socklen_t) {
+        self.storage = storage
+        self.length = length
+    }
+
+    /// Parses an IP literal (`127.0.0.1`, `::1`, without brackets) and a port.
+    public init(ip: String, port: UInt16) throws(IOError) {
+        var storage = sockaddr_storage()
+        if ip.contains(":") {
+            var addr = sockaddr_in6()
+            addr.sin6_family = sa_family_t(AF_INET6)
+            addr.sin6_port = port.bigEndian
+            guard inet_pton(AF_INET6, ip, &addr.sin6_addr) == 1 else { throw IOError.invalidAddress(ip) }
+            withUnsafeMutableBytes(of: &storage) { raw in
+                raw.storeBytes(of: addr, as: sockaddr_in6.self)
+            }
+            self.init(storage: storage, length: socklen_t(MemoryLayout<sockaddr_in6>.size))
+        } else {
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = port.bigEndian
+            guard inet_pton(AF_INET, ip, &addr.sin_addr) == 1 else { throw IOError.invalidAddress(ip) }
+            withUnsafeMutableBytes(of: &storage) { raw in
+                raw.storeBytes(of: addr, as: sockaddr_in.self)
+            }
+            self.init(storage: storage, length: socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+
+    /// Parses `host:port` or `[v6]:port` where host is an IP literal.
+    public init(parsing text: String) throws(IOError) {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"),
+                  text.index(after: close) < text.endIndex,
+                  text[text.index(after: close)] == ":" else { throw IOError.invalidAddress(text) }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":"), text.firstIndex(of: ":") == colon else {
+                throw IOError.invalidAddress(text)
+            }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard let port = UInt16(portText) else { throw IOError.invalidAddress(text) }
+        try self.init(ip: String(host), port: port)
+    }
+
+    /// `AF_INET` or `AF_INET6`.
+    public var family: Int32 { Int32(storage.ss_family) }
+
+    public var isIPv6: Bool { family == AF_INET6 }
+
+    /// The port, in host byte order.
+    public var port: UInt16 {
+        withUnsafeBytes(of: storage) { raw in
+            if family == AF_INET6 {
+                return UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port)
+            }
+            return UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port)
+        }
+    }
+
+    /// A copy with another port (used to bind every per-loop socket to the port the first one got).
+    public func withPort(_ port: UInt16) -> SocketAddress {
+        var copy = self
+        withUnsafeMutableBytes(of: &copy.storage) { raw in
+            if family == AF_INET6 {
+                var addr = raw.load(as: sockaddr_in6.self)
+                addr.sin6_port = port.bigEndian
+                raw.storeBytes(of: addr, as: sockaddr_in6.self)
+            } else {
+                var addr = raw.load(as: sockaddr_in.self)
+                addr.sin_port = port.bigEndian
+                raw.storeBytes(of: addr, as: sockaddr_in.self)
+            }
+        }
+        return copy
+    }
+
+    /// The IP as text, without brackets or port.
+    public var ip: String {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        withUnsafeBytes(of: storage) { raw in
+            if family == AF_INET6 {
+                var addr = raw.load(as: sockaddr_in6.self).sin6_addr
+                _ = inet_ntop(AF_INET6, &addr, &buffer, socklen_t(buffer.count))
+            } else {
+                var addr = raw.load(as: sockaddr_in.self).sin_addr
+                _ = inet_ntop(AF_INET, &addr, &buffer, socklen_t(buffer.count))
+            }
+        }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A compact key for the IP alone (per-IP limits); IPv4 in its 4 bytes, IPv6 in its 16.
+    public var ipKey: IPKey {
+        withUnsafeBytes(of: storage) { raw in
+            if family == AF_INET6 {
+                let addr = raw.load(as: sockaddr_in6.self).sin6_addr
+                return withUnsafeBytes(of: addr) { bytes in
+                    IPKey(high: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                          low: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self), isIPv6: true)
+                }
+            }
+            let addr = raw.load(as: sockaddr_in.self).sin_addr
+            return IPKey(high: 0, low: UInt64(addr.s_addr), isIPv6: false)
+        }
+    }
+
+    /// `127.0.0.1:80` or `[::1]:80`.
+    public var description: String {
+        isIPv6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+
+    public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
+        guard lhs.length == rhs.length else { return false }
+        return withUnsafeBytes(of: lhs.storage) { l in
+            withUnsafeBytes(of: rhs.storage) { r in
+                memcmp(l.baseAddress!, r.baseAddress!, Int(lhs.length)) == 0
+            }
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        withUnsafeBytes(of: storage) { raw in
+            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: raw[0..<Int(length)]))
+        }
+    }
+
+    /// Calls `body` with the address as a `sockaddr` pointer and its length.
+    public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) rethrows -> R {
+        try withUnsafeBytes(of: storage) { raw in
+            try body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)
+        }
+    }
+}
+
+/// The IP part of an address, hashable and cheap to copy: the key of per-IP connection counts.
+public struct IPKey: Sendable, Hashable {
+    public let high: UInt64
+    public let low: UInt64
+    public let isIPv6: Bool
+}

@@ -1,0 +1,254 @@
+import CRelayIO
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// A connected, non-blocking TCP socket registered in one event loop.
+///
+/// Reads and writes try the kernel first and park on the registration's slots only on `EAGAIN`, so a
+/// connection that always has data ready never suspends. One task may read while another writes
+/// (the two directions of a relay); two concurrent readers (or writers) are a programming error.
+public final class TCPConnection: Sendable {
+    /// The connected descriptor. Closed by `close()` (or deinit), never elsewhere.
+    public let fd: Int32
+    /// The readiness slots in `loop`.
+    public let registration: IORegistration
+    /// The remote address, when known.
+    public let peer: SocketAddress?
+    private let closed = Atomic<Bool>(false)
+
+    public var loop: EventLoop { registration.loop }
+
+    /// Takes ownership of an accepted socket and registers it in `loop`. On failure the fd is closed.
+    public convenience init(adopting socket: AcceptedSocket, on loop: EventLoop) throws(IOError) {
+        try self.init(adoptingFD: socket.fd, peer: socket.peer, on: loop)
+    }
+
+    init(adoptingFD fd: Int32, peer: SocketAddress?, on loop: EventLoop) throws(IOError) {
+        do {
+            self.registration = try loop.register(fd: fd)
+        } catch {
+            SocketOptions.close(fd)
+            throw error
+        }
+        self.fd = fd
+        self.peer = peer
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Opens a connection to `address` without blocking the loop. Throws `IOError.timedOut` when the
+    /// handshake has not completed by `timeout`, or `IOError.syscall(call: "connect", …)` with the
+    /// kernel's reason (`ECONNREFUSED`, `ENETUNREACH`…).
+    public static func connect(to address: SocketAddress, on loop: EventLoop, timeout: Duration? = nil,
+                               options: TCPOptions = TCPOptions()) async throws -> TCPConnection {
+        let fd = try syscall("socket") { crelay_socket(address.family, Int32(SOCK_STREAM.rawValue), 0) }
+        do {
+            try SocketOptions.apply(options, to: fd)
+        } catch {
+            SocketOptions.close(fd)
+            throw error
+        }
+        // Connect before registering: epoll reports a fresh, unconnected socket as writable (and hung
+        // up), which would read as "connected" here.
+        let started = address.withSockAddr { pointer, length in Glibc.connect(fd, pointer, length) }
+        let code = started == 0 ? 0 : Glibc.errno
+        guard code == 0 || code == EINPROGRESS || code == EINTR else {
+            SocketOptions.close(fd)
+            throw IOError.syscall(call: "connect", errno: code)
+        }
+        let connection = try TCPConnection(adoptingFD: fd, peer: address, on: loop)
+        if code == 0 { return connection }
+        let deadline = timeout.map { EventLoop.now() + $0.nanosecondsClamped }
+        while true {
+            try await connection.registration.wait(for: .write, deadline: deadline)
+            let failure = try SocketOptions.getInt(fd, SOL_SOCKET, SO_ERROR, "SO_ERROR")
+            if failure != 0 { throw IOError.syscall(call: "connect", errno: failure) }
+            if connection.isConnected { return connection }
+            // A wake-up from a latched edge that came before the handshake finished: wait again.
+        }
+    }
+
+    /// True once the handshake has completed (the kernel knows a peer).
+    var isConnected: Bool {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        return withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) == 0 }
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Reads what is available into `buffer` without waiting: `.processed(0)` is end of stream.
+    @inline(__always)
+    public func readNow(into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> IOResult<Int> {
+        try syscallNonBlocking("recv") { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
+    }
+
+    /// Reads at least one byte into `buffer`, waiting as needed; returns 0 at end of stream.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, deadline: UInt64? = nil) async throws -> Int {
+        while true {
+            switch try readNow(into: buffer) {
+            case let .processed(count): return count
+            case .wouldBlock: try await registration.wait(for: .read, deadline: deadline)
+            }
+        }
+    }
+
+    /// Waits until the socket may have data (or end of stream) to read, without holding a buffer.
+    public func waitReadable(deadline: UInt64? = nil) async throws {
+        try await registration.wait(for: .read, deadline: deadline)
+    }
+
+    /// The inbound byte stream as an `AsyncSequence` of chunks, read into buffers of `pool`.
+    ///
+    /// Each chunk's bytes are valid until the next call to `next()`. A buffer is held only while data
+    /// is arriving: when the socket would block, the buffer goes back to the pool before the task
+    /// parks, so idle connections hold none. The sequence ends at end of stream.
+    public func inbound(pool: BufferPool) -> InboundChunks {
+        InboundChunks(connection: self, pool: pool)
+    }
+
+    // MARK: - Writing
+
+    /// Writes what the kernel accepts now without waiting.
+    @inline(__always)
+    public func writeNow(_ bytes: UnsafeRawBufferPointer) throws(IOError) -> IOResult<Int> {
+        try syscallNonBlocking("send") { Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Writes all of `bytes`, waiting for buffer space as needed.
+    public func write(_ bytes: UnsafeRawBufferPointer, deadline: UInt64? = nil) async throws {
+        var offset = 0
+        while offset < bytes.count {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            switch try writeNow(rest) {
+            case let .processed(count): offset += count
+            case .wouldBlock: try await registration.wait(for: .write, deadline: deadline)
+            }
+        }
+    }
+
+    /// Writes all of `bytes` (a convenience for tests and probes; the relay path writes buffers).
+    public func write(_ bytes: [UInt8]) async throws {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+        defer { copy.deallocate() }
+        copy.copyBytes(from: bytes)
+        try await write(UnsafeRawBufferPointer(copy))
+    }
+
+    // MARK: - Closing
+
+    /// Sends FIN: the peer reads end of stream; we may still read what it sends (half-close).
+    public func shutdownWrite() {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
+    /// Shuts down both directions: waiters in either direction wake up (with end of stream or an error),
+    /// from any thread, without closing the fd.
+    public func shutdownBoth() {
+        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    /// Makes the next `close()` send RST instead of FIN (used to pass a reset on to the other side).
+    public func setResetOnClose() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+
+    /// Wakes every waiter with `IOError.closed`; safe from any thread.
+    public func abort() {
+        registration.abort()
+    }
+
+    /// Closes the socket (idempotent). Call only when no task is using it.
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        registration.deregister()
+        SocketOptions.close(fd)
+    }
+
+    /// The local address of the socket.
+    public func localAddress() throws(IOError) -> SocketAddress {
+        try SocketOptions.localAddress(fd)
+    }
+
+    /// Reads an integer socket option (for tests and diagnostics).
+    public func option(level: Int32, name: Int32) throws(IOError) -> Int32 {
+        try SocketOptions.getInt(fd, level, name, "option \(name)")
+    }
+}
+
+/// Inbound data of a `TCPConnection`, chunk by chunk. See `TCPConnection.inbound(pool:)`.
+public struct InboundChunks: AsyncSequence, Sendable {
+    public typealias Element = UnsafeRawBufferPointer
+    let connection: TCPConnection
+    let pool: BufferPool
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(reader: ChunkReader(connection: connection, pool: pool))
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let reader: ChunkReader
+
+        public mutating func next() async throws -> UnsafeRawBufferPointer? {
+            try await reader.next()
+        }
+    }
+}
+
+/// Holds the lent buffer between chunks and returns it to the pool when idle or when dropped.
+public final class ChunkReader {
+    let connection: TCPConnection
+    let pool: BufferPool
+    private var buffer: UnsafeMutableRawBufferPointer?
+    /// The last read filled less than the buffer: the kernel queue was empty then, so wait for the next
+    /// edge instead of spending a `recv` to learn `EAGAIN`.
+    private var drained = false
+
+    init(connection: TCPConnection, pool: BufferPool) {
+        self.connection = connection
+        self.pool = pool
+    }
+
+    deinit {
+        if let buffer { pool.release(buffer) }
+    }
+
+    func next() async throws -> UnsafeRawBufferPointer? {
+        while true {
+            if drained {
+                drained = false
+                if let held = buffer {
+                    pool.release(held)
+                    buffer = nil
+                }
+                try await connection.registration.wait(for: .read)
+            }
+            let target: UnsafeMutableRawBufferPointer
+            if let held = buffer {
+                target = held
+            } else {
+                target = pool.take()
+                buffer = target
+            }
+            switch try connection.readNow(into: target) {
+            case let .processed(count):
+                if count == 0 {
+                    pool.release(target)
+                    buffer = nil
+                    return nil
+                }
+                drained = count < target.count
+                return UnsafeRawBufferPointer(rebasing: target[0..<count])
+            case .wouldBlock:
+                drained = true
+            }
+        }
+    }
+}

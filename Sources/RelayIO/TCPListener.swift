@@ -1,0 +1,177 @@
+import CRelayIO
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// A connection the kernel handed us that nobody owns yet: adopt it with `TCPConnection(adopting:)`
+/// or close it with `refuse()`. Kept this small so a refused connection (over a limit) costs no
+/// epoll registration.
+public struct AcceptedSocket: Sendable {
+    /// The connected, non-blocking descriptor.
+    public let fd: Int32
+    /// The client's address.
+    public let peer: SocketAddress
+
+    /// Closes the connection at once (the polite refusal for connections over a limit).
+    public func refuse() {
+        SocketOptions.close(fd)
+    }
+}
+
+/// A non-blocking listening TCP socket registered in one event loop.
+///
+/// With `reusePort`, several listeners (one per loop) bind the same address and the kernel spreads
+/// new connections over them, so accepting scales with loops and a connection's task stays on the
+/// loop that accepted it.
+public final class TCPListener: Sendable {
+    /// The listening descriptor.
+    public let fd: Int32
+    /// The address actually bound (with the OS-chosen port when asked for port 0).
+    public let localAddress: SocketAddress
+    /// The readiness slots in `loop`.
+    public let registration: IORegistration
+    private let closed = Atomic<Bool>(false)
+
+    public var loop: EventLoop { registration.loop }
+
+    /// Binds and listens on `address`, with `SO_REUSEADDR` and, when asked, `SO_REUSEPORT`.
+    public init(bindingTo address: SocketAddress, on loop: EventLoop, backlog: Int32 = 1024,
+                reusePort: Bool = true, options: TCPOptions = TCPOptions()) throws(IOError) {
+        let fd = try syscall("socket") { crelay_socket(address.family, Int32(SOCK_STREAM.rawValue), 0) }
+        do throws(IOError) {
+            try SocketOptions.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
+            if reusePort { try SocketOptions.setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT") }
+            // Accepted sockets inherit these on Linux, which saves syscalls per connection.
+            try SocketOptions.apply(options, to: fd)
+            let bound = address.withSockAddr { pointer, length in Glibc.bind(fd, pointer, length) }
+            if bound != 0 { throw IOError.syscall(call: "bind \(address)", errno: Glibc.errno) }
+            try syscall("listen") { Glibc.listen(fd, backlog) }
+            self.localAddress = try SocketOptions.localAddress(fd)
+            self.registration = try loop.register(fd: fd)
+            self.fd = fd
+        } catch {
+            SocketOptions.close(fd)
+            throw error
+        }
+    }
+
+    /// Accepts one pending connection without waiting.
+    public func acceptNow() throws(IOError) -> IOResult<AcceptedSocket> {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = try withUnsafeMutablePointer(to: &storage) { pointer throws(IOError) in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw throws(IOError) in
+                try syscallNonBlocking("accept4") { crelay_accept(fd, raw, &length) }
+            }
+        }
+        switch result {
+        case .wouldBlock:
+            return .wouldBlock
+        case let .processed(client):
+            return .processed(AcceptedSocket(fd: client, peer: SocketAddress(storage: storage, length: length)))
+        }
+    }
+
+    /// Waits for and accepts the next connection. Throws `IOError.closed` once `stop()` was called, and
+    /// `IOError.syscall` for failures, including `EMFILE` (see `connections(backoff:)` for a loop that
+    /// backs off on those instead).
+    public func accept() async throws -> AcceptedSocket {
+        while true {
+            if registration.isAborted { throw IOError.closed }
+            switch try acceptNow() {
+            case let .processed(socket): return socket
+            case .wouldBlock: try await registration.wait(for: .read)
+            }
+        }
+    }
+
+    /// Accepted connections as an `AsyncSequence` that ends when `stop()` is called.
+    ///
+    /// When the process or system is out of descriptors (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`) the
+    /// sequence does not spin and does not fail: it sleeps with exponential back-off (from
+    /// `backoff.initial` to `backoff.maximum`) and retries, reporting each episode to `onShortage`.
+    /// The pending connection stays in the kernel's backlog meanwhile.
+    public func connections(backoff: AcceptBackoff = AcceptBackoff(),
+                            onShortage: @escaping @Sendable (IOError, Duration) -> Void = { _, _ in })
+        -> AcceptSequence
+    {
+        AcceptSequence(listener: self, backoff: backoff, onShortage: onShortage)
+    }
+
+    /// Stops accepting: wakes a waiting `accept` with `IOError.closed`. Safe from any thread; the fd is
+    /// closed by `close()`, which the accepting task calls when it is done.
+    public func stop() {
+        registration.abort()
+    }
+
+    /// Closes the listening socket (idempotent). Pending connections in its backlog are reset.
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        registration.deregister()
+        SocketOptions.close(fd)
+    }
+
+    deinit {
+        close()
+    }
+}
+
+/// Back-off bounds for accept failures caused by descriptor or memory shortage.
+public struct AcceptBackoff: Sendable {
+    public var initial: Duration = .milliseconds(10)
+    public var maximum: Duration = .seconds(1)
+    public init(initial: Duration = .milliseconds(10), maximum: Duration = .seconds(1)) {
+        self.initial = initial
+        self.maximum = maximum
+    }
+}
+
+/// The accepted connections of a `TCPListener`.
+public struct AcceptSequence: AsyncSequence, Sendable {
+    public typealias Element = AcceptedSocket
+    let listener: TCPListener
+    let backoff: AcceptBackoff
+    let onShortage: @Sendable (IOError, Duration) -> Void
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(sequence: self)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let sequence: AcceptSequence
+        var delay: Duration?
+
+        public mutating func next() async throws -> AcceptedSocket? {
+            let listener = sequence.listener
+            while true {
+                if listener.registration.isAborted { return nil }
+                let result: IOResult<AcceptedSocket>
+                do {
+                    result = try listener.acceptNow()
+                } catch {
+                    if error.errno == ECONNABORTED || error.errno == EPROTO {
+                        continue  // the client gave up before we accepted it; not our failure
+                    }
+                    guard error.isTransientResourceShortage else { throw error }
+                    let wait = delay.map { Swift.min($0 * 2, sequence.backoff.maximum) } ?? sequence.backoff.initial
+                    delay = wait
+                    sequence.onShortage(error, wait)
+                    try await Task.sleep(for: wait)
+                    continue
+                }
+                switch result {
+                case let .processed(socket):
+                    delay = nil
+                    return socket
+                case .wouldBlock:
+                    do {
+                        try await listener.registration.wait(for: .read)
+                    } catch IOError.closed {
+                        return nil
+                    }
+                }
+            }
+        }
+    }
+}
