@@ -1,0 +1,61 @@
+import RelayIO
+
+/// How one direction of a relayed connection ended.
+public enum RelayEnding: Sendable, Equatable {
+    /// The source sent FIN; it was passed on as a half-close.
+    case endOfStream
+    /// Reading the source or writing the destination failed; both sockets were aborted.
+    case failed(String)
+    /// The relay was cancelled (drain timeout, shutdown).
+    case cancelled
+}
+
+/// Byte counts and endings of both directions of a relayed connection.
+public struct RelayOutcome: Sendable {
+    /// Bytes read from the client and written to the backend.
+    public var bytesUp: Int
+    /// Bytes read from the backend and written to the client.
+    public var bytesDown: Int
+    public var up: RelayEnding
+    public var down: RelayEnding
+}
+
+/// Moves bytes both ways between two connections until both directions have ended.
+///
+/// Each direction is a plain `for try await` over the source's inbound chunks, writing each to the
+/// destination: backpressure is natural (we do not read more until the write completed), and a
+/// buffer is held only while a chunk is in flight. End of stream on one side becomes `shutdown(SHUT_WR)`
+/// on the other (half-close) while the opposite direction keeps flowing; an error on either side aborts
+/// both, with a reset, so neither peer waits on a dead connection.
+public enum TCPRelay {
+    public static func run(client: TCPConnection, backend: TCPConnection, pool: BufferPool) async -> RelayOutcome {
+        async let upstream = pump(from: client, to: backend, pool: pool)
+        let (bytesDown, down) = await pump(from: backend, to: client, pool: pool)
+        let (bytesUp, up) = await upstream
+        return RelayOutcome(bytesUp: bytesUp, bytesDown: bytesDown, up: up, down: down)
+    }
+
+    /// Copies `source` to `destination` until end of stream or failure.
+    public static func pump(from source: TCPConnection, to destination: TCPConnection,
+                            pool: BufferPool) async -> (Int, RelayEnding) {
+        var total = 0
+        do {
+            for try await chunk in source.inbound(pool: pool) {
+                try await destination.write(chunk)
+                total += chunk.count
+            }
+            destination.shutdownWrite()
+            return (total, .endOfStream)
+        } catch {
+            // Pass the failure on as a reset, and wake the other direction, which may be parked
+            // reading a healthy but idle peer.
+            source.setResetOnClose()
+            destination.setResetOnClose()
+            source.abort()
+            destination.abort()
+            if error is CancellationError { return (total, .cancelled) }
+            if let error = error as? IOError, error == .closed { return (total, .cancelled) }
+            return (total, .failed(String(describing: error)))
+        }
+    }
+}

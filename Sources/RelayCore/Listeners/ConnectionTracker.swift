@@ -1,0 +1,133 @@
+import RelayIO
+import Synchronization
+
+/// Counts a listener's connections, enforces its limits, and drains them on shutdown.
+///
+/// Admission happens right after `accept`, before any registration or task exists, so a refused
+/// connection costs one accept and one close. The tracker outlives restarts of the listener's accept
+/// loop: established connections never depend on the loop that accepted them.
+public final class ConnectionTracker: Sendable {
+    /// Most connections open at once (0 = no limit).
+    public let maxConnections: Int
+    /// Most connections open at once from one client IP (0 = no limit).
+    public let maxPerIP: Int
+    private let state = Mutex<State>(State())
+    /// Connections refused because `maxConnections` was reached.
+    public let refusedOverLimit = Atomic<Int>(0)
+    /// Connections refused because their IP had `maxPerIP` open.
+    public let refusedPerIP = Atomic<Int>(0)
+    /// Connections admitted since start.
+    public let accepted = Atomic<Int>(0)
+
+    private struct State {
+        var active = 0
+        var perIP: [IPKey: Int] = [:]
+        var tasks: [UInt64: Task<Void, Never>] = [:]
+        var finishedEarly: Set<UInt64> = []
+        var nextID: UInt64 = 1
+        var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    /// Why a connection was refused.
+    public enum Refusal: Sendable, Equatable {
+        case overLimit, perIPLimit
+    }
+
+    /// A slot held by one admitted connection until `finish(_:)`.
+    public struct Ticket: Sendable {
+        let id: UInt64
+        let ip: IPKey?
+    }
+
+    public init(maxConnections: Int, maxPerIP: Int) {
+        self.maxConnections = maxConnections
+        self.maxPerIP = maxPerIP
+    }
+
+    /// Admits a connection from `peer`, or says why not.
+    public func admit(_ peer: SocketAddress) -> Result<Ticket, Refusal> {
+        let ip = maxPerIP > 0 ? peer.ipKey : nil
+        let result = state.withLock { state -> Result<Ticket, Refusal> in
+            if maxConnections > 0, state.active >= maxConnections { return .failure(.overLimit) }
+            if let ip {
+                let count = state.perIP[ip, default: 0]
+                if count >= maxPerIP { return .failure(.perIPLimit) }
+                state.perIP[ip] = count + 1
+            }
+            state.active += 1
+            defer { state.nextID += 1 }
+            return .success(Ticket(id: state.nextID, ip: ip))
+        }
+        switch result {
+        case .success: accepted.add(1, ordering: .relaxed)
+        case .failure(.overLimit): refusedOverLimit.add(1, ordering: .relaxed)
+        case .failure(.perIPLimit): refusedPerIP.add(1, ordering: .relaxed)
+        }
+        return result
+    }
+
+    /// Remembers the task serving `ticket`, so a drain that runs out of time can cancel it.
+    public func attach(_ task: Task<Void, Never>, to ticket: Ticket) {
+        state.withLock { state in
+            if state.finishedEarly.remove(ticket.id) == nil { state.tasks[ticket.id] = task }
+        }
+    }
+
+    /// Releases the slot of a finished connection.
+    public func finish(_ ticket: Ticket) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.active -= 1
+            if state.tasks.removeValue(forKey: ticket.id) == nil { state.finishedEarly.insert(ticket.id) }
+            if let ip = ticket.ip {
+                let left = state.perIP[ip, default: 1] - 1
+                state.perIP[ip] = left > 0 ? left : nil
+            }
+            guard state.active == 0, !state.idleWaiters.isEmpty else { return [] }
+            defer { state.idleWaiters.removeAll() }
+            return Array(state.idleWaiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Connections open now.
+    public var active: Int { state.withLock { $0.active } }
+
+    /// Waits until no connection is open, or `timeout` passes; returns true when idle.
+    public func waitUntilIdle(timeout: Duration) async -> Bool {
+        let id = state.withLock { state -> UInt64 in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let idle = self.state.withLock { state -> Bool in
+                        if state.active == 0 { return true }
+                        state.idleWaiters[id] = continuation
+                        return false
+                    }
+                    if idle { continuation.resume() }
+                }
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            if !first {
+                // Timed out: release our idle waiter so the first task ends.
+                let waiter = self.state.withLock { $0.idleWaiters.removeValue(forKey: id) }
+                waiter?.resume()
+            }
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Cancels every open connection's task (their sockets wake with `CancellationError` and close).
+    public func cancelAll() {
+        let tasks = state.withLock { Array($0.tasks.values) }
+        for task in tasks { task.cancel() }
+    }
+}

@@ -1,0 +1,182 @@
+import RelayIO
+import Synchronization
+
+/// What a TCP listener does with each admitted connection.
+public enum TCPConnectionRole: Sendable {
+    /// Relay to a server of the backend group.
+    case proxy(BackendGroup)
+    /// Send every byte back (the built-in test backend, like nginx stream's `return`).
+    case echo
+}
+
+/// Errors of a listener, with the address so the operator knows which socket failed.
+public struct ListenerError: Error, CustomStringConvertible {
+    public let listener: String
+    public let address: String
+    public let reason: String
+    public var description: String { "listener \(listener) on \(address): \(reason)" }
+}
+
+/// A TCP listener run by the supervisor: one `SO_REUSEPORT` socket per event loop, each accepting
+/// on its own loop, and one task per connection pinned to the loop that accepted it.
+///
+/// The sockets are bound when the service is created, so the embedding code (and tests binding port
+/// 0) learn the address before anything runs. If the accept loop fails, the supervisor restarts the
+/// service, which binds again to the same address; established connections are untouched.
+/// On graceful shutdown it stops accepting at once (closing the sockets, so the kernel refuses new
+/// connections), lets open connections finish for up to the drain timeout, then cancels the rest.
+public final class TCPListenerService: Service {
+    public let name: String
+    /// The address actually bound (with the OS-chosen port when the config said port 0).
+    public let address: SocketAddress
+    /// Counts and limits of this listener's connections.
+    public let tracker: ConnectionTracker
+    let role: TCPConnectionRole
+    let loops: [EventLoop]
+    let backlog: Int32
+    let options: TCPOptions
+    let logger: Logger
+    /// Sockets bound by `init` and not yet handed to a run; later runs bind anew.
+    private let prebound: Mutex<[TCPListener]>
+
+    public init(name: String, address requested: SocketAddress, role: TCPConnectionRole, loops: [EventLoop],
+                maxConnections: Int, maxConnectionsPerIP: Int, backlog: Int32 = 1024,
+                options: TCPOptions = TCPOptions(), logger: Logger) throws {
+        self.name = name
+        self.role = role
+        self.loops = loops
+        self.backlog = backlog
+        self.options = options
+        self.logger = logger.with(["listener": name])
+        self.tracker = ConnectionTracker(maxConnections: maxConnections, maxPerIP: maxConnectionsPerIP)
+        let sockets = try TCPListenerService.bind(name: name, address: requested, loops: loops, backlog: backlog,
+                                                  options: options)
+        self.address = sockets[0].localAddress
+        self.prebound = Mutex(sockets)
+    }
+
+    /// Binds one socket per loop; the first picks the port when `address` asks for port 0.
+    static func bind(name: String, address: SocketAddress, loops: [EventLoop], backlog: Int32,
+                     options: TCPOptions) throws -> [TCPListener] {
+        var sockets: [TCPListener] = []
+        var target = address
+        do {
+            for loop in loops {
+                let socket = try TCPListener(bindingTo: target, on: loop, backlog: backlog, reusePort: true,
+                                             options: options)
+                target = socket.localAddress
+                sockets.append(socket)
+            }
+        } catch let error as IOError {
+            for socket in sockets { socket.close() }
+            var hint = ""
+            if error.errno == EADDRINUSE { hint = "; another process (or listener) uses this address: change `listen` or stop it" }
+            if error.errno == EACCES { hint = "; ports below 1024 need privileges" }
+            if error.errno == EADDRNOTAVAIL { hint = "; this machine has no such address" }
+            throw ListenerError(listener: name, address: address.description, reason: "\(error)\(hint)")
+        }
+        return sockets
+    }
+
+    public func run(_ context: ServiceContext) async throws {
+        let sockets = try prebound.withLock { sockets -> [TCPListener] in
+            if sockets.isEmpty {
+                return try TCPListenerService.bind(name: name, address: address, loops: loops, backlog: backlog,
+                                                   options: options)
+            }
+            defer { sockets.removeAll() }
+            return sockets
+        }
+        defer { for socket in sockets { socket.close() } }
+        let stopAccepting = context.shutdown.onTrigger {
+            for socket in sockets { socket.stop() }
+        }
+        defer { stopAccepting.cancel() }
+        logger.info("listening", ["address": address, "loops": sockets.count, "attempt": context.attempt])
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for socket in sockets {
+                group.addTask(executorPreference: socket.loop) { try await self.acceptLoop(socket) }
+            }
+            try await group.waitForAll()
+        }
+        guard context.shutdown.isTriggered else {
+            throw ListenerError(listener: name, address: address.description, reason: "accept loop ended unexpectedly")
+        }
+        for socket in sockets { socket.close() }
+        await drain(timeout: context.drainTimeout)
+    }
+
+    private func drain(timeout: Duration) async {
+        let open = tracker.active
+        if open == 0 {
+            logger.info("stopped accepting; no connections to drain")
+            return
+        }
+        logger.info("stopped accepting; draining", ["connections": open, "timeout": timeout])
+        if await tracker.waitUntilIdle(timeout: timeout) {
+            logger.info("drained")
+            return
+        }
+        let left = tracker.active
+        logger.warn("drain timeout passed; closing the connections left", ["connections": left])
+        tracker.cancelAll()
+        if !(await tracker.waitUntilIdle(timeout: .seconds(2))) {
+            logger.error("connections still open after cancellation", ["connections": tracker.active])
+        }
+    }
+
+    private func acceptLoop(_ socket: TCPListener) async throws {
+        let loop = socket.loop
+        let connections = socket.connections { [logger, address] error, backoff in
+            logger.warn("accept paused: out of resources; retrying after back-off",
+                        ["address": address, "error": error, "backoff": backoff,
+                         "hint": "raise the open-files limit (ulimit -n) or lower max_connections"])
+        }
+        for try await accepted in connections {
+            let ticket: ConnectionTracker.Ticket
+            switch tracker.admit(accepted.peer) {
+            case let .success(admitted):
+                ticket = admitted
+            case let .failure(refusal):
+                accepted.refuse()
+                logger.debug("connection refused", ["client": accepted.peer, "reason": refusal])
+                continue
+            }
+            let task = Task(executorPreference: loop) { [self] in
+                await self.serve(accepted, on: loop)
+                self.tracker.finish(ticket)
+            }
+            tracker.attach(task, to: ticket)
+        }
+    }
+
+    private func serve(_ accepted: AcceptedSocket, on loop: EventLoop) async {
+        let client: TCPConnection
+        do {
+            client = try TCPConnection(adopting: accepted, on: loop)
+        } catch {
+            logger.warn("could not register accepted connection", ["client": accepted.peer, "error": error])
+            return
+        }
+        defer { client.close() }
+        switch role {
+        case .echo:
+            _ = await TCPRelay.pump(from: client, to: client, pool: loop.buffers)
+        case let .proxy(group):
+            let backend: TCPConnection
+            let server: SocketAddress
+            do {
+                (backend, server) = try await group.connect(on: loop, logger: logger)
+            } catch {
+                logger.warn("no backend reachable; closing client connection",
+                            ["client": accepted.peer, "backend": group.name, "error": error])
+                return
+            }
+            defer { backend.close() }
+            let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers)
+            logger.debug("connection closed", ["client": accepted.peer, "server": server, "bytes_up": outcome.bytesUp,
+                                               "bytes_down": outcome.bytesDown])
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import RelayIO
+
+/// relayd as a library: the event loops, the listeners and the supervisor that runs them.
+///
+/// `init` validates the wiring and binds every listener, so bind errors surface before anything runs
+/// and tests that listen on port 0 can read the chosen ports with `address(of:)` before `run()`.
+/// `run()` returns after a graceful `shutdown()` has drained; it throws when the supervisor gives up
+/// on a failing component.
+public final class RelayServer: Sendable {
+    /// The configuration this server was built from.
+    public let config: RelayConfig
+    /// The event loops every socket of this server lives on.
+    public let loops: EventLoopGroup
+    /// Runs and restarts the listeners.
+    public let supervisor: Supervisor
+    /// The TCP listener services by listener name.
+    public let tcpListeners: [String: TCPListenerService]
+    let logger: Logger
+
+    public init(config: RelayConfig, logger: Logger, restartPolicy: RestartPolicy = RestartPolicy()) throws {
+        self.config = config
+        self.logger = logger
+        let loops = try EventLoopGroup(loops: config.io.loops, bufferSize: config.io.bufferSize)
+        var services: [String: TCPListenerService] = [:]
+        do {
+            var groups: [String: BackendGroup] = [:]
+            for (name, backend) in config.backends {
+                let servers = try backend.servers.map { endpoint in
+                    try SocketAddress(ip: endpoint.host, port: endpoint.port)
+                }
+                groups[name] = BackendGroup(name: name, servers: servers, connectTimeout: backend.connectTimeout,
+                                            maxAttempts: backend.maxConnectAttempts)
+            }
+            for listener in config.listeners {
+                let role: TCPConnectionRole
+                switch listener.proto {
+                case .echo:
+                    role = .echo
+                case .tcp:
+                    guard let name = listener.backend, let group = groups[name] else {
+                        throw ListenerError(listener: listener.name, address: listener.listen.description,
+                                            reason: "backend group \(listener.backend ?? "(none)") is not defined")
+                    }
+                    role = .proxy(group)
+                }
+                let address = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
+                services[listener.name] = try TCPListenerService(
+                    name: listener.name, address: address, role: role, loops: loops.loops,
+                    maxConnections: listener.maxConnections, maxConnectionsPerIP: listener.maxConnectionsPerIP,
+                    backlog: Int32(listener.backlog),
+                    options: TCPOptions(noDelay: listener.tcpNoDelay, keepalive: listener.keepalive),
+                    logger: logger)
+            }
+        } catch {
+            loops.shutdown()
+            throw error
+        }
+        self.loops = loops
+        self.tcpListeners = services
+        let ordered: [any Service] = config.listeners.compactMap { services[$0.name] }
+        self.supervisor = Supervisor(services: ordered, policy: restartPolicy, drainTimeout: config.drainTimeout,
+                                     logger: logger)
+    }
+
+    /// The bound address of a listener (with the real port when the config asked for port 0).
+    public func address(of listener: String) -> SocketAddress? {
+        tcpListeners[listener]?.address
+    }
+
+    /// Runs every component until `shutdown()` completes, then stops the event loops.
+    public func run() async throws {
+        defer { loops.shutdown() }
+        logger.info("relayd started", ["listeners": tcpListeners.count, "loops": loops.loops.count,
+                                       "buffer_size": config.io.bufferSize])
+        try await supervisor.run()
+        logger.info("relayd stopped")
+    }
+
+    /// Starts a graceful shutdown: stop accepting now, drain for up to `drain_timeout`, then close.
+    public func shutdown() {
+        supervisor.shutdown()
+    }
+}

@@ -1,0 +1,276 @@
+import Dispatch
+import Foundation
+import RelayCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
+enum ExitCode: Int32 {
+    case ok = 0
+    case failure = 1
+    case usage = 2
+}
+
+let version = "0.1.0"
+
+let mainHelp = """
+    relayd \(version) - relays TCP to the best backends it can find
+
+    Usage: relayd <command> [options]
+
+    Commands:
+      serve     run the relay (default config: Configurations/relayd.json5)
+      check     validate a configuration file and exit
+      version   print the version
+      help      show this help, or `relayd help <command>`
+
+    Run `relayd <command> --help` for a command's options.
+    Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
+
+    """
+
+let serveHelp = """
+    Usage: relayd serve [-c FILE]
+
+    Runs the listeners of FILE until SIGINT or SIGTERM, then stops accepting, lets
+    established connections finish for up to `drain_timeout`, closes the rest and
+    exits 0. A second SIGINT/SIGTERM exits at once.
+
+    Options:
+      -c, --config FILE   configuration file (JSON5). Default: the first of
+                          ./Configurations/relayd.json5 and the copy shipped
+                          beside the binary's package.
+      -h, --help          show this help
+
+    """
+
+let checkHelp = """
+    Usage: relayd check [-c FILE]
+
+    Validates FILE and prints every problem with the path of the key it concerns.
+    Exits 0 when the configuration is valid, 2 otherwise.
+
+    Options:
+      -c, --config FILE   configuration file (JSON5), default as for `serve`
+      -h, --help          show this help
+
+    """
+
+let versionHelp = """
+    Usage: relayd version
+
+    Prints relayd's version.
+
+    """
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+}
+
+/// Options shared by the commands that read a configuration.
+struct ConfigOptions {
+    var path: String?
+    var help = false
+
+    init(_ arguments: ArraySlice<String>, command: String) throws(UsageError) {
+        var rest = arguments
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "-h", "--help":
+                help = true
+            case "-c", "--config":
+                guard let value = rest.popFirst() else { throw UsageError("\(argument) needs a file path") }
+                path = value
+            default:
+                if argument.hasPrefix("--config=") {
+                    path = String(argument.dropFirst("--config=".count))
+                } else {
+                    throw UsageError("unknown option `\(argument)` for `relayd \(command)`")
+                }
+            }
+        }
+    }
+}
+
+struct UsageError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// The configuration to use when none is given: the shipped default.
+func defaultConfigPath() -> String? {
+    var candidates = ["Configurations/relayd.json5"]
+    // A binary built with `swift build` sits in <package>/.build/<config>/relayd.
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var directory = executable.deletingLastPathComponent()
+    for _ in 0..<4 {
+        candidates.append(directory.appendingPathComponent("Configurations/relayd.json5").path)
+        directory = directory.deletingLastPathComponent()
+    }
+    candidates.append("/etc/relayd/relayd.json5")
+    return candidates.first { FileManager.default.fileExists(atPath: $0) }
+}
+
+func loadConfig(_ options: ConfigOptions) -> (RelayConfig, String)? {
+    guard let path = options.path ?? defaultConfigPath() else {
+        printError("relayd: no configuration file given and Configurations/relayd.json5 not found; use -c FILE")
+        return nil
+    }
+    do {
+        return (try RelayConfig.load(path: path), path)
+    } catch {
+        printError("relayd: invalid configuration \(path):\n\(error)")
+        return nil
+    }
+}
+
+/// Raises the soft open-files limit to the hard limit: each relayed connection needs two descriptors.
+func raiseOpenFilesLimit(logger: Logger) {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+    if limit.rlim_cur < limit.rlim_max {
+        let before = limit.rlim_cur
+        limit.rlim_cur = limit.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+            logger.debug("raised open files limit", ["from": before, "to": limit.rlim_max])
+        }
+    }
+}
+
+/// Installs SIGINT/SIGTERM (graceful stop, then immediate exit) and SIGHUP handlers. Built outside any
+/// actor so the handlers are not main-actor isolated.
+func installSignalHandlers(server: RelayServer, logger: Logger) -> [DispatchSourceSignal] {
+    let queue = DispatchQueue(label: "relayd.signals")
+    let stops = ManagedAtomicCounter()
+    var sources: [DispatchSourceSignal] = []
+    for (signalNumber, signalName) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+        source.setEventHandler { @Sendable in
+            if stops.increment() == 1 {
+                logger.info("signal received; shutting down gracefully (send again to exit at once)",
+                            ["signal": signalName])
+                server.shutdown()
+            } else {
+                logger.warn("second signal; exiting at once", ["signal": signalName])
+                exit(ExitCode.failure.rawValue)
+            }
+        }
+        source.resume()
+        sources.append(source)
+    }
+    signal(SIGHUP, SIG_IGN)
+    let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
+    hangup.setEventHandler { @Sendable in
+        logger.warn("SIGHUP received; configuration reload is not supported yet, keeping the running configuration")
+    }
+    hangup.resume()
+    sources.append(hangup)
+    return sources
+}
+
+func serve(_ arguments: ArraySlice<String>) async -> ExitCode {
+    let options: ConfigOptions
+    do {
+        options = try ConfigOptions(arguments, command: "serve")
+    } catch {
+        printError("relayd: \(error.message)\n\n\(serveHelp)")
+        return .usage
+    }
+    if options.help {
+        print(serveHelp, terminator: "")
+        return .ok
+    }
+    guard let (config, path) = loadConfig(options) else { return .usage }
+    let logger = Logger(level: config.log.level, format: config.log.format)
+    signal(SIGPIPE, SIG_IGN)
+    raiseOpenFilesLimit(logger: logger)
+    let server: RelayServer
+    do {
+        server = try RelayServer(config: config, logger: logger)
+    } catch {
+        logger.error("could not start", ["config": path, "error": error])
+        return .failure
+    }
+    let sources = installSignalHandlers(server: server, logger: logger)
+    defer { for source in sources { source.cancel() } }
+    for listener in config.listeners {
+        if let address = server.address(of: listener.name) {
+            logger.info("listener ready", ["listener": listener.name, "protocol": listener.proto.rawValue,
+                                           "address": address])
+        }
+    }
+    do {
+        try await server.run()
+        return .ok
+    } catch {
+        logger.error("relayd is exiting after a failure", ["error": error])
+        return .failure
+    }
+}
+
+func check(_ arguments: ArraySlice<String>) -> ExitCode {
+    let options: ConfigOptions
+    do {
+        options = try ConfigOptions(arguments, command: "check")
+    } catch {
+        printError("relayd: \(error.message)\n\n\(checkHelp)")
+        return .usage
+    }
+    if options.help {
+        print(checkHelp, terminator: "")
+        return .ok
+    }
+    guard let (config, path) = loadConfig(options) else { return .usage }
+    print("\(path): configuration is valid (\(config.listeners.count) listeners, \(config.backends.count) backend groups)")
+    return .ok
+}
+
+@main
+struct RelaydCommand {
+    static func main() async {
+        let arguments = CommandLine.arguments.dropFirst()
+        let code: ExitCode
+        switch arguments.first {
+        case nil, "-h", "--help":
+            print(mainHelp, terminator: "")
+            code = arguments.isEmpty ? .usage : .ok
+        case "help":
+            switch arguments.dropFirst().first {
+            case "serve": print(serveHelp, terminator: "")
+            case "check": print(checkHelp, terminator: "")
+            case "version": print(versionHelp, terminator: "")
+            default: print(mainHelp, terminator: "")
+            }
+            code = .ok
+        case "serve":
+            code = await serve(arguments.dropFirst())
+        case "check":
+            code = check(arguments.dropFirst())
+        case "version", "--version":
+            if arguments.dropFirst().contains(where: { $0 == "-h" || $0 == "--help" }) {
+                print(versionHelp, terminator: "")
+            } else {
+                print("relayd \(version)")
+            }
+            code = .ok
+        case let command?:
+            printError("relayd: unknown command `\(command)`\n\n\(mainHelp)")
+            code = .usage
+        }
+        exit(code.rawValue)
+    }
+}
+
+/// Counts signals across handler invocations.
+final class ManagedAtomicCounter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    /// Adds one and returns the new count.
+    func increment() -> Int {
+        value.add(1, ordering: .relaxed).newValue
+    }
+}

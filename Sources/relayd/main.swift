@@ -1,2 +1,0 @@
-import RelayCore
-print("relayd")

@@ -1,0 +1,185 @@
+import Foundation
+import RelayIO
+import Synchronization
+import Testing
+@testable import RelayCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Loops for test clients and test backends, separate from any server's loops.
+let clientLoops = try! EventLoopGroup(loops: 2, bufferSize: 64 * 1024)
+
+struct TestTimeout: Error, CustomStringConvertible {
+    let limit: Duration
+    var description: String { "test step did not finish within \(limit)" }
+}
+
+/// Runs `body`, failing (instead of hanging the run) if it takes longer than `limit`.
+func withTimeout<T: Sendable>(_ limit: Duration = .seconds(20), _ body: @escaping @Sendable () async throws -> T)
+    async throws -> T
+{
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try? await Task.sleep(for: limit)
+            return nil
+        }
+        guard let first = try await group.next(), let value = first else {
+            group.cancelAll()
+            throw TestTimeout(limit: limit)
+        }
+        group.cancelAll()
+        return value
+    }
+}
+
+/// A relay server running in-process, started from JSON5 text, always shut down by `stop()`.
+final class RunningRelay: Sendable {
+    let server: RelayServer
+    let task: Task<Result<Void, any Error>, Never>
+    let logs: LogCapture
+
+    init(_ configText: String, level: Logger.Level = .debug) throws {
+        let config = try RelayConfig.parse(configText)
+        let logs = LogCapture()
+        let server = try RelayServer(config: config, logger: Logger(level: level, sink: .capture(logs)),
+                                     restartPolicy: RestartPolicy())
+        self.logs = logs
+        self.server = server
+        self.task = Task {
+            do {
+                try await server.run()
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    func address(_ listener: String) throws -> SocketAddress {
+        try #require(server.address(of: listener))
+    }
+
+    /// Graceful shutdown; returns how `run()` ended.
+    @discardableResult
+    func stop(within limit: Duration = .seconds(20)) async throws -> Result<Void, any Error> {
+        server.shutdown()
+        let task = self.task
+        return try await withTimeout(limit) { await task.value }
+    }
+}
+
+/// Runs `body` with a relay, stopping it afterwards even when `body` throws.
+func withRelay<T: Sendable>(_ configText: String, _ body: (RunningRelay) async throws -> T) async throws -> T {
+    let relay = try RunningRelay(configText)
+    do {
+        let value = try await body(relay)
+        try await relay.stop()
+        return value
+    } catch {
+        _ = try? await relay.stop()
+        throw error
+    }
+}
+
+/// A test backend on 127.0.0.1 or ::1 port 0 that runs `handler` for each connection, counting them.
+final class TestBackend: Sendable {
+    let listener: TCPListener
+    let task: Task<Void, Never>
+    let connections = CountBox()
+
+    init(ip: String = "127.0.0.1", handler: @escaping @Sendable (TCPConnection) async throws -> Void) throws {
+        let loop = clientLoops.next()
+        let listener = try TCPListener(bindingTo: try SocketAddress(ip: ip, port: 0), on: loop, reusePort: false)
+        self.listener = listener
+        let connections = self.connections
+        self.task = Task(executorPreference: loop) {
+            await withDiscardingTaskGroup { group in
+                do {
+                    for try await accepted in listener.connections() {
+                        connections.increment()
+                        group.addTask(executorPreference: loop) {
+                            guard let connection = try? TCPConnection(adopting: accepted, on: loop) else { return }
+                            defer { connection.close() }
+                            try? await handler(connection)
+                        }
+                    }
+                } catch {}
+            }
+        }
+    }
+
+    /// An echo backend: sends every byte back and half-closes at end of stream.
+    static func echo(ip: String = "127.0.0.1") throws -> TestBackend {
+        try TestBackend(ip: ip) { connection in
+            _ = await TCPRelay.pump(from: connection, to: connection, pool: connection.loop.buffers)
+        }
+    }
+
+    var address: SocketAddress { listener.localAddress }
+
+    func stop() async {
+        listener.stop()
+        await task.value
+        listener.close()
+    }
+}
+
+final class CountBox: Sendable {
+    private let value = Mutex<Int>(0)
+    func increment() { value.withLock { $0 += 1 } }
+    var count: Int { value.withLock { $0 } }
+}
+
+
+/// A client connection with byte-array helpers.
+struct TestClient {
+    let connection: TCPConnection
+
+    static func connect(_ address: SocketAddress) async throws -> TestClient {
+        TestClient(connection: try await TCPConnection.connect(to: address, on: clientLoops.next(), timeout: .seconds(5)))
+    }
+
+    func send(_ bytes: [UInt8]) async throws { try await connection.write(bytes) }
+
+    func send(_ text: String) async throws { try await send(Array(text.utf8)) }
+
+    /// Reads until end of stream (bounded by `limit` bytes).
+    func readToEnd(limit: Int = 64 << 20) async throws -> [UInt8] {
+        var received: [UInt8] = []
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer { buffer.deallocate() }
+        while received.count <= limit {
+            let count = try await connection.read(into: buffer)
+            if count == 0 { break }
+            received += buffer[0..<count]
+        }
+        return received
+    }
+
+    /// Reads exactly `count` bytes (or fewer at end of stream).
+    func read(exactly count: Int) async throws -> [UInt8] {
+        var received: [UInt8] = []
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer { buffer.deallocate() }
+        while received.count < count {
+            let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, count - received.count)])
+            let got = try await connection.read(into: slice)
+            if got == 0 { break }
+            received += slice[0..<got]
+        }
+        return received
+    }
+
+    func close() { connection.close() }
+}
+
+/// A bound-then-closed loopback port: nothing listens there, so connecting is refused.
+func deadAddress(ip: String = "127.0.0.1") throws -> SocketAddress {
+    let listener = try TCPListener(bindingTo: try SocketAddress(ip: ip, port: 0), on: clientLoops.loops[0], reusePort: false)
+    let address = listener.localAddress
+    listener.close()
+    return address
+}

@@ -1,0 +1,241 @@
+import Foundation
+import RelayIO
+import Testing
+@testable import RelayCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Config text for one TCP listener on port 0 in front of `servers`.
+func relayConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], extraListener: String = "",
+                 drain: String = "5s", loops: Int = 2) -> String {
+    let list = servers.map { "\"\($0)\"" }.joined(separator: ", ")
+    return """
+        {
+          listeners: [ { name: "front", protocol: "tcp", listen: "\(listen)", backend: "app" \(extraListener) } ],
+          backends: { app: { servers: [\(list)], connect_timeout: "1s" } },
+          drain_timeout: "\(drain)",
+          io: { loops: \(loops) },
+          log: { level: "debug" },
+        }
+        """
+}
+
+/// Deterministic test bytes.
+func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
+    var state = seed
+    var bytes = [UInt8](repeating: 0, count: count)
+    for index in 0..<count {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        bytes[index] = UInt8(truncatingIfNeeded: state >> 56)
+    }
+    return bytes
+}
+
+@Suite(.serialized) struct TCPRelayIntegrationTests {
+    @Test func relays32MiBIntactWithHalfClose() async throws {
+        // The backend reads everything until the client's FIN reaches it, and only then answers with the
+        // whole payload: this passes only if the relay forwards the half-close and keeps the other
+        // direction open afterwards.
+        let backend = try TestBackend { connection in
+            var received: [UInt8] = []
+            received.reserveCapacity(32 << 20)
+            for try await chunk in connection.inbound(pool: connection.loop.buffers) { received += chunk }
+            try await received.withUnsafeBytes { raw in
+                try await connection.write(UnsafeRawBufferPointer(start: raw.baseAddress, count: raw.count))
+            }
+            connection.shutdownWrite()
+        }
+        defer { Task { await backend.stop() } }
+        let payload = pattern(32 << 20)
+        try await withRelay(relayConfig(servers: [backend.address])) { relay in
+            let front = try relay.address("front")
+            try await withTimeout(.seconds(60)) {
+                let client = try await TestClient.connect(front)
+                defer { client.close() }
+                async let echoed = client.readToEnd(limit: 33 << 20)
+                try await client.send(payload)
+                client.connection.shutdownWrite()
+                let back = try await echoed
+                #expect(back.count == payload.count)
+                #expect(back == payload)
+            }
+        }
+    }
+
+    @Test func serves500ConcurrentConnections() async throws {
+        let backend = try TestBackend.echo()
+        defer { Task { await backend.stop() } }
+        try await withRelay(relayConfig(servers: [backend.address])) { relay in
+            let front = try relay.address("front")
+            let ok = try await withTimeout(.seconds(60)) {
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for index in 0..<500 {
+                        group.addTask {
+                            let client = try await TestClient.connect(front)
+                            defer { client.close() }
+                            let message = Array("connection \(index) says hello".utf8)
+                            try await client.send(message)
+                            let reply = try await client.read(exactly: message.count)
+                            return reply == message
+                        }
+                    }
+                    var ok = 0
+                    for try await result in group where result { ok += 1 }
+                    return ok
+                }
+            }
+            #expect(ok == 500)
+        }
+        #expect(backend.connections.count == 500)
+    }
+
+    @Test func relaysOverIPv6() async throws {
+        let backend = try TestBackend.echo(ip: "::1")
+        defer { Task { await backend.stop() } }
+        try await withRelay(relayConfig(listen: "[::1]:0", servers: [backend.address])) { relay in
+            let front = try relay.address("front")
+            #expect(front.isIPv6)
+            try await withTimeout {
+                let client = try await TestClient.connect(front)
+                defer { client.close() }
+                try await client.send("over v6")
+                client.connection.shutdownWrite()
+                #expect(try await client.readToEnd() == Array("over v6".utf8))
+            }
+        }
+    }
+
+    @Test func skipsDeadBackend() async throws {
+        let backend = try TestBackend.echo()
+        defer { Task { await backend.stop() } }
+        let dead = try deadAddress()
+        try await withRelay(relayConfig(servers: [dead, backend.address, dead])) { relay in
+            let front = try relay.address("front")
+            try await withTimeout {
+                for index in 0..<12 {
+                    let client = try await TestClient.connect(front)
+                    defer { client.close() }
+                    try await client.send("ping \(index)")
+                    client.connection.shutdownWrite()
+                    #expect(try await client.readToEnd() == Array("ping \(index)".utf8))
+                }
+            }
+        }
+        #expect(backend.connections.count == 12)
+    }
+
+    @Test func closesClientWhenNoBackendIsAlive() async throws {
+        try await withRelay(relayConfig(servers: [try deadAddress(), try deadAddress()])) { relay in
+            let front = try relay.address("front")
+            try await withTimeout {
+                let client = try await TestClient.connect(front)
+                defer { client.close() }
+                // The relay accepts, fails every server, and closes: the client reads end of stream.
+                let reply = try? await client.readToEnd()
+                #expect(reply == nil || reply == [])
+            }
+            #expect(relay.logs.lines.contains { $0.contains("no backend reachable") })
+        }
+    }
+
+    @Test func refusesOverMaxConnectionsPolitely() async throws {
+        let backend = try TestBackend.echo()
+        defer { Task { await backend.stop() } }
+        let config = relayConfig(servers: [backend.address], extraListener: ", max_connections: 2")
+        try await withRelay(config) { relay in
+            let front = try relay.address("front")
+            try await withTimeout {
+                let first = try await TestClient.connect(front)
+                let second = try await TestClient.connect(front)
+                defer { first.close(); second.close() }
+                try await first.send("a")
+                try await second.send("b")
+                #expect(try await first.read(exactly: 1) == Array("a".utf8))
+                #expect(try await second.read(exactly: 1) == Array("b".utf8))
+                // The third is accepted and closed at once.
+                let third = try await TestClient.connect(front)
+                defer { third.close() }
+                let reply = try? await third.readToEnd()
+                #expect(reply == nil || reply == [])
+                #expect(relay.server.tcpListeners["front"]?.tracker.refusedOverLimit.load(ordering: .relaxed) == 1)
+            }
+        }
+    }
+
+    @Test func refusesOverPerIPLimit() async throws {
+        let backend = try TestBackend.echo()
+        defer { Task { await backend.stop() } }
+        let config = relayConfig(servers: [backend.address], extraListener: ", max_connections_per_ip: 1")
+        try await withRelay(config) { relay in
+            let front = try relay.address("front")
+            try await withTimeout {
+                let first = try await TestClient.connect(front)
+                defer { first.close() }
+                try await first.send("a")
+                #expect(try await first.read(exactly: 1) == Array("a".utf8))
+                let second = try await TestClient.connect(front)
+                defer { second.close() }
+                let reply = try? await second.readToEnd()
+                #expect(reply == nil || reply == [])
+                #expect(relay.server.tcpListeners["front"]?.tracker.refusedPerIP.load(ordering: .relaxed) == 1)
+            }
+        }
+    }
+
+    @Test func drainKeepsInFlightFlowsAndRefusesNewOnes() async throws {
+        let backend = try TestBackend.echo()
+        defer { Task { await backend.stop() } }
+        let relay = try RunningRelay(relayConfig(servers: [backend.address], drain: "10s"))
+        let front = try relay.address("front")
+        try await withTimeout {
+            let client = try await TestClient.connect(front)
+            defer { client.close() }
+            try await client.send("before")
+            #expect(try await client.read(exactly: 6) == Array("before".utf8))
+
+            relay.server.shutdown()
+            // Wait until the listener has stopped accepting: new connections are refused by the kernel.
+            var refused = false
+            for _ in 0..<100 {
+                do {
+                    let late = try await TestClient.connect(front)
+                    late.close()
+                    try await Task.sleep(for: .milliseconds(20))
+                } catch let error as IOError where error.errno == ECONNREFUSED {
+                    refused = true
+                    break
+                }
+            }
+            #expect(refused)
+            // The established flow still works both ways during the drain.
+            try await client.send("during drain")
+            #expect(try await client.read(exactly: 12) == Array("during drain".utf8))
+            client.connection.shutdownWrite()
+            #expect(try await client.readToEnd() == [])
+        }
+        let ended = try await relay.stop()
+        #expect(throws: Never.self) { try ended.get() }
+        #expect(relay.logs.lines.contains { $0.contains("drained") })
+    }
+
+    @Test func drainTimeoutClosesIdleConnections() async throws {
+        let backend = try TestBackend.echo()
+        defer { Task { await backend.stop() } }
+        let relay = try RunningRelay(relayConfig(servers: [backend.address], drain: "200ms"))
+        let front = try relay.address("front")
+        let client = try await TestClient.connect(front)
+        defer { client.close() }
+        try await client.send("x")
+        #expect(try await client.read(exactly: 1) == Array("x".utf8))
+        let started = ContinuousClock.now
+        let ended = try await relay.stop(within: .seconds(10))
+        #expect(throws: Never.self) { try ended.get() }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        // The relay reset or closed our connection when the drain time ran out.
+        let rest = try? await withTimeout(.seconds(5)) { try await client.readToEnd() }
+        #expect(rest == nil || rest == [])
+        #expect(relay.logs.lines.contains { $0.contains("drain timeout passed") })
+    }
+}
