@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 @testable import RelayCore
 
@@ -29,7 +28,7 @@ func idleService(_ name: String, starts: Recorder<Int>? = nil) -> ClosureService
 
 /// What services did, safe to append to from any task.
 final class Recorder<Event: Sendable>: Sendable {
-    private let events = Mutex<[Event]>([])
+    private let events = SanitizerVisibleMutex<[Event]>([])
 
     func record(_ event: Event) {
         events.withLock { $0.append(event) }
@@ -96,7 +95,7 @@ final class Race<T: Sendable>: Sendable {
         var tasks: [Task<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = SanitizerVisibleMutex(State())
 
     func begin(_ continuation: CheckedContinuation<T, any Error>) {
         state.withLock { $0.continuation = continuation }

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A wake-up for a single waiting task: `ring()` from anywhere, `wait()` returns once per burst of rings.
 ///
 /// The supervisor's run loop only wakes up for task-group results, so a helper task waits on this and
@@ -15,7 +13,7 @@ final class Doorbell: Sendable {
         case waiting(CheckedContinuation<Void, Never>)
     }
 
-    private let state = Mutex(State.idle)
+    private let state = SanitizerVisibleMutex(State.idle)
 
     init() {}
 

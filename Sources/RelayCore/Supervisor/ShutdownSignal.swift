@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A one-shot broadcast that says "stop gracefully": it fires once, wakes every waiter and runs every
 /// registered callback exactly once.
 ///
@@ -33,7 +31,7 @@ public final class ShutdownSignal: Sendable {
         var callbacks: [(id: UInt64, body: @Sendable () -> Void)] = []
     }
 
-    private let state = Mutex(State())
+    private let state = SanitizerVisibleMutex(State())
 
     public init() {}
 
