@@ -88,7 +88,9 @@ import Testing
         }
         #expect(attempts.all == [0, 1, 2])
         #expect(await supervisor.restartCount(of: "broken") == 2)
-        #expect(log.lines.contains { $0.contains("level=error") && $0.contains("service=broken") && $0.contains("error=kaput") })
+        #expect(log.lines.contains {
+            $0.contains("level=error") && $0.contains("service=broken") && $0.contains("error=kaput")
+        })
     }
 
     @Test func signalsOtherServicesOnEscalation() async throws {
@@ -162,7 +164,9 @@ import Testing
         let run = startRunning(supervisor)
         try await eventually("restart pending") { await supervisor.restartCount(of: "failing") == 1 }
         try await supervisor.add(idleService("fresh", starts: starts))
-        try await eventually("new service started during the other's backoff", within: .seconds(2)) { starts.count == 1 }
+        try await eventually("new service started during the other's backoff", within: .seconds(2)) {
+            starts.count == 1
+        }
         supervisor.shutdown()
         try await waitForRun(run)
     }

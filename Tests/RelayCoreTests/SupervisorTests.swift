@@ -111,7 +111,8 @@ final class Race<T: Sendable>: Sendable {
     }
 
     func finish(_ result: Result<T, any Error>) {
-        let (continuation, tasks) = state.withLock { state -> (CheckedContinuation<T, any Error>?, [Task<Void, Never>]) in
+        typealias Taken = (continuation: CheckedContinuation<T, any Error>?, tasks: [Task<Void, Never>])
+        let (continuation, tasks) = state.withLock { state -> Taken in
             if state.finished { return (nil, []) }
             state.finished = true
             defer { state.continuation = nil; state.tasks = [] }
@@ -237,7 +238,9 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
         #expect(events.all.contains("polite stopped"))
         #expect(!events.all.contains("slept"))
         #expect(elapsed >= .milliseconds(50) + Supervisor.forcedCancelGrace)
-        #expect(log.lines.contains { $0.contains("level=warn") && $0.contains("cancelling them") && $0.contains("services=stubborn") })
+        #expect(log.lines.contains {
+            $0.contains("level=warn") && $0.contains("cancelling them") && $0.contains("services=stubborn")
+        })
         #expect(!log.lines.contains { $0.contains("cancelling them") && $0.contains("polite") })
     }
 
@@ -286,7 +289,9 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
         try await Task.sleep(for: .milliseconds(100))
         #expect(starts.all == [0])
         #expect(await supervisor.restartCount(of: "migrate") == 0)
-        #expect(log.lines.contains { $0.contains("level=info") && $0.contains("finished on its own") && $0.contains("service=migrate") })
+        #expect(log.lines.contains {
+            $0.contains("level=info") && $0.contains("finished on its own") && $0.contains("service=migrate")
+        })
         supervisor.shutdown()
         try await waitForRun(run)
     }

@@ -43,7 +43,8 @@ public final class ShutdownSignal: Sendable {
     /// Fires the signal: resumes every waiter and runs every callback, on the calling thread, outside the
     /// lock. Only the first call does anything.
     public func trigger() {
-        let (waiters, callbacks) = state.withLock { state -> ([CheckedContinuation<Void, Never>], [@Sendable () -> Void]) in
+        typealias Taken = (waiters: [CheckedContinuation<Void, Never>], callbacks: [@Sendable () -> Void])
+        let (waiters, callbacks) = state.withLock { state -> Taken in
             if state.triggered { return ([], []) }
             state.triggered = true
             let waiters = Array(state.waiters.values)

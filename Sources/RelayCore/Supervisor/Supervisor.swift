@@ -13,8 +13,9 @@
 ///
 /// `run()` keeps going while no services are left (one may be added later); it ends only through
 /// `shutdown()`, escalation, or cancellation of its task (which stops the services like `shutdown()`,
-/// except that they see `Task.isCancelled` at once, and then returns normally). A service that ignores both its shutdown signal and task cancellation keeps
-/// `run()` from returning: Swift has no way to stop a task that does not cooperate.
+/// except that they see `Task.isCancelled` at once, and then returns normally). A service that ignores
+/// both its shutdown signal and task cancellation keeps `run()` from returning: Swift has no way to stop
+/// a task that does not cooperate.
 public actor Supervisor {
     /// Identifies one added service for its whole life, across restarts. Names can come back after a
     /// removal; ids never do, so a late result from a removed service is never mistaken for its successor.
@@ -332,7 +333,8 @@ public actor Supervisor {
         }
     }
 
-    private func restartOrEscalate(_ id: ChildID, _ child: Child, error: any Error, in group: inout TaskGroup<ChildTaskResult>) {
+    private func restartOrEscalate(_ id: ChildID, _ child: Child, error: any Error,
+                                   in group: inout TaskGroup<ChildTaskResult>) {
         var child = child
         let now = ContinuousClock.now
         child.recentRestarts.removeAll { now - $0 >= policy.window }
