@@ -125,6 +125,18 @@ func configIssues(_ text: String, sourceLocation: SourceLocation = #_sourceLocat
         ]))
     }
 
+    @Test func shippedConfigurationParses() throws {
+        let config = try RelayConfig.load(path: ConfigParsingTests.packageRoot + "/Configurations/relayd.json5")
+        #expect(config.listeners.map(\.name) == ["web", "echo-1", "echo-2"])
+        let web = try #require(config.listeners.first)
+        #expect(web.listen.description == "127.0.0.1:8080")
+        #expect(web.backend == "echo")
+        let echo = try #require(config.backends["echo"])
+        #expect(echo.servers.map(\.description) == ["127.0.0.1:9001", "127.0.0.1:9002"])
+        #expect(config.listeners.dropFirst().map(\.listen.description) == ["127.0.0.1:9001", "127.0.0.1:9002"])
+        #expect(config.listeners.dropFirst().allSatisfy { $0.proto == .echo })
+    }
+
     @Test func unreadableFileIsReportedWithItsPathAndReason() {
         let path = ConfigParsingTests.packageRoot + "/Configurations/does-not-exist.json5"
         #expect {
