@@ -1,0 +1,64 @@
+/// A listener: an address relayd accepts connections on and what it does with them. One element of the
+/// `listeners` array.
+public struct ListenerConfig: Sendable, Equatable {
+    /// Names the listener in logs and errors (`name`, required, unique, letters, digits, `_`, `.` and `-`).
+    public var name: String
+    /// What the listener does with a connection (`protocol`, default `tcp`).
+    public var proto: ListenerProtocol
+    /// The address to bind (`listen`, required), such as `127.0.0.1:8080` or `[::]:80`; port 0 lets the OS pick
+    /// one, which tests use to avoid clashes.
+    public var listen: Endpoint
+    /// The backend group a `tcp` listener relays to (`backend`, required for `tcp`, absent for `echo`).
+    public var backend: String?
+    /// Connections open at once through this listener (`max_connections`, default 10000, at least 1), so a flood
+    /// of clients cannot exhaust file descriptors or memory.
+    public var maxConnections: Int
+    /// Connections open at once from one client IP address (`max_connections_per_ip`, default 0 = no limit), so
+    /// one client cannot take every slot of `maxConnections`.
+    public var maxConnectionsPerIP: Int
+    /// Whether the listener's connections set `TCP_NODELAY` (`tcp_nodelay`, default true): small writes go out at
+    /// once instead of waiting to be merged, which matters for request/response traffic.
+    public var tcpNoDelay: Bool
+    /// Whether the listener's connections set `SO_KEEPALIVE` (`keepalive`, default true), so a peer that vanished
+    /// without closing is eventually noticed and its connection freed.
+    public var keepalive: Bool
+    /// Length of the kernel's queue of connections not yet accepted (`backlog`, default 1024, 1 to 65535); the
+    /// kernel also caps it at `net.core.somaxconn`.
+    public var backlog: Int
+
+    public init(name: String, proto: ListenerProtocol = .tcp, listen: Endpoint, backend: String? = nil,
+                maxConnections: Int = 10_000, maxConnectionsPerIP: Int = 0, tcpNoDelay: Bool = true,
+                keepalive: Bool = true, backlog: Int = 1024) {
+        self.name = name
+        self.proto = proto
+        self.listen = listen
+        self.backend = backend
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerIP = maxConnectionsPerIP
+        self.tcpNoDelay = tcpNoDelay
+        self.keepalive = keepalive
+        self.backlog = backlog
+    }
+
+    /// Reads one element of `listeners`, returning the listener (with placeholders for keys that failed) and the
+    /// keys that failed; nil if the element is not an object. Checks that involve other listeners or the backend
+    /// groups are done by `RelayConfig`, which sees them all.
+    static func read(from node: ConfigReader) -> (config: ListenerConfig, failedKeys: Set<String>)? {
+        node.object { fields in
+            let name = fields.required("name", "a name for logs, such as \"web\"") { $0.name() }
+            let listen = fields.required("listen", "the address to accept connections on, such as \"127.0.0.1:8080\"") {
+                $0.endpoint()
+            }
+            let placeholder = Endpoint(host: "0.0.0.0", port: 0, isIPv6: false)
+            var config = ListenerConfig(name: name ?? "", listen: listen ?? placeholder)
+            fields.read("protocol", into: &config.proto) { $0.choice(ListenerProtocol.self) }
+            fields.read("backend", into: &config.backend) { $0.name() }
+            fields.read("max_connections", into: &config.maxConnections) { $0.integer(in: 1...Int.max) }
+            fields.read("max_connections_per_ip", into: &config.maxConnectionsPerIP) { $0.integer(in: 0...Int.max) }
+            fields.read("tcp_nodelay", into: &config.tcpNoDelay) { $0.bool() }
+            fields.read("keepalive", into: &config.keepalive) { $0.bool() }
+            fields.read("backlog", into: &config.backlog) { $0.integer(in: 1...65535) }
+            return (config, fields.failedKeys)
+        }
+    }
+}

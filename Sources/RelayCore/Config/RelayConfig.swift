@@ -1,0 +1,201 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The whole configuration of the daemon, read from one JSON5 file.
+///
+/// Every key has a default, so `{}` is a valid config (one that listens nowhere). Reading never stops at the first
+/// problem: `parse` and `load` report every unknown key, bad value and inconsistency at once, each with its path
+/// and line, so one round of edits fixes them all.
+public struct RelayConfig: Sendable, Equatable {
+    /// What to listen on and what to do with the connections (`listeners`, default none).
+    public var listeners: [ListenerConfig]
+    /// Groups of servers that `tcp` listeners relay to, by group name (`backends`, default none). Groups are
+    /// named rather than written inside each listener so several listeners can share one.
+    public var backends: [String: BackendConfig]
+    /// On shutdown, how long open connections may take to finish before they are closed (`drain_timeout`,
+    /// default 30s). Zero closes them at once.
+    public var drainTimeout: Duration
+    /// Log level and format (`log`).
+    public var log: LogConfig
+    /// Threads and buffers (`io`).
+    public var io: IOConfig
+
+    public init(listeners: [ListenerConfig] = [], backends: [String: BackendConfig] = [:],
+                drainTimeout: Duration = .seconds(30), log: LogConfig = LogConfig(), io: IOConfig = IOConfig()) {
+        self.listeners = listeners
+        self.backends = backends
+        self.drainTimeout = drainTimeout
+        self.log = log
+        self.io = io
+    }
+
+    /// Config files larger than this are refused: a real one is a few kilobytes, and a limit keeps a wrong path
+    /// (a device, a huge log) from being read into memory.
+    static let maximumFileSize = 16 << 20
+
+    /// Reads a config from JSON5 text (comments, unquoted keys, single quotes and trailing commas are allowed).
+    public static func parse(_ text: String) throws(ConfigError) -> RelayConfig {
+        let (value, outline) = try ConfigValue.decode(json5: text)
+        let log = ConfigIssueLog(positions: outline?.positions ?? [:])
+        for duplicate in outline?.duplicates ?? [] {
+            log.add("this key is already set at line \(duplicate.first.line), column \(duplicate.first.column); "
+                    + "keep only one of them", at: duplicate.path, position: duplicate.position)
+        }
+        let config = read(from: ConfigReader(value: value, path: "", log: log))
+        if let config, log.isEmpty { return config }
+        if log.isEmpty { log.add("the config could not be read", at: "") }
+        throw ConfigError(issues: log.issues)
+    }
+
+    /// Reads a config file. A file that cannot be read is reported with its path and the system's reason.
+    public static func load(path: String) throws(ConfigError) -> RelayConfig {
+        try parse(readFile(path))
+    }
+
+    private static func readFile(_ path: String) throws(ConfigError) -> String {
+        func failure(_ reason: String) -> ConfigError {
+            ConfigError(path: "", message: "cannot read the config file \(Logger.jsonString(path)): \(reason)")
+        }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { buffer in
+                Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure(String(cString: strerror(errno)))
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > maximumFileSize {
+                throw failure("it is larger than \(ByteSize.format(maximumFileSize)), too large to be a config")
+            }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw failure("it is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// Reads the top-level object, then checks what no single section can check alone.
+    private static func read(from root: ConfigReader) -> RelayConfig? {
+        root.object { fields in
+            var config = RelayConfig()
+            // Every listener that is an object, with its path and the keys that failed, for the cross-checks.
+            var readListeners: [ListenerReading] = []
+            // The names of the backend groups, even those with errors, so a listener naming a broken group is not
+            // also told the group does not exist. Nil when `backends` is not an object at all.
+            var groupNames: [String]? = []
+
+            fields.read("listeners", into: &config.listeners) { value in
+                guard let elements = value.elements() else { return nil }
+                for element in elements {
+                    guard let (listener, failedKeys) = ListenerConfig.read(from: element) else { continue }
+                    readListeners.append(ListenerReading(path: element.path, config: listener, failedKeys: failedKeys))
+                }
+                let valid = readListeners.filter(\.failedKeys.isEmpty)
+                return valid.count == elements.count ? valid.map(\.config) : nil
+            }
+            fields.read("backends", into: &config.backends) { value in
+                guard let members = value.members() else {
+                    groupNames = nil
+                    return nil
+                }
+                groupNames = members.map(\.key)
+                var groups: [String: BackendConfig] = [:]
+                for member in members {
+                    guard let group = BackendConfig.read(name: member.key, from: member.value) else { continue }
+                    groups[member.key] = group
+                }
+                return groups.count == members.count ? groups : nil
+            }
+            fields.read("drain_timeout", into: &config.drainTimeout) { $0.duration(allowZero: true) }
+            fields.read("log", into: &config.log) { LogConfig.read(from: $0) }
+            fields.read("io", into: &config.io) { IOConfig.read(from: $0) }
+
+            checkNames(readListeners, log: root.log)
+            checkBackends(readListeners, groupNames: groupNames, log: root.log)
+            checkAddresses(readListeners, log: root.log)
+            return fields.isValid ? config : nil
+        }
+    }
+
+    /// A listener as read, for the checks across listeners; a check skips a listener whose keys it needs failed.
+    private struct ListenerReading {
+        var path: String
+        var config: ListenerConfig
+        var failedKeys: Set<String>
+
+        func hasValid(_ keys: String...) -> Bool { keys.allSatisfy { !failedKeys.contains($0) } }
+    }
+
+    /// Listener names identify listeners in logs, so each may be used once.
+    private static func checkNames(_ listeners: [ListenerReading], log: ConfigIssueLog) {
+        var firstPathByName: [String: String] = [:]
+        for reading in listeners where reading.hasValid("name") {
+            let (path, listener) = (reading.path, reading.config)
+            if let firstPath = firstPathByName[listener.name] {
+                log.add("the name `\(listener.name)` is already used by \(firstPath); listener names must be unique",
+                        at: ConfigPath.key("name", in: path))
+            } else {
+                firstPathByName[listener.name] = path
+            }
+        }
+    }
+
+    /// A `tcp` listener must name a group that exists; an `echo` listener must name none.
+    private static func checkBackends(_ listeners: [ListenerReading], groupNames: [String]?, log: ConfigIssueLog) {
+        for reading in listeners where reading.hasValid("protocol", "backend") {
+            let (path, listener) = (reading.path, reading.config)
+            let backendPath = ConfigPath.key("backend", in: path)
+            switch listener.proto {
+            case .tcp:
+                guard let backend = listener.backend else {
+                    log.add("missing; a tcp listener needs the name of a group in `backends` to relay to",
+                            at: backendPath, anchor: path)
+                    continue
+                }
+                guard let groupNames, !groupNames.contains(backend) else { continue }
+                let hint: String
+                if let near = Spelling.suggestion(for: backend, among: groupNames) {
+                    hint = "did you mean `\(near)`?"
+                } else if groupNames.isEmpty {
+                    hint = "`backends` defines no groups"
+                } else {
+                    hint = "the groups are " + groupNames.map { "`\($0)`" }.joined(separator: ", ")
+                }
+                log.add("no backend group is named `\(backend)`; \(hint)", at: backendPath)
+            case .echo:
+                if listener.backend != nil {
+                    log.add("an echo listener answers by itself and takes no backend; remove this key", at: backendPath)
+                }
+            }
+        }
+    }
+
+    /// Two listeners cannot bind the same port on the same address, nor on an address and the wildcard of its
+    /// family (`0.0.0.0:80` already covers `127.0.0.1:80`). Port 0 is exempt since the OS picks a free port.
+    /// IPv4 against IPv6 wildcards is not checked: whether `[::]` also takes IPv4 depends on `IPV6_V6ONLY`.
+    private static func checkAddresses(_ listeners: [ListenerReading], log: ConfigIssueLog) {
+        let bound = listeners.filter { $0.hasValid("listen") && $0.config.listen.port != 0 }
+        for (index, reading) in bound.enumerated() {
+            let (path, address) = (reading.path, reading.config.listen)
+            let clash = bound[..<index].first { earlier in
+                let other = earlier.config.listen
+                return other.port == address.port && other.isIPv6 == address.isIPv6
+                    && (other.host == address.host || other.isWildcard || address.isWildcard)
+            }
+            guard let clash else { continue }
+            let (otherPath, other) = (clash.path, clash.config)
+            let conflict = other.listen == address
+                ? "\(address) is already used by listener `\(other.name)` (\(otherPath))"
+                : "\(address) overlaps \(other.listen) of listener `\(other.name)` (\(otherPath))"
+            log.add("\(conflict); two listeners cannot bind the same port", at: ConfigPath.key("listen", in: path))
+        }
+    }
+}
