@@ -147,6 +147,30 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         shared.withLock { $0.timers.cancel(timer) }
     }
 
+    /// Suspends the calling task for `duration` using this loop's timers.
+    ///
+    /// Unlike `Task.sleep`, this needs no descriptor of its own (Dispatch's timers need one, and
+    /// Dispatch aborts the process when it cannot create it), so it is safe while the process is out
+    /// of descriptors: the accept back-off relies on that.
+    public func sleep(for duration: Duration) async throws {
+        let deadline = EventLoop.now() + duration.nanosecondsClamped
+        let sleeper = Sleeper()
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                sleeper.park(continuation)
+                if Task.isCancelled {
+                    sleeper.resume(with: .failure(CancellationError()))
+                    return
+                }
+                let timer = schedule(at: deadline) { sleeper.resume(with: .success(())) }
+                sleeper.setTimer(timer)
+            }
+        } onCancel: {
+            sleeper.resume(with: .failure(CancellationError()))
+        }
+        if let timer = sleeper.timer { cancel(timer) }
+    }
+
     /// Now, on the monotonic clock, in nanoseconds.
     public static func now() -> UInt64 {
         var time = timespec()
@@ -259,6 +283,31 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             localJobs.removeAll(keepingCapacity: true)
             localHead = 0
         }
+    }
+}
+
+/// One sleeping task: resumed exactly once, by its timer or by cancellation.
+private final class Sleeper: Sendable {
+    private let state = Mutex<(continuation: UnsafeContinuation<Void, any Error>?, timer: TimerID?, done: Bool)>(
+        (nil, nil, false))
+
+    func park(_ continuation: UnsafeContinuation<Void, any Error>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    func setTimer(_ timer: TimerID) {
+        state.withLock { $0.timer = timer }
+    }
+
+    var timer: TimerID? { state.withLock { $0.timer } }
+
+    func resume(with result: Result<Void, any Error>) {
+        let continuation = state.withLock { state -> UnsafeContinuation<Void, any Error>? in
+            guard !state.done, let continuation = state.continuation else { return nil }
+            state.done = true
+            return continuation
+        }
+        continuation?.resume(with: result)
     }
 }
 

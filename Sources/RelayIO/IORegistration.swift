@@ -26,6 +26,11 @@ public final class IORegistration: Sendable {
         /// Latched readiness; starts true so the first attempt always goes to the kernel.
         var readable = true
         var writable = true
+        /// The peer closed its side or the socket failed (RDHUP, HUP, ERR). Sticky: with edge triggering
+        /// the FIN's edge may have been the same one that delivered the last data, so after a short read
+        /// a reader must still find out that end of stream (or the error) is pending.
+        var readClosed = false
+        var writeClosed = false
         var reader: Waiter?
         var writer: Waiter?
         var aborted = false
@@ -49,9 +54,12 @@ public final class IORegistration: Sendable {
         let failed = events & (CRELAY_EPOLLERR | CRELAY_EPOLLHUP) != 0
         let readable = failed || events & (CRELAY_EPOLLIN | CRELAY_EPOLLRDHUP | CRELAY_EPOLLPRI) != 0
         let writable = failed || events & CRELAY_EPOLLOUT != 0
+        let hungUp = events & (CRELAY_EPOLLRDHUP | CRELAY_EPOLLHUP | CRELAY_EPOLLERR) != 0
         let (reader, writer) = state.withLock { state -> (Waiter?, Waiter?) in
             var reader: Waiter?
             var writer: Waiter?
+            if hungUp { state.readClosed = true }
+            if failed { state.writeClosed = true }
             if readable {
                 if let waiting = state.reader { reader = waiting; state.reader = nil } else { state.readable = true }
             }
@@ -70,23 +78,13 @@ public final class IORegistration: Sendable {
         state.withLock { state in
             switch interest {
             case .read:
+                if state.readClosed { return true }
                 if state.readable { state.readable = false; return true }
             case .write:
+                if state.writeClosed { return true }
                 if state.writable { state.writable = false; return true }
             }
             return false
-        }
-    }
-
-    /// Forgets a latched edge: the caller has just seen the kernel queue empty, so the next wait
-    /// should park until the next edge instead of returning for an event it already consumed.
-    @inline(__always)
-    public func clearReadiness(_ interest: IOInterest) {
-        state.withLock { state in
-            switch interest {
-            case .read: state.readable = false
-            case .write: state.writable = false
-            }
         }
     }
 
@@ -109,8 +107,10 @@ public final class IORegistration: Sendable {
                     if state.aborted { return .failure(IOError.closed) }
                     switch interest {
                     case .read:
+                        if state.readClosed { return .success(()) }
                         if state.readable { state.readable = false; return .success(()) }
                     case .write:
+                        if state.writeClosed { return .success(()) }
                         if state.writable { state.writable = false; return .success(()) }
                     }
                     if Task.isCancelled { return .failure(CancellationError()) }

@@ -157,7 +157,7 @@ public struct AcceptSequence: AsyncSequence, Sendable {
                     let wait = delay.map { Swift.min($0 * 2, sequence.backoff.maximum) } ?? sequence.backoff.initial
                     delay = wait
                     sequence.onShortage(error, wait)
-                    try await Task.sleep(for: wait)
+                    try await listener.loop.sleep(for: wait)
                     continue
                 }
                 switch result {

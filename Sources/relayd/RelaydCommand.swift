@@ -192,7 +192,7 @@ func serve(_ arguments: ArraySlice<String>) async -> ExitCode {
     do {
         server = try RelayServer(config: config, logger: logger)
     } catch {
-        logger.error("could not start", ["config": path, "error": error])
+        logger.error("could not start", ["config": path, "error": String(describing: error)])
         return .failure
     }
     let sources = installSignalHandlers(server: server, logger: logger)
@@ -207,7 +207,7 @@ func serve(_ arguments: ArraySlice<String>) async -> ExitCode {
         try await server.run()
         return .ok
     } catch {
-        logger.error("relayd is exiting after a failure", ["error": error])
+        logger.error("relayd is exiting after a failure", ["error": String(describing: error)])
         return .failure
     }
 }

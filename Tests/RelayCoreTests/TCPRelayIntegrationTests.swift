@@ -42,9 +42,7 @@ func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
             var received: [UInt8] = []
             received.reserveCapacity(32 << 20)
             for try await chunk in connection.inbound(pool: connection.loop.buffers) { received += chunk }
-            try await received.withUnsafeBytes { raw in
-                try await connection.write(UnsafeRawBufferPointer(start: raw.baseAddress, count: raw.count))
-            }
+            try await connection.write(received)
             connection.shutdownWrite()
         }
         defer { Task { await backend.stop() } }

@@ -57,7 +57,7 @@ public final class BackendGroup: Sendable {
                 return (connection, server)
             } catch let error as IOError {
                 failures.append(AttemptFailure(server: server, error: error.description))
-                logger.debug("backend connect failed", ["backend": name, "server": server, "error": error])
+                logger.debug("backend connect failed", ["backend": name, "server": server, "error": String(describing: error)])
             }
         }
         throw Unavailable(group: name, failures: failures)

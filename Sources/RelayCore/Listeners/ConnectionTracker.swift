@@ -29,8 +29,11 @@ public final class ConnectionTracker: Sendable {
     }
 
     /// Why a connection was refused.
-    public enum Refusal: Sendable, Equatable {
-        case overLimit, perIPLimit
+    public enum Refusal: String, Error, Sendable, Equatable, CustomStringConvertible {
+        case overLimit = "max_connections"
+        case perIPLimit = "max_connections_per_ip"
+
+        public var description: String { rawValue }
     }
 
     /// A slot held by one admitted connection until `finish(_:)`.

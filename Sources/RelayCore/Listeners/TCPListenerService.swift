@@ -1,6 +1,10 @@
 import RelayIO
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a TCP listener does with each admitted connection.
 public enum TCPConnectionRole: Sendable {
     /// Relay to a server of the backend group.
@@ -67,7 +71,7 @@ public final class TCPListenerService: Service {
                 target = socket.localAddress
                 sockets.append(socket)
             }
-        } catch let error as IOError {
+        } catch {
             for socket in sockets { socket.close() }
             var hint = ""
             if error.errno == EADDRINUSE { hint = "; another process (or listener) uses this address: change `listen` or stop it" }
@@ -113,7 +117,7 @@ public final class TCPListenerService: Service {
             logger.info("stopped accepting; no connections to drain")
             return
         }
-        logger.info("stopped accepting; draining", ["connections": open, "timeout": timeout])
+        logger.info("stopped accepting; draining", ["connections": open, "timeout": DurationParser.format(timeout)])
         if await tracker.waitUntilIdle(timeout: timeout) {
             logger.info("drained")
             return
@@ -130,7 +134,7 @@ public final class TCPListenerService: Service {
         let loop = socket.loop
         let connections = socket.connections { [logger, address] error, backoff in
             logger.warn("accept paused: out of resources; retrying after back-off",
-                        ["address": address, "error": error, "backoff": backoff,
+                        ["address": address, "error": error, "backoff": DurationParser.format(backoff),
                          "hint": "raise the open-files limit (ulimit -n) or lower max_connections"])
         }
         for try await accepted in connections {
@@ -156,7 +160,7 @@ public final class TCPListenerService: Service {
         do {
             client = try TCPConnection(adopting: accepted, on: loop)
         } catch {
-            logger.warn("could not register accepted connection", ["client": accepted.peer, "error": error])
+            logger.warn("could not register accepted connection", ["client": accepted.peer, "error": String(describing: error)])
             return
         }
         defer { client.close() }
@@ -170,7 +174,7 @@ public final class TCPListenerService: Service {
                 (backend, server) = try await group.connect(on: loop, logger: logger)
             } catch {
                 logger.warn("no backend reachable; closing client connection",
-                            ["client": accepted.peer, "backend": group.name, "error": error])
+                            ["client": accepted.peer, "backend": group.name, "error": String(describing: error)])
                 return
             }
             defer { backend.close() }

@@ -25,7 +25,7 @@ func temporaryFile(_ text: String, suffix: String = ".json5") throws -> String {
 /// A `relayd` child process whose stderr is collected line by line.
 final class RelaydProcess: @unchecked Sendable {
     let process = Process()
-    private let output = Mutex<String>("")
+    private let output = OutputBuffer()
     private let pipe = Pipe()
 
     /// Starts `relayd arguments...`, optionally under `sh -c 'ulimit -n N; exec relayd ...'`.
@@ -43,12 +43,12 @@ final class RelaydProcess: @unchecked Sendable {
         process.standardOutput = pipe
         pipe.fileHandleForReading.readabilityHandler = { [output] handle in
             let data = handle.availableData
-            if !data.isEmpty { output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+            if !data.isEmpty { output.append(String(decoding: data, as: UTF8.self)) }
         }
         try process.run()
     }
 
-    var text: String { output.withLock { $0 } }
+    var text: String { output.text }
 
     /// Polls the output until `predicate` holds (bounded).
     func waitForOutput(timeout: Duration = .seconds(20), _ predicate: (String) -> Bool) async throws -> String {
@@ -97,6 +97,13 @@ final class RelaydProcess: @unchecked Sendable {
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
+}
+
+/// Text collected from a child's output, appended from the pipe's reader thread.
+final class OutputBuffer: Sendable {
+    private let storage = Mutex<String>("")
+    func append(_ text: String) { storage.withLock { $0 += text } }
+    var text: String { storage.withLock { $0 } }
 }
 
 /// Runs a command to completion and returns (status, combined output).

@@ -80,6 +80,9 @@ func withRelay<T: Sendable>(_ configText: String, _ body: (RunningRelay) async t
         return value
     } catch {
         _ = try? await relay.stop()
+        // The relay's own log is the first thing to read when a relay test fails.
+        let tail = relay.logs.lines.suffix(60).joined(separator: "\n")
+        Issue.record("relay log:\n\(tail)")
         throw error
     }
 }
