@@ -9,14 +9,14 @@ import Glibc
 
 /// Config text for one TCP listener on port 0 in front of `servers`.
 func relayConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], extraListener: String = "",
-                 drain: String = "5s", loops: Int = 2) -> String {
+                 drain: String = "5s", loops: Int = 2, splice: Bool = false) -> String {
     let list = servers.map { "\"\($0)\"" }.joined(separator: ", ")
     return """
         {
           listeners: [ { name: "front", protocol: "tcp", listen: "\(listen)", backend: "app" \(extraListener) } ],
           backends: { app: { servers: [\(list)], connect_timeout: "1s" } },
           drain_timeout: "\(drain)",
-          io: { loops: \(loops) },
+          io: { loops: \(loops), splice: \(splice) },
           log: { level: "debug" },
         }
         """
@@ -34,7 +34,8 @@ func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
 }
 
 @Suite(.serialized) struct TCPRelayIntegrationTests {
-    @Test func relays32MiBIntactWithHalfClose() async throws {
+    @Test(arguments: [false, true])
+    func relays32MiBIntactWithHalfClose(splice: Bool) async throws {
         // The backend reads everything until the client's FIN reaches it, and only then answers with the
         // whole payload: this passes only if the relay forwards the half-close and keeps the other
         // direction open afterwards.
@@ -47,7 +48,7 @@ func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
         }
         defer { Task { await backend.stop() } }
         let payload = pattern(32 << 20)
-        try await withRelay(relayConfig(servers: [backend.address])) { relay in
+        try await withRelay(relayConfig(servers: [backend.address], splice: splice)) { relay in
             let front = try relay.address("front")
             try await withTimeout(.seconds(60)) {
                 let client = try await TestClient.connect(front)

@@ -28,18 +28,25 @@ public struct RelayOutcome: Sendable {
 /// on the other (half-close) while the opposite direction keeps flowing; an error on either side aborts
 /// both, with a reset, so neither peer waits on a dead connection.
 public enum TCPRelay {
-    public static func run(client: TCPConnection, backend: TCPConnection, pool: BufferPool) async -> RelayOutcome {
-        async let upstream = pump(from: client, to: backend, pool: pool)
-        let (bytesDown, down) = await pump(from: backend, to: client, pool: pool)
+    public static func run(client: TCPConnection, backend: TCPConnection, pool: BufferPool,
+                           splice: Bool = false) async -> RelayOutcome {
+        async let upstream = pump(from: client, to: backend, pool: pool, splice: splice)
+        let (bytesDown, down) = await pump(from: backend, to: client, pool: pool, splice: splice)
         let (bytesUp, up) = await upstream
         return RelayOutcome(bytesUp: bytesUp, bytesDown: bytesDown, up: up, down: down)
     }
 
-    /// Copies `source` to `destination` until end of stream or failure.
+    /// Copies `source` to `destination` until end of stream or failure, through pooled buffers or, with
+    /// `splice`, through a kernel pipe.
     public static func pump(from source: TCPConnection, to destination: TCPConnection,
-                            pool: BufferPool) async -> (Int, RelayEnding) {
+                            pool: BufferPool, splice: Bool = false) async -> (Int, RelayEnding) {
         var total = 0
         do {
+            if splice {
+                let pipe = try SplicePipe()
+                total = try await pipe.relay(from: source, to: destination)
+                return (total, .endOfStream)
+            }
             for try await chunk in source.inbound(pool: pool) {
                 try await destination.write(chunk)
                 total += chunk.count

@@ -39,14 +39,17 @@ public final class TCPListenerService: Service {
     let loops: [EventLoop]
     let backlog: Int32
     let options: TCPOptions
+    /// Relay with `splice(2)` through a pipe per direction instead of pooled buffers.
+    let splice: Bool
     let logger: Logger
     /// Sockets bound by `init` and not yet handed to a run; later runs bind anew.
     private let prebound: Mutex<[TCPListener]>
 
     public init(name: String, address requested: SocketAddress, role: TCPConnectionRole, loops: [EventLoop],
                 maxConnections: Int, maxConnectionsPerIP: Int, backlog: Int32 = 1024,
-                options: TCPOptions = TCPOptions(), logger: Logger) throws {
+                options: TCPOptions = TCPOptions(), splice: Bool = false, logger: Logger) throws {
         self.name = name
+        self.splice = splice
         self.role = role
         self.loops = loops
         self.backlog = backlog
@@ -178,7 +181,7 @@ public final class TCPListenerService: Service {
                 return
             }
             defer { backend.close() }
-            let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers)
+            let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice)
             logger.debug("connection closed", ["client": accepted.peer, "server": server, "bytes_up": outcome.bytesUp,
                                                "bytes_down": outcome.bytesDown])
         }

@@ -49,7 +49,7 @@ public final class RelayServer: Sendable {
                     maxConnections: listener.maxConnections, maxConnectionsPerIP: listener.maxConnectionsPerIP,
                     backlog: Int32(listener.backlog),
                     options: TCPOptions(noDelay: listener.tcpNoDelay, keepalive: listener.keepalive),
-                    logger: logger)
+                    splice: config.io.splice, logger: logger)
             }
         } catch {
             loops.shutdown()
