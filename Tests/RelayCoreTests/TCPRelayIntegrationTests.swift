@@ -125,6 +125,28 @@ func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
         #expect(backend.connections.count == 12)
     }
 
+    @Test func skipsBackendThatTimesOut() async throws {
+        let backend = try TestBackend.echo()
+        defer { Task { await backend.stop() } }
+        let hole = try await BlackHole()
+        let config = relayConfig(servers: [hole.address, backend.address]).replacingOccurrences(
+            of: "connect_timeout: \"1s\"", with: "connect_timeout: \"200ms\"")
+        try await withRelay(config) { relay in
+            let front = try relay.address("front")
+            try await withTimeout {
+                for index in 0..<4 {
+                    let client = try await TestClient.connect(front)
+                    defer { client.close() }
+                    try await client.send("ping \(index)")
+                    client.connection.shutdownWrite()
+                    #expect(try await client.readToEnd() == Array("ping \(index)".utf8))
+                }
+            }
+            #expect(relay.logs.lines.contains { $0.contains("backend connect failed") && $0.contains("timed out") })
+        }
+        #expect(backend.connections.count == 4)
+    }
+
     @Test func closesClientWhenNoBackendIsAlive() async throws {
         try await withRelay(relayConfig(servers: [try deadAddress(), try deadAddress()])) { relay in
             let front = try relay.address("front")

@@ -186,3 +186,33 @@ func deadAddress(ip: String = "127.0.0.1") throws -> SocketAddress {
     listener.close()
     return address
 }
+
+/// A loopback address where connection attempts hang: a listener with a backlog of 0 that never
+/// accepts, whose queue the returned connections fill. Keep the result alive while it is used.
+final class BlackHole: Sendable {
+    let listener: TCPListener
+    let held: [TCPConnection]
+
+    init() async throws {
+        let loop = clientLoops.loops[1]
+        listener = try TCPListener(bindingTo: try SocketAddress(ip: "127.0.0.1", port: 0), on: loop, backlog: 0,
+                                   reusePort: false)
+        var held: [TCPConnection] = []
+        for _ in 0..<8 {
+            do {
+                held.append(try await TCPConnection.connect(to: listener.localAddress, on: loop,
+                                                            timeout: .milliseconds(150)))
+            } catch IOError.timedOut {
+                break
+            }
+        }
+        self.held = held
+    }
+
+    var address: SocketAddress { listener.localAddress }
+
+    deinit {
+        for connection in held { connection.close() }
+        listener.close()
+    }
+}

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import RelayIO
+
+@Suite struct SocketAddressTests {
+    @Test(arguments: ["127.0.0.1:80", "[::1]:8080", "0.0.0.0:0", "[2001:db8::2]:65535"])
+    func parsesAndPrintsBack(text: String) throws {
+        #expect(try SocketAddress(parsing: text).description == text)
+    }
+
+    @Test(arguments: ["127.0.0.1", "::1:80", "[::1]", "[::1]80", "localhost:80", "1.2.3.4:70000", "1.2.3:80", ""])
+    func rejectsMalformed(text: String) {
+        #expect(throws: IOError.self) { try SocketAddress(parsing: text) }
+    }
+
+    @Test func ipKeyIgnoresPort() throws {
+        let a = try SocketAddress(parsing: "10.1.2.3:1000")
+        let b = try SocketAddress(parsing: "10.1.2.3:2000")
+        let c = try SocketAddress(parsing: "10.1.2.4:1000")
+        #expect(a.ipKey == b.ipKey)
+        #expect(a.ipKey != c.ipKey)
+        #expect(a != b)
+        #expect(a.withPort(2000) == b)
+    }
+}
+
+@Suite struct TimerHeapTests {
+    @Test func popsDueTimersInDeadlineOrderAndSkipsCancelled() {
+        var heap = TimerHeap()
+        let fired = Fired()
+        for deadline in [50, 10, 40, 20, 30] as [UInt64] {
+            _ = heap.insert(deadline: deadline) { fired.append(deadline) }
+        }
+        let cancelled = heap.insert(deadline: 25) { fired.append(25) }
+        heap.cancel(cancelled)
+        #expect(heap.earliestDeadline == 10)
+        var due: [@Sendable () -> Void] = []
+        heap.popDue(now: 35, into: &due)
+        for action in due { action() }
+        #expect(fired.values == [10, 20, 30])
+        #expect(heap.earliestDeadline == 40)
+    }
+}
+
+final class Fired: @unchecked Sendable {
+    var values: [UInt64] = []
+    func append(_ value: UInt64) { values.append(value) }
+}
+
+@Suite struct BufferPoolTests {
+    @Test func reusesUpToTheCacheLimit() {
+        let pool = BufferPool(bufferSize: 4096, maxCached: 2)
+        let buffers = (0..<3).map { _ in pool.take() }
+        #expect(pool.inUse == 3)
+        let first = buffers[0].baseAddress
+        for buffer in buffers { pool.release(buffer) }
+        #expect(pool.inUse == 0)
+        #expect(pool.cached == 2)
+        let again = pool.take()
+        #expect(again.count == 4096)
+        #expect(again.baseAddress == buffers[1].baseAddress || again.baseAddress == first)
+        pool.release(again)
+    }
+}
+
+@Suite struct EventLoopTests {
+    @Test func sleepWaitsAtLeastTheDuration() async throws {
+        let loop = testLoops.loops[0]
+        let start = ContinuousClock.now
+        try await loop.sleep(for: .milliseconds(30))
+        #expect(ContinuousClock.now - start >= .milliseconds(29))
+    }
+
+    @Test func sleepEndsEarlyOnCancellation() async throws {
+        let loop = testLoops.loops[1]
+        let task = Task { try await loop.sleep(for: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(20))
+        task.cancel()
+        let start = ContinuousClock.now
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
+    @Test func tasksPreferringALoopRunOnItsThread() async throws {
+        let loop = testLoops.loops[0]
+        let onLoop = await Task(executorPreference: loop) { loop.isCurrent }.value
+        #expect(onLoop)
+        #expect(!loop.isCurrent)
+    }
+}
+
+@Suite struct ConnectTimeoutTests {
+    /// A listener that never accepts and has a backlog of 0 drops new SYNs once its queue is full, so a
+    /// connect to it stays pending: that is a black hole on loopback.
+    @Test func connectTimesOutAgainstAFullBacklog() async throws {
+        let loop = testLoops.loops[1]
+        let hole = try TCPListener(bindingTo: try SocketAddress(parsing: "127.0.0.1:0"), on: loop, backlog: 0,
+                                   reusePort: false)
+        defer { hole.close() }
+        var held: [TCPConnection] = []
+        defer { for connection in held { connection.close() } }
+        var timedOut = false
+        for _ in 0..<8 {
+            let start = ContinuousClock.now
+            do {
+                held.append(try await TCPConnection.connect(to: hole.localAddress, on: loop, timeout: .milliseconds(150)))
+            } catch IOError.timedOut {
+                #expect(ContinuousClock.now - start >= .milliseconds(140))
+                timedOut = true
+                break
+            }
+        }
+        #expect(timedOut)
+    }
+}
