@@ -14,7 +14,7 @@ let package = Package(
         .target(name: "CRelayIO"),
         .target(name: "RelayIO", dependencies: ["CRelayIO"]),
         .target(name: "RelayCore", dependencies: ["RelayIO"]),
-        .executableTarget(name: "relayd", dependencies: ["RelayCore"]),
+        .executableTarget(name: "relayd", dependencies: ["RelayCore", "RelayIO"]),
         .testTarget(name: "RelayIOTests", dependencies: ["RelayIO"]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayIO"]),
     ],

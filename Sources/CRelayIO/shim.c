@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 int crelay_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
@@ -123,3 +124,36 @@ int crelay_set_tcp_keepalive(int fd, int idle_s, int interval_s, int count) {
 }
 
 void crelay_set_thread_name(const char *name) { (void)pthread_setname_np(pthread_self(), name); }
+
+static int crelay_signal_eventfd = -1;
+static int crelay_signal_counts[65];
+
+static void crelay_on_signal(int signo) {
+    int saved = errno;
+    if (signo > 0 && signo < 65) __atomic_fetch_add(&crelay_signal_counts[signo], 1, __ATOMIC_SEQ_CST);
+    uint64_t one = 1;
+    ssize_t ignored = write(crelay_signal_eventfd, &one, sizeof(one));
+    (void)ignored;
+    errno = saved;
+}
+
+int crelay_signals_install(const int *signals, int count) {
+    if (crelay_signal_eventfd < 0) {
+        crelay_signal_eventfd = eventfd(0, EFD_CLOEXEC);
+        if (crelay_signal_eventfd < 0) return -1;
+    }
+    for (int i = 0; i < count; i++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof(action));
+        action.sa_handler = crelay_on_signal;
+        action.sa_flags = SA_RESTART;
+        sigemptyset(&action.sa_mask);
+        if (sigaction(signals[i], &action, NULL) != 0) return -1;
+    }
+    return crelay_signal_eventfd;
+}
+
+int crelay_signal_take(int signo) {
+    if (signo <= 0 || signo >= 65) return 0;
+    return __atomic_exchange_n(&crelay_signal_counts[signo], 0, __ATOMIC_SEQ_CST);
+}

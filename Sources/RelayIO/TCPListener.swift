@@ -56,6 +56,20 @@ public final class TCPListener: Sendable {
         }
     }
 
+    /// Fails with `EADDRINUSE` if some socket already listens on `address`.
+    ///
+    /// `SO_REUSEPORT` lets every process of the same user bind a port that is already bound with it, so a
+    /// second relayd (or an HAProxy) on the same address would silently share its traffic. A plain bind
+    /// (without `SO_REUSEPORT`) refuses such a port, so binding one first turns that mistake into an error.
+    public static func checkNotInUse(_ address: SocketAddress) throws(IOError) {
+        guard address.port != 0 else { return }
+        let fd = try syscall("socket") { crelay_socket(address.family, Int32(SOCK_STREAM.rawValue), 0) }
+        defer { SocketOptions.close(fd) }
+        try SocketOptions.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
+        let bound = address.withSockAddr { pointer, length in Glibc.bind(fd, pointer, length) }
+        if bound != 0 { throw IOError.syscall(call: "bind \(address)", errno: Glibc.errno) }
+    }
+
     /// Accepts one pending connection without waiting.
     public func acceptNow() throws(IOError) -> IOResult<AcceptedSocket> {
         var storage = sockaddr_storage()

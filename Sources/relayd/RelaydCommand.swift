@@ -1,6 +1,6 @@
-import Dispatch
 import Foundation
 import RelayCore
+import RelayIO
 import Synchronization
 
 #if canImport(Glibc)
@@ -140,36 +140,42 @@ func raiseOpenFilesLimit(logger: Logger) {
     }
 }
 
-/// Installs SIGINT/SIGTERM (graceful stop, then immediate exit) and SIGHUP handlers. Built outside any
-/// actor so the handlers are not main-actor isolated.
-func installSignalHandlers(server: RelayServer, logger: Logger) -> [DispatchSourceSignal] {
-    let queue = DispatchQueue(label: "relayd.signals")
-    let stops = ManagedAtomicCounter()
-    var sources: [DispatchSourceSignal] = []
-    for (signalNumber, signalName) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-        source.setEventHandler { @Sendable in
-            if stops.increment() == 1 {
-                logger.info("signal received; shutting down gracefully (send again to exit at once)",
-                            ["signal": signalName])
-                server.shutdown()
-            } else {
-                logger.warn("second signal; exiting at once", ["signal": signalName])
-                exit(ExitCode.failure.rawValue)
-            }
+/// What a signal does once the server exists. Signals are caught from the start of `serve`; one that
+/// arrives before the server is built is kept and acted on as soon as it is.
+final class SignalRouter: Sendable {
+    private let state = Mutex<(server: RelayServer?, logger: Logger?, pendingStop: String?)>((nil, nil, nil))
+    private let stops = ManagedAtomicCounter()
+
+    func attach(server: RelayServer, logger: Logger) {
+        let pending = state.withLock { state -> String? in
+            state.server = server
+            state.logger = logger
+            return state.pendingStop
         }
-        source.resume()
-        sources.append(source)
+        if let pending {
+            logger.info("signal received during start-up; shutting down gracefully", ["signal": pending])
+            server.shutdown()
+        }
     }
-    signal(SIGHUP, SIG_IGN)
-    let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
-    hangup.setEventHandler { @Sendable in
-        logger.warn("SIGHUP received; configuration reload is not supported yet, keeping the running configuration")
+
+    func handle(_ signal: Int32) {
+        let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "\(signal)"
+        let (server, logger) = state.withLock { ($0.server, $0.logger) }
+        if signal == SIGHUP {
+            logger?.warn("SIGHUP received; configuration reload is not supported yet, keeping the running configuration")
+            return
+        }
+        if stops.increment() > 1 {
+            logger?.warn("second signal; exiting at once", ["signal": name])
+            exit(ExitCode.failure.rawValue)
+        }
+        guard let server, let logger else {
+            state.withLock { $0.pendingStop = name }
+            return
+        }
+        logger.info("signal received; shutting down gracefully (send again to exit at once)", ["signal": name])
+        server.shutdown()
     }
-    hangup.resume()
-    sources.append(hangup)
-    return sources
 }
 
 func serve(_ arguments: ArraySlice<String>) async -> ExitCode {
@@ -184,9 +190,17 @@ func serve(_ arguments: ArraySlice<String>) async -> ExitCode {
         print(serveHelp, terminator: "")
         return .ok
     }
+    signal(SIGPIPE, SIG_IGN)
+    let router = SignalRouter()
+    let watcher: SignalWatcher
+    do {
+        watcher = try SignalWatcher(signals: [SIGINT, SIGTERM, SIGHUP]) { router.handle($0) }
+    } catch {
+        printError("relayd: cannot install signal handlers: \(error)")
+        return .failure
+    }
     guard let (config, path) = loadConfig(options) else { return .usage }
     let logger = Logger(level: config.log.level, format: config.log.format)
-    signal(SIGPIPE, SIG_IGN)
     raiseOpenFilesLimit(logger: logger)
     let server: RelayServer
     do {
@@ -195,8 +209,8 @@ func serve(_ arguments: ArraySlice<String>) async -> ExitCode {
         logger.error("could not start", ["config": path, "error": String(describing: error)])
         return .failure
     }
-    let sources = installSignalHandlers(server: server, logger: logger)
-    defer { for source in sources { source.cancel() } }
+    router.attach(server: server, logger: logger)
+    _ = watcher
     for listener in config.listeners {
         if let address = server.address(of: listener.name) {
             logger.info("listener ready", ["listener": listener.name, "protocol": listener.proto.rawValue,

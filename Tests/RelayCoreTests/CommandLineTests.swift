@@ -48,9 +48,11 @@ import Glibc
         #expect(output.contains("backends.b.connect_timeout"))
     }
 
-    @Test func serveFailsWithExitOneWhenAddressIsTaken() async throws {
+    /// Also when the holder set SO_REUSEPORT, which would otherwise let relayd share the port silently.
+    @Test(arguments: [false, true])
+    func serveFailsWithExitOneWhenAddressIsTaken(holderReusesPort: Bool) async throws {
         let holder = try TCPListener(bindingTo: try SocketAddress(parsing: "127.0.0.1:0"), on: clientLoops.loops[0],
-                                     reusePort: false)
+                                     reusePort: holderReusesPort)
         defer { holder.close() }
         let path = try temporaryFile("""
             { listeners: [ { name: "e", protocol: "echo", listen: "\(holder.localAddress)" } ] }

@@ -56,4 +56,10 @@ int crelay_set_tcp_keepalive(int fd, int idle_s, int interval_s, int count);
 /// Names the calling thread (at most 15 bytes), as shown by top -H.
 void crelay_set_thread_name(const char *name);
 
+/// Installs one process-wide handler for each signal in `signals`: it counts the signal and writes to an
+/// eventfd, which is returned (blocking reads). Call once, early.
+int crelay_signals_install(const int *signals, int count);
+/// Returns how many times `signo` arrived since the last call, and resets the count.
+int crelay_signal_take(int signo);
+
 #endif

@@ -68,6 +68,7 @@ public final class TCPListenerService: Service {
         var sockets: [TCPListener] = []
         var target = address
         do {
+            try TCPListener.checkNotInUse(address)
             for loop in loops {
                 let socket = try TCPListener(bindingTo: target, on: loop, backlog: backlog, reusePort: true,
                                              options: options)
@@ -140,7 +141,15 @@ public final class TCPListenerService: Service {
                         ["address": address, "error": error, "backoff": DurationParser.format(backoff),
                          "hint": "raise the open-files limit (ulimit -n) or lower max_connections"])
         }
+        var burst = 0
         for try await accepted in connections {
+            // Let the connections already accepted make progress between bursts of accepts, so a
+            // flood of new connections cannot delay established ones (HAProxy's tune.maxaccept).
+            burst += 1
+            if burst == 16 {
+                burst = 0
+                await Task.yield()
+            }
             let ticket: ConnectionTracker.Ticket
             switch tracker.admit(accepted.peer) {
             case let .success(admitted):
