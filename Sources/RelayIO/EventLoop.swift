@@ -20,6 +20,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// The per-loop buffer pool: forwarding code takes a buffer only while bytes are in flight.
     public let buffers: BufferPool
 
+    /// Connections being served on this loop, for spreading new ones across loops.
+    public let connections = Atomic<Int>(0)
+
     /// Identity of the loop thread (`pthread_t`), 0 until it starts; lets `enqueue` skip the lock
     /// and the wake-up when a job is scheduled from the loop itself, the common case.
     private let threadID = Atomic<UInt>(0)
@@ -147,6 +150,22 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         shared.withLock { $0.timers.cancel(timer) }
     }
 
+    /// The loop a new connection accepted on `preferred` should run on: `preferred` itself (no thread
+    /// hop) unless another loop serves clearly fewer connections. SO_REUSEPORT spreads connections by
+    /// hash, not by load, so one loop can queue work while another idles; this evens that out.
+    public static func leastLoaded(preferring preferred: EventLoop, among loops: [EventLoop]) -> EventLoop {
+        var best = preferred
+        var bestLoad = preferred.connections.load(ordering: .relaxed)
+        for loop in loops where loop !== preferred {
+            let load = loop.connections.load(ordering: .relaxed)
+            if load + 2 < bestLoad {
+                best = loop
+                bestLoad = load
+            }
+        }
+        return best
+    }
+
     /// Suspends the calling task for `duration` using this loop's timers.
     ///
     /// Unlike `Task.sleep`, this needs no descriptor of its own (Dispatch's timers need one, and
@@ -271,8 +290,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
         localJobs.append(contentsOf: remote)
         let executor = asUnownedTaskExecutor()
-        // A budget keeps a busy loop polling epoll now and then, so new readiness is not starved.
-        var budget = 4096
+        // A budget keeps a busy loop polling epoll now and then (a non-blocking epoll_wait is cheap),
+        // so sockets that became ready are not kept waiting behind a long run of jobs.
+        var budget = 256
         while localHead < localJobs.count, budget > 0 {
             let job = localJobs[localHead]
             localHead += 1

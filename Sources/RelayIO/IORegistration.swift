@@ -23,9 +23,10 @@ public final class IORegistration: Sendable {
     private let state = Mutex<State>(State())
 
     private struct State {
-        /// Latched readiness; starts true so the first attempt always goes to the kernel.
-        var readable = true
-        var writable = true
+        /// Latched readiness. Starts false: callers always try the kernel before waiting, and if the fd
+        /// is already ready when registered, epoll reports it at once (EPOLL_CTL_ADD polls the fd).
+        var readable = false
+        var writable = false
         /// The peer closed its side or the socket failed (RDHUP, HUP, ERR). Sticky: with edge triggering
         /// the FIN's edge may have been the same one that delivered the last data, so after a short read
         /// a reader must still find out that end of stream (or the error) is pending.

@@ -28,14 +28,12 @@ public final class SplicePipe {
     }
 
     /// Copies `source` to `destination` through the pipe until end of stream; returns the byte count.
-    /// Half-closes `destination` at end of stream, like the buffered path.
     public func relay(from source: TCPConnection, to destination: TCPConnection) async throws -> Int {
         var total = 0
         while true {
             if pending == 0 {
                 switch try syscallNonBlocking("splice(in)", { crelay_splice(source.fd, writeFD, chunk, 1) }) {
                 case .processed(0):
-                    destination.shutdownWrite()
                     return total
                 case let .processed(count):
                     pending = count

@@ -44,7 +44,7 @@ public final class TCPConnection: Sendable {
     /// handshake has not completed by `timeout`, or `IOError.syscall(call: "connect", …)` with the
     /// kernel's reason (`ECONNREFUSED`, `ENETUNREACH`…).
     public static func connect(to address: SocketAddress, on loop: EventLoop, timeout: Duration? = nil,
-                               options: TCPOptions = TCPOptions()) async throws -> TCPConnection {
+                               options: TCPOptions = .backend) async throws -> TCPConnection {
         let fd = try syscall("socket") { crelay_socket(address.family, Int32(SOCK_STREAM.rawValue), 0) }
         do {
             try SocketOptions.apply(options, to: fd)
@@ -63,22 +63,13 @@ public final class TCPConnection: Sendable {
         let connection = try TCPConnection(adoptingFD: fd, peer: address, on: loop)
         if code == 0 { return connection }
         let deadline = timeout.map { EventLoop.now() + $0.nanosecondsClamped }
-        while true {
-            try await connection.registration.wait(for: .write, deadline: deadline)
-            let failure = try SocketOptions.getInt(fd, SOL_SOCKET, SO_ERROR, "SO_ERROR")
-            if failure != 0 { throw IOError.syscall(call: "connect", errno: failure) }
-            if connection.isConnected { return connection }
-            // A wake-up from a latched edge that came before the handshake finished: wait again.
-        }
-    }
-
-    /// True once the handshake has completed (the kernel knows a peer).
-    var isConnected: Bool {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        return withUnsafeMutablePointer(to: &storage) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) == 0 }
-        }
+        // The registration starts with no latched readiness and was made while the handshake was in
+        // progress (a SYN_SENT socket polls as neither writable nor hung up), so the first write edge
+        // is the handshake's outcome: SO_ERROR tells which.
+        try await connection.registration.wait(for: .write, deadline: deadline)
+        let failure = try SocketOptions.getInt(fd, SOL_SOCKET, SO_ERROR, "SO_ERROR")
+        if failure != 0 { throw IOError.syscall(call: "connect", errno: failure) }
+        return connection
     }
 
     // MARK: - Reading
@@ -208,8 +199,9 @@ public final class ChunkReader {
     let pool: BufferPool
     private var buffer: UnsafeMutableRawBufferPointer?
     /// The last read filled less than the buffer: the kernel queue was empty then, so wait for the next
-    /// edge instead of spending a `recv` to learn `EAGAIN`.
-    private var drained = false
+    /// edge instead of spending a `recv` to learn `EAGAIN`. Starts true: data that arrived before the
+    /// socket was registered was reported by the registration itself, and latched.
+    private var drained = true
 
     init(connection: TCPConnection, pool: BufferPool) {
         self.connection = connection

@@ -20,7 +20,7 @@ public final class BackendGroup: Sendable {
     private let cursor = Atomic<Int>(0)
 
     public init(name: String, servers: [SocketAddress], connectTimeout: Duration, maxAttempts: Int = 0,
-                options: TCPOptions = TCPOptions()) {
+                options: TCPOptions = .backend) {
         precondition(!servers.isEmpty, "backend group \(name) has no servers")
         self.name = name
         self.servers = servers

@@ -1,4 +1,5 @@
 import RelayIO
+import Synchronization
 
 /// How one direction of a relayed connection ended.
 public enum RelayEnding: Sendable, Equatable {
@@ -30,28 +31,31 @@ public struct RelayOutcome: Sendable {
 public enum TCPRelay {
     public static func run(client: TCPConnection, backend: TCPConnection, pool: BufferPool,
                            splice: Bool = false) async -> RelayOutcome {
-        async let upstream = pump(from: client, to: backend, pool: pool, splice: splice)
-        let (bytesDown, down) = await pump(from: backend, to: client, pool: pool, splice: splice)
+        let ends = DirectionCount()
+        async let upstream = pump(from: client, to: backend, pool: pool, splice: splice, ends: ends)
+        let (bytesDown, down) = await pump(from: backend, to: client, pool: pool, splice: splice, ends: ends)
         let (bytesUp, up) = await upstream
         return RelayOutcome(bytesUp: bytesUp, bytesDown: bytesDown, up: up, down: down)
     }
 
     /// Copies `source` to `destination` until end of stream or failure, through pooled buffers or, with
     /// `splice`, through a kernel pipe.
+    /// `ends`, shared by the two directions of one connection, saves the last direction to finish a
+    /// `shutdown` call: both sockets are closed right after, and the close sends the FIN.
     public static func pump(from source: TCPConnection, to destination: TCPConnection,
-                            pool: BufferPool, splice: Bool = false) async -> (Int, RelayEnding) {
+                            pool: BufferPool, splice: Bool = false, ends: DirectionCount? = nil) async -> (Int, RelayEnding) {
         var total = 0
         do {
             if splice {
                 let pipe = try SplicePipe()
                 total = try await pipe.relay(from: source, to: destination)
-                return (total, .endOfStream)
+            } else {
+                for try await chunk in source.inbound(pool: pool) {
+                    try await destination.write(chunk)
+                    total += chunk.count
+                }
             }
-            for try await chunk in source.inbound(pool: pool) {
-                try await destination.write(chunk)
-                total += chunk.count
-            }
-            destination.shutdownWrite()
+            if ends?.finishOne() != true { destination.shutdownWrite() }
             return (total, .endOfStream)
         } catch {
             // Pass the failure on as a reset, and wake the other direction, which may be parked
@@ -64,5 +68,17 @@ public enum TCPRelay {
             if let error = error as? IOError, error == .closed { return (total, .cancelled) }
             return (total, .failed(String(describing: error)))
         }
+    }
+}
+
+/// Counts the directions of one relayed connection that have reached end of stream.
+public final class DirectionCount: Sendable {
+    private let ended = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Records one direction's end; true when it is the second (the connection is about to close).
+    func finishOne() -> Bool {
+        ended.add(1, ordering: .acquiringAndReleasing).newValue == 2
     }
 }

@@ -159,8 +159,11 @@ public final class TCPListenerService: Service {
                 logger.debug("connection refused", ["client": accepted.peer, "reason": refusal])
                 continue
             }
-            let task = Task(executorPreference: loop) { [self] in
-                await self.serve(accepted, on: loop)
+            let target = EventLoop.leastLoaded(preferring: loop, among: loops)
+            target.connections.add(1, ordering: .relaxed)
+            let task = Task(executorPreference: target) { [self] in
+                await self.serve(accepted, on: target)
+                target.connections.subtract(1, ordering: .relaxed)
                 self.tracker.finish(ticket)
             }
             tracker.attach(task, to: ticket)
