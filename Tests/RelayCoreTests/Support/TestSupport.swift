@@ -216,3 +216,49 @@ final class BlackHole: Sendable {
         listener.close()
     }
 }
+
+/// An HTTP backend answering every request with `status` after `delay`.
+func httpBackend(status: Int = 200, delay: Duration = .zero, ip: String = "127.0.0.1") throws -> TestBackend {
+    try TestBackend(ip: ip) { connection in
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
+        defer { buffer.deallocate() }
+        var request: [UInt8] = []
+        while !String(decoding: request, as: UTF8.self).contains("\r\n\r\n"), request.count < 4096 {
+            let count = try await connection.read(into: buffer)
+            if count == 0 { return }
+            request += buffer[0..<count]
+        }
+        if delay > .zero { try await connection.loop.sleep(for: delay) }
+        try await connection.write(Array("HTTP/1.1 \(status) Test\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".utf8))
+        connection.shutdownWrite()
+    }
+}
+
+/// A UDP echo server on loopback port 0, optionally answering after `delay`.
+final class UDPEchoBackend: Sendable {
+    let socket: UDPSocket
+    let task: Task<Void, Never>
+
+    init(ip: String = "127.0.0.1", delay: Duration = .zero) throws {
+        let loop = clientLoops.next()
+        let socket = try UDPSocket.bind(try SocketAddress(ip: ip, port: 0), on: loop)
+        self.socket = socket
+        task = Task(executorPreference: loop) {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
+            defer { buffer.deallocate() }
+            while true {
+                guard let (count, sender, _) = try? await socket.receive(into: buffer) else { return }
+                if delay > .zero { try? await loop.sleep(for: delay) }
+                try? await socket.send(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), to: sender)
+            }
+        }
+    }
+
+    var address: SocketAddress { (try? socket.localAddress())! }
+
+    func stop() async {
+        socket.abort()
+        await task.value
+        socket.close()
+    }
+}
