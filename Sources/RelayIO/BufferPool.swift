@@ -14,7 +14,7 @@ public final class BufferPool: Sendable {
     /// Buffers kept for reuse beyond this count are freed when returned, bounding idle memory.
     public let maxCached: Int
     /// Addresses (as integers: raw pointers are not `Sendable`) of buffers ready for reuse.
-    private let free = Mutex<[UInt]>([])
+    private let free = SanitizerVisibleMutex<[UInt]>([])
     /// Buffers currently lent out, for tests and metrics.
     private let outstanding = Atomic<Int>(0)
 

@@ -34,9 +34,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     private var localJobs: [UnownedJob] = []
     private var localHead = 0
     /// Jobs and timers handed in from other threads, and the fd → registration table.
-    private let shared = Mutex<SharedState>(SharedState())
-    /// Signalled when the thread has finished, for `shutdownGracefully`.
-    private let finished = Mutex<Bool>(false)
+    private let shared = SanitizerVisibleMutex<SharedState>(SharedState())
     private var thread: pthread_t?
 
     private struct SharedState {
@@ -278,7 +276,6 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             for action in dueTimers { action() }
             dueTimers.removeAll(keepingCapacity: true)
         }
-        finished.withLock { $0 = true }
     }
 
     private func runJobs() {
@@ -307,9 +304,14 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 }
 
 /// One sleeping task: resumed exactly once, by its timer or by cancellation.
+private struct SleeperState: Sendable {
+    var continuation: UnsafeContinuation<Void, any Error>?
+    var timer: TimerID?
+    var done = false
+}
+
 private final class Sleeper: Sendable {
-    private let state = Mutex<(continuation: UnsafeContinuation<Void, any Error>?, timer: TimerID?, done: Bool)>(
-        (nil, nil, false))
+    private let state = SanitizerVisibleMutex<SleeperState>(SleeperState())
 
     func park(_ continuation: UnsafeContinuation<Void, any Error>) {
         state.withLock { $0.continuation = continuation }

@@ -20,7 +20,7 @@ public final class IORegistration: Sendable {
     let generation: UInt32
     /// The loop whose epoll set holds the fd and whose timers serve deadlines.
     public let loop: EventLoop
-    private let state = Mutex<State>(State())
+    private let state = SanitizerVisibleMutex<State>(State())
 
     private struct State {
         /// Latched readiness. Starts false: callers always try the kernel before waiting, and if the fd

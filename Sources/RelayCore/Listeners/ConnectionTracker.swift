@@ -11,7 +11,7 @@ public final class ConnectionTracker: Sendable {
     public let maxConnections: Int
     /// Most connections open at once from one client IP (0 = no limit).
     public let maxPerIP: Int
-    private let state = Mutex<State>(State())
+    private let state = SanitizerVisibleMutex<State>(State())
     /// Connections refused because `maxConnections` was reached.
     public let refusedOverLimit = Atomic<Int>(0)
     /// Connections refused because their IP had `maxPerIP` open.

@@ -43,7 +43,7 @@ public final class TCPListenerService: Service {
     let splice: Bool
     let logger: Logger
     /// Sockets bound by `init` and not yet handed to a run; later runs bind anew.
-    private let prebound: Mutex<[TCPListener]>
+    private let prebound: SanitizerVisibleMutex<[TCPListener]>
 
     public init(name: String, address requested: SocketAddress, role: TCPConnectionRole, loops: [EventLoop],
                 maxConnections: Int, maxConnectionsPerIP: Int, backlog: Int32 = 1024,
@@ -59,7 +59,7 @@ public final class TCPListenerService: Service {
         let sockets = try TCPListenerService.bind(name: name, address: requested, loops: loops, backlog: backlog,
                                                   options: options)
         self.address = sockets[0].localAddress
-        self.prebound = Mutex(sockets)
+        self.prebound = SanitizerVisibleMutex(sockets)
     }
 
     /// Binds one socket per loop; the first picks the port when `address` asks for port 0.

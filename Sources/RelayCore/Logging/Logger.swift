@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RelayIO
 import Synchronization
 
 /// A structured logger: one line per event, with a level and `key=value` fields, to stderr by default.
@@ -203,7 +204,7 @@ public struct LogSink: Sendable {
 
 /// An in-memory log for tests.
 public final class LogCapture: Sendable {
-    private let storage = Mutex<[String]>([])
+    private let storage = SanitizerVisibleMutex<[String]>([])
 
     public init() {}
 

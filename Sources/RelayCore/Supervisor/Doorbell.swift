@@ -1,3 +1,5 @@
+import RelayIO
+
 /// A wake-up for a single waiting task: `ring()` from anywhere, `wait()` returns once per burst of rings.
 ///
 /// The supervisor's run loop only wakes up for task-group results, so a helper task waits on this and

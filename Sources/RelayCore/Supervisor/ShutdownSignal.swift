@@ -1,3 +1,5 @@
+import RelayIO
+
 /// A one-shot broadcast that says "stop gracefully": it fires once, wakes every waiter and runs every
 /// registered callback exactly once.
 ///

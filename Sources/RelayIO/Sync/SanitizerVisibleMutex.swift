@@ -7,19 +7,21 @@ import Synchronization
 /// between critical sections that the lock does serialize. Touching an atomic with acquire-release
 /// ordering on the way in and out of every critical section gives the sanitizer the same
 /// happens-before edges the lock already guarantees. The cost is two uncontended atomic adds per
-/// locking, which is nothing on the cold paths this guards.
-struct SanitizerVisibleMutex<Value: Sendable>: ~Copyable, Sendable {
+/// locking, which is nothing on the paths this guards (a few per connection or wake-up,
+/// next to system calls that cost a thousand times more).
+public struct SanitizerVisibleMutex<Value: Sendable>: ~Copyable, Sendable {
     /// The actual lock and the state it protects.
     private let mutex: Mutex<Value>
     /// Touched only inside the lock; exists purely so the sanitizer sees the lock's ordering.
     private let order = Atomic<UInt>(0)
 
-    init(_ value: Value) {
+    public init(_ value: Value) {
         mutex = Mutex(value)
     }
 
     /// Runs `body` with exclusive access to the protected value.
-    borrowing func withLock<Result: Sendable>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    @inline(__always)
+    public borrowing func withLock<Result: Sendable>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         try mutex.withLock { value in
             order.add(1, ordering: .acquiringAndReleasing)
             defer { order.add(1, ordering: .acquiringAndReleasing) }
