@@ -29,21 +29,28 @@ public struct RelayOutcome: Sendable {
 /// on the other (half-close) while the opposite direction keeps flowing; an error on either side aborts
 /// both, with a reset, so neither peer waits on a dead connection.
 public enum TCPRelay {
+    /// `onFirstResponse` gets the backend's time to first byte: from the first byte relayd wrote to the
+    /// backend until the first byte it read back (once per connection; not when the backend spoke first).
     public static func run(client: TCPConnection, backend: TCPConnection, pool: BufferPool,
-                           splice: Bool = false) async -> RelayOutcome {
-        let ends = DirectionCount()
-        async let upstream = pump(from: client, to: backend, pool: pool, splice: splice, ends: ends)
-        let (bytesDown, down) = await pump(from: backend, to: client, pool: pool, splice: splice, ends: ends)
+                           splice: Bool = false,
+                           onFirstResponse: (@Sendable (Duration) -> Void)? = nil) async -> RelayOutcome {
+        let state = RelayState(onFirstResponse: onFirstResponse)
+        async let upstream = pump(from: client, to: backend, pool: pool, splice: splice, state: state,
+                                  direction: .upstream)
+        let (bytesDown, down) = await pump(from: backend, to: client, pool: pool, splice: splice, state: state,
+                                           direction: .downstream)
         let (bytesUp, up) = await upstream
         return RelayOutcome(bytesUp: bytesUp, bytesDown: bytesDown, up: up, down: down)
     }
 
     /// Copies `source` to `destination` until end of stream or failure, through pooled buffers or, with
     /// `splice`, through a kernel pipe.
-    /// `ends`, shared by the two directions of one connection, saves the last direction to finish a
-    /// `shutdown` call: both sockets are closed right after, and the close sends the FIN.
+    /// `state`, shared by the two directions of one connection, times the backend's first response and
+    /// saves the last direction to finish a `shutdown` call (both sockets are closed right after, and
+    /// the close sends the FIN).
     public static func pump(from source: TCPConnection, to destination: TCPConnection,
-                            pool: BufferPool, splice: Bool = false, ends: DirectionCount? = nil) async -> (Int, RelayEnding) {
+                            pool: BufferPool, splice: Bool = false, state: RelayState? = nil,
+                            direction: RelayDirection = .upstream) async -> (Int, RelayEnding) {
         var total = 0
         do {
             if splice {
@@ -51,11 +58,12 @@ public enum TCPRelay {
                 total = try await pipe.relay(from: source, to: destination)
             } else {
                 for try await chunk in source.inbound(pool: pool) {
+                    if total == 0, let state { state.firstChunk(direction) }
                     try await destination.write(chunk)
                     total += chunk.count
                 }
             }
-            if ends?.finishOne() != true { destination.shutdownWrite() }
+            if state?.finishOne() != true { destination.shutdownWrite() }
             return (total, .endOfStream)
         } catch {
             // Pass the failure on as a reset, and wake the other direction, which may be parked
@@ -71,14 +79,40 @@ public enum TCPRelay {
     }
 }
 
-/// Counts the directions of one relayed connection that have reached end of stream.
-public final class DirectionCount: Sendable {
-    private let ended = Atomic<Int>(0)
+/// Which way a pump copies.
+public enum RelayDirection: Sendable {
+    /// Client to backend.
+    case upstream
+    /// Backend to client.
+    case downstream
+}
 
-    public init() {}
+/// What the two directions of one relayed connection share.
+public final class RelayState: Sendable {
+    /// Directions that reached end of stream.
+    private let ended = Atomic<Int>(0)
+    /// When the first chunk went upstream (monotonic ns, 0 = not yet).
+    private let firstUpstream = Atomic<UInt64>(0)
+    private let onFirstResponse: (@Sendable (Duration) -> Void)?
+
+    public init(onFirstResponse: (@Sendable (Duration) -> Void)? = nil) {
+        self.onFirstResponse = onFirstResponse
+    }
 
     /// Records one direction's end; true when it is the second (the connection is about to close).
     func finishOne() -> Bool {
         ended.add(1, ordering: .acquiringAndReleasing).newValue == 2
+    }
+
+    /// Called with each direction's first chunk, before it is written on.
+    func firstChunk(_ direction: RelayDirection) {
+        guard let onFirstResponse else { return }
+        switch direction {
+        case .upstream:
+            firstUpstream.store(EventLoop.now(), ordering: .releasing)
+        case .downstream:
+            let sent = firstUpstream.load(ordering: .acquiring)
+            if sent != 0 { onFirstResponse(.nanoseconds(Int64(EventLoop.now() - sent))) }
+        }
     }
 }
