@@ -1,3 +1,4 @@
+import RelayIO
 import Testing
 @testable import RelayCore
 
