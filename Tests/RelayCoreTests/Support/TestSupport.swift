@@ -93,9 +93,10 @@ final class TestBackend: Sendable {
     let task: Task<Void, Never>
     let connections = CountBox()
 
-    init(ip: String = "127.0.0.1", handler: @escaping @Sendable (TCPConnection) async throws -> Void) throws {
+    init(ip: String = "127.0.0.1", port: UInt16 = 0,
+         handler: @escaping @Sendable (TCPConnection) async throws -> Void) throws {
         let loop = clientLoops.next()
-        let listener = try TCPListener(bindingTo: try SocketAddress(ip: ip, port: 0), on: loop, reusePort: false)
+        let listener = try TCPListener(bindingTo: try SocketAddress(ip: ip, port: port), on: loop, reusePort: false)
         self.listener = listener
         let connections = self.connections
         self.task = Task(executorPreference: loop) {
