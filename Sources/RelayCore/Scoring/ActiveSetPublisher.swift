@@ -1,3 +1,4 @@
+import RelayIO
 /// Where a group's Selector publishes its active set and the hot path reads it.
 ///
 /// A lock-protected reference swap: reading `current` takes the lock for one pointer copy and never waits
