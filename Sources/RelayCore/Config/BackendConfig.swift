@@ -3,8 +3,11 @@
 public struct BackendConfig: Sendable, Equatable {
     /// The group's key in `backends`, which listeners name in their `backend` key and logs show.
     public var name: String
-    /// Where the servers are, as IP literals with a port (`servers`, required, at least one).
-    public var servers: [Endpoint]
+    /// The servers of `servers`, with address blocks expanded; at least one, at most 65536, each listed once.
+    public var servers: [ServerEntry]
+    /// The port of servers written without one (`default_port`, 1 to 65535, default none: every server needs
+    /// its port).
+    public var defaultPort: UInt16?
     /// How often host names among the servers are resolved again (`dns_refresh`, default 30s, more than zero).
     public var dnsRefresh: Duration
     /// How a server is picked for each new connection (`balance`, default `round_robin`).
@@ -22,8 +25,8 @@ public struct BackendConfig: Sendable, Equatable {
     /// How scores choose the servers that take traffic (`selector`).
     public var selector: SelectorParameters
 
-    public init(name: String, servers: [Endpoint], balance: BalanceAlgorithm = .roundRobin,
-                connectTimeout: Duration = .seconds(1), maxConnectAttempts: Int = 0,
+    public init(name: String, servers: [ServerEntry], balance: BalanceAlgorithm = .roundRobin,
+                connectTimeout: Duration = .seconds(1), maxConnectAttempts: Int = 0, defaultPort: UInt16? = nil,
                 dnsRefresh: Duration = .seconds(30), probe: ProbeParameters = ProbeParameters(),
                 scoring: ScoringParameters = ScoringParameters(), selector: SelectorParameters = SelectorParameters()) {
         self.name = name
@@ -31,6 +34,7 @@ public struct BackendConfig: Sendable, Equatable {
         self.balance = balance
         self.connectTimeout = connectTimeout
         self.maxConnectAttempts = maxConnectAttempts
+        self.defaultPort = defaultPort
         self.dnsRefresh = dnsRefresh
         self.probe = probe
         self.scoring = scoring
@@ -42,10 +46,24 @@ public struct BackendConfig: Sendable, Equatable {
         // The name is the key; check it here since no other reader sees it.
         let validName = ConfigReader(value: .string(name), path: node.path, log: node.log).name() != nil
         return node.object { fields in
-            let servers = fields.required("servers", "a list of \"ip:port\" addresses to relay to") { value in
-                readServers(from: value)
+            var config = BackendConfig(name: name, servers: [])
+            let serversNode = fields.optional("servers")
+            fields.read("default_port", into: &config.defaultPort) { value in
+                value.integer(in: 1...65535).map { UInt16($0) }
             }
-            var config = BackendConfig(name: name, servers: servers ?? [])
+            // With a bad `default_port` its problem is already reported; a placeholder keeps servers without a
+            // port from also being blamed for it.
+            let defaultPort = fields.failedKeys.contains("default_port") ? 1 : config.defaultPort
+            var builder = ServerListBuilder()
+            if let serversNode {
+                if !readServers(from: serversNode, defaultPort: defaultPort, into: &builder) {
+                    fields.markFailed("servers")
+                }
+            } else {
+                fields.reject("servers", "missing; this key is required (a list of servers to relay to, such as "
+                              + "\"10.0.0.1:8080\")")
+            }
+            config.servers = builder.entries
             fields.read("dns_refresh", into: &config.dnsRefresh) { $0.duration(allowZero: false) }
             fields.read("balance", into: &config.balance) { $0.choice(BalanceAlgorithm.self) }
             fields.read("connect_timeout", into: &config.connectTimeout) { $0.duration(allowZero: false) }
@@ -57,18 +75,64 @@ public struct BackendConfig: Sendable, Equatable {
         }
     }
 
-    private static func readServers(from node: ConfigReader) -> [Endpoint]? {
-        guard let elements = node.elements() else { return nil }
-        guard !elements.isEmpty else { return node.expected("at least one server address") }
-        var servers: [Endpoint] = []
+    /// Reads `servers` into `builder`, reporting each bad entry at its own path; false if any was bad.
+    private static func readServers(from node: ConfigReader, defaultPort: UInt16?,
+                                    into builder: inout ServerListBuilder) -> Bool {
+        guard let elements = node.elements() else { return false }
+        guard !elements.isEmpty else {
+            node.report("expected at least one server address, found an empty array")
+            return false
+        }
+        var valid = true
         for element in elements {
-            guard let server = element.endpoint() else { continue }
-            guard server.port != 0 else {
-                element.report("expected a server port from 1 to 65535, found 0")
+            guard !builder.isFull else { break }
+            guard let (parsed, weight, addressNode) = readServer(element, defaultPort: defaultPort) else {
+                valid = false
                 continue
             }
-            servers.append(server)
+            if let problem = builder.add(parsed, weight: weight, origin: element.path) {
+                addressNode.report(problem)
+                valid = false
+            }
         }
-        return servers.count == elements.count ? servers : nil
+        return valid
+    }
+
+    /// One element of `servers`: an address string, or `{ address, weight }`. Returns the node holding the
+    /// address too, where problems with the address as a whole (a repeat, a block too large) are reported.
+    private static func readServer(_ element: ConfigReader, defaultPort: UInt16?)
+        -> (parsed: ServerSpec.Parsed, weight: Int, addressNode: ConfigReader)? {
+        switch element.value {
+        case .string:
+            return element.serverAddress(defaultPort: defaultPort).map { ($0, 1, element) }
+        case .object:
+            return element.object { fields in
+                var addressNode = element
+                let parsed = fields.required("address", "the server's address, such as \"10.0.0.1:8080\"") { value in
+                    addressNode = value
+                    return value.serverAddress(defaultPort: defaultPort)
+                }
+                var weight = 1
+                fields.read("weight", into: &weight) { $0.integer(in: ServerEntry.weights) }
+                guard let parsed, fields.isValid else { return nil }
+                return (parsed, weight, addressNode)
+            }
+        default:
+            return element.expected("a server address such as \(ServerSpec.examples), or an object "
+                                    + "{ address, weight }")
+        }
+    }
+}
+
+extension ConfigReader {
+    /// A server address in any of the forms of `ServerSpec`; `defaultPort` is the group's `default_port`.
+    func serverAddress(defaultPort: UInt16?) -> ServerSpec.Parsed? {
+        let wanted = "a server address such as \(ServerSpec.examples)"
+        guard case .string(let text) = value else { return expected(wanted) }
+        do {
+            return try ServerSpec.parse(text, defaultPort: defaultPort)
+        } catch {
+            return expected(wanted, hint: error.message)
+        }
     }
 }

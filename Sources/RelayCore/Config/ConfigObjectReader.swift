@@ -61,6 +61,11 @@ final class ConfigObjectReader {
         node.log.add(message, at: ConfigPath.key(key, in: node.path), anchor: node.path)
     }
 
+    /// Marks `key` as failed when the code reading it has already reported its problems.
+    func markFailed(_ key: String) {
+        failedKeys.insert(key)
+    }
+
     /// Records every key that was never asked for.
     func rejectUnknownKeys() {
         for member in members where !knownKeys.contains(member.key) {
