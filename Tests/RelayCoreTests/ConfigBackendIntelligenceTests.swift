@@ -23,6 +23,7 @@ private func onlyProblem(_ text: String, sourceLocation: SourceLocation = #_sour
         let defaults = try app(group(""))
         #expect(defaults.balance == .roundRobin)
         #expect(defaults.dnsRefresh == .seconds(30))
+        #expect(defaults.defaultPort == nil)
         #expect(defaults.probe == ProbeParameters())
         #expect(defaults.scoring == ScoringParameters())
         #expect(defaults.selector == SelectorParameters())

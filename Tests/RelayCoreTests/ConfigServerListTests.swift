@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RelayCore
 
@@ -8,15 +9,17 @@ private func group(_ list: String?, _ extra: String = "") -> String {
 }
 
 /// The servers of group `app` read from `text`.
-private func servers(of text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [ServerEntry] {
-    let config = try RelayConfig.parse(text)
+private func servers(of text: String, baseDirectory: String = ".",
+                     sourceLocation: SourceLocation = #_sourceLocation) throws -> [ServerEntry] {
+    let config = try RelayConfig.parse(text, baseDirectory: baseDirectory)
     return try #require(config.backends["app"], sourceLocation: sourceLocation).servers
 }
 
 /// Every problem reported for `text`, as `path: message`, without line numbers.
-private func problems(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
+private func problems(_ text: String, baseDirectory: String = ".",
+                      sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
     do {
-        let config = try RelayConfig.parse(text)
+        let config = try RelayConfig.parse(text, baseDirectory: baseDirectory)
         Issue.record("expected the config to be rejected, got \(config)", sourceLocation: sourceLocation)
         return []
     } catch {
@@ -36,6 +39,18 @@ private let serverWanted = #"expected a server address such as "10.0.0.1:8080", 
 private let longLabelName = String(repeating: "a", count: 64) + ".example"
 /// A host name of 259 characters, 6 more than allowed.
 private let longName = Array(repeating: "abcdefghi", count: 26).joined(separator: ".")
+
+/// Runs `body` with a fresh directory holding `files` (name and text), and removes the directory afterwards.
+private func withFiles<T>(_ files: [(name: String, text: String)], _ body: (String) throws -> T) throws -> T {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("relayd-servers-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    for file in files {
+        try file.text.write(toFile: directory + "/" + file.name, atomically: true, encoding: .utf8)
+    }
+    return try body(directory)
+}
 
 @Suite struct ConfigServerFormTests {
     @Test(arguments: [
@@ -240,10 +255,183 @@ private let longName = Array(repeating: "abcdefghi", count: 26).joined(separator
 
     @Test func groupNeedsServersFromSomewhere() {
         #expect(problems(group(nil)) == [
-            #"backends.app.servers: missing; this key is required (a list of servers to relay to, such as "#
-                + #""10.0.0.1:8080")"#,
+            "backends.app.servers: missing; this key is required unless `servers_file` is given (a list of servers "
+                + #"to relay to, such as "10.0.0.1:8080")"#,
         ])
         #expect(problems(group("[]"))
             == ["backends.app.servers: expected at least one server address, found an empty array"])
+    }
+}
+
+@Suite struct ConfigServersFileTests {
+    static let list = """
+        # web servers\r
+        \r
+        10.0.0.1:8080\r
+          10.0.0.2:8080 weight=3   # the bigger machine
+        \t[2001:db8::2]:8080\tweight=2#no space before the comment
+        app.internal              # default_port
+
+        10.0.1.0/30 weight=5
+        # the end
+        """
+
+    @Test func listIsReadWithCommentsWeightsAndBlankLines() throws {
+        try withFiles([("servers.txt", Self.list)]) { directory in
+            let text = group(#"["10.0.0.9:8080"]"#, #"servers_file: "servers.txt", default_port: 80"#)
+            let config = try RelayConfig.parse(text, baseDirectory: directory)
+            let app = try #require(config.backends["app"])
+            #expect(app.servers == [
+                ServerEntry(target: address("10.0.0.9", 8080), weight: 1, origin: "backends.app.servers[0]"),
+                ServerEntry(target: address("10.0.0.1", 8080), weight: 1, origin: "servers.txt:3"),
+                ServerEntry(target: address("10.0.0.2", 8080), weight: 3, origin: "servers.txt:4"),
+                ServerEntry(target: address("2001:db8::2", 8080), weight: 2, origin: "servers.txt:5"),
+                ServerEntry(target: .hostname("app.internal", port: 80), weight: 1, origin: "servers.txt:6"),
+                ServerEntry(target: address("10.0.1.1", 80), weight: 5, origin: "servers.txt:8"),
+                ServerEntry(target: address("10.0.1.2", 80), weight: 5, origin: "servers.txt:8"),
+            ])
+            #expect(app.serversFile == "servers.txt")
+            #expect(app.serversFilePath == directory + "/servers.txt")
+            #expect(app.defaultPort == 80)
+        }
+    }
+
+    @Test func fileAloneIsEnoughAndIsFoundNextToTheConfigFile() throws {
+        let config = group(nil, #"servers_file: "lists/servers.txt", default_port: 80"#)
+        try withFiles([("relayd.json5", config)]) { directory in
+            try FileManager.default.createDirectory(atPath: directory + "/lists", withIntermediateDirectories: false)
+            try "10.0.0.1\n10.0.0.2 weight=2\n".write(toFile: directory + "/lists/servers.txt", atomically: true,
+                                                    encoding: .utf8)
+            let loaded = try RelayConfig.load(path: directory + "/relayd.json5")
+            let app = try #require(loaded.backends["app"])
+            #expect(app.servers.map(\.target.description) == ["10.0.0.1:80", "10.0.0.2:80"])
+            #expect(app.servers.map(\.weight) == [1, 2])
+            #expect(app.servers.map(\.origin) == ["lists/servers.txt:1", "lists/servers.txt:2"])
+            #expect(app.serversFilePath == directory + "/lists/servers.txt")
+        }
+    }
+
+    @Test func absolutePathIsUsedAsWritten() throws {
+        try withFiles([("servers.txt", "10.0.0.1:80\n")]) { directory in
+            let entries = try servers(of: group(nil, #"servers_file: "\#(directory)/servers.txt""#),
+                                      baseDirectory: "/nonexistent")
+            #expect(entries.map(\.origin) == ["\(directory)/servers.txt:1"])
+        }
+    }
+
+    @Test func badLinesAreReportedWithFileAndLineAtTheKey() throws {
+        let list = """
+            10.0.0.1:8080
+            10.0.0.300
+            10.0.0.2:8080 weight=0
+            10.0.0.3:8080 wieght=2
+            10.0.0.1:8080   # again
+            10.0.0.4:8080 weight=2 weight=3
+            10.0.0.5:8080 weight=
+            10.0.0.9
+            """
+        try withFiles([("servers.txt", list)]) { directory in
+            let text = "{\n  backends: {\n    app: {\n      servers_file: 'servers.txt',\n    },\n  },\n}"
+            let issues = try #require(throws: ConfigError.self) {
+                try RelayConfig.parse(text, baseDirectory: directory)
+            }.issues
+            #expect(issues.allSatisfy { $0.path == "backends.app.servers_file" && $0.line == 4 })
+            #expect(issues.map(\.message) == [
+                #"servers.txt:2: "10.0.0.300" is not a server address: `10.0.0.300` is not a valid IPv4 address"#,
+                "servers.txt:3: expected a weight from 1 to 1000 after `weight=`, found `0`",
+                "servers.txt:4: unexpected `wieght=2` after the server; only `weight=N` may follow it (a comment "
+                    + "starts with `#`)",
+                "servers.txt:5: 10.0.0.1:8080 is already listed at servers.txt:1; list each server once",
+                "servers.txt:6: the weight is given twice (`weight=2` and `weight=3`); keep one",
+                "servers.txt:7: expected a weight from 1 to 1000 after `weight=`, found nothing",
+                #"servers.txt:8: "10.0.0.9" is not a server address: no port is given and the group has no "#
+                    + "`default_port` (write 10.0.0.9:8080, or set `default_port`)",
+            ])
+        }
+    }
+
+    @Test func serverInTheFileAndInTheConfigIsListedTwice() throws {
+        try withFiles([("servers.txt", "10.0.0.2:80\n10.0.0.1:80\n")]) { directory in
+            #expect(problems(group(#"["10.0.0.1:80"]"#, "servers_file: 'servers.txt'"), baseDirectory: directory)
+                == ["backends.app.servers_file: servers.txt:2: 10.0.0.1:80 is already listed at "
+                    + "backends.app.servers[0]; list each server once"])
+        }
+    }
+
+    @Test func blockOverTheCapInTheFileIsReportedAtItsLine() throws {
+        try withFiles([("servers.txt", "\n10.0.0.0/16:80\n")]) { directory in
+            #expect(problems(group(nil, "servers_file: 'servers.txt'"), baseDirectory: directory)
+                == ["backends.app.servers_file: servers.txt:2: 10.0.0.0/16 expands to 65534 addresses; at most 4096 "
+                    + "per block, split it or list servers"])
+        }
+    }
+
+    @Test func missingFileIsReportedWithTheKeyAndWhereItWasLooked() throws {
+        try withFiles([]) { directory in
+            #expect(problems(group(nil, "servers_file: 'missing.txt'"), baseDirectory: directory)
+                == [#"backends.app.servers_file: cannot read the server list "missing.txt" (at "#
+                    + #""\#(directory)/missing.txt"): No such file or directory"#])
+        }
+        #expect(problems(group(#"["10.0.0.1:80"]"#, "servers_file: 'does-not-exist.txt'"))
+            == [#"backends.app.servers_file: cannot read the server list "does-not-exist.txt": "#
+                + "No such file or directory"])
+    }
+
+    @Test func fileWithNoServersLeavesTheGroupEmpty() throws {
+        try withFiles([("servers.txt", "# nothing yet\n\n")]) { directory in
+            #expect(problems(group(nil, "servers_file: 'servers.txt'"), baseDirectory: directory)
+                == [#"backends.app.servers_file: "servers.txt" lists no servers; a group needs at least one server"#])
+            #expect(problems(group("[]", "servers_file: 'servers.txt'"), baseDirectory: directory)
+                == [#"backends.app.servers_file: "servers.txt" lists no servers, and `servers` is empty; a group "#
+                    + "needs at least one server"])
+        }
+        try withFiles([("servers.txt", "10.0.0.1:80\n")]) { directory in
+            let entries = try servers(of: group("[]", "servers_file: 'servers.txt'"), baseDirectory: directory)
+            #expect(entries.count == 1)
+        }
+    }
+
+    @Test func fileNameMustBeAString() {
+        #expect(problems(group(nil, "servers_file: 5"))
+            == [#"backends.app.servers_file: expected the path of a server list file, such as "servers.txt", "#
+                + "found the number 5"])
+        #expect(problems(group(nil, "servers_file: ''"))
+            == [#"backends.app.servers_file: expected the path of a server list file, such as "servers.txt", "#
+                + #"found the string """#])
+    }
+
+    @Test func publicParserReadsATextOnItsOwn() throws {
+        let entries = try ServerListFile.parse(text: Self.list, name: "web.list", defaultPort: 80).get()
+        #expect(entries.count == 6)
+        #expect(entries.first == ServerEntry(target: address("10.0.0.1", 8080), weight: 1, origin: "web.list:3"))
+        let error = try #require(throws: ConfigError.self) {
+            try ServerListFile.parse(text: "10.0.0.1:80\nbad_name\n10.0.0.2\n", name: "web.list", defaultPort: nil)
+                .get()
+        }
+        #expect(error.issues.map(\.path) == ["web.list:2", "web.list:3"])
+        #expect(error.description.hasPrefix(#"web.list:2: "bad_name" is not a server address: `bad_name` is not a "#))
+    }
+
+    @Test func publicParserShowsTheFirstProblemsAndCountsTheRest() throws {
+        let text = (1...25).map { "bad_\($0)" }.joined(separator: "\n")
+        let error = try #require(throws: ConfigError.self) {
+            try ServerListFile.parse(text: text, name: "many.txt", defaultPort: 80).get()
+        }
+        #expect(error.issues.count == 21)
+        #expect(error.issues.last
+            == ConfigIssue(path: "many.txt", message: "5 more problems in this file are not shown"))
+    }
+
+    @Test func publicLoaderReportsAnUnreadableFile() throws {
+        try withFiles([("servers.txt", "10.0.0.1:80 weight=4\n")]) { directory in
+            let entries = try ServerListFile.load(path: directory + "/servers.txt", name: "servers.txt",
+                                                  defaultPort: nil).get()
+            #expect(entries == [ServerEntry(target: address("10.0.0.1", 80), weight: 4, origin: "servers.txt:1")])
+            let error = try #require(throws: ConfigError.self) {
+                try ServerListFile.load(path: directory + "/gone.txt", defaultPort: nil).get()
+            }
+            #expect(error.issues == [ConfigIssue(path: "", message: #"cannot read the server list "#
+                + #""\#(directory)/gone.txt": No such file or directory"#)])
+        }
     }
 }

@@ -3,11 +3,16 @@
 public struct BackendConfig: Sendable, Equatable {
     /// The group's key in `backends`, which listeners name in their `backend` key and logs show.
     public var name: String
-    /// The servers of `servers`, with address blocks expanded; at least one, at most 65536, each listed once.
+    /// The servers, those of `servers` first and then those of `servers_file`, with address blocks expanded;
+    /// at least one, at most 65536, each listed once.
     public var servers: [ServerEntry]
     /// The port of servers written without one (`default_port`, 1 to 65535, default none: every server needs
     /// its port).
     public var defaultPort: UInt16?
+    /// The server list file as written in the config (`servers_file`, default none), for messages and origins.
+    public var serversFile: String?
+    /// Where `serversFile` was read from: relative to the config file's directory, so a reload can read it again.
+    public var serversFilePath: String?
     /// How often host names among the servers are resolved again (`dns_refresh`, default 30s, more than zero).
     public var dnsRefresh: Duration
     /// How a server is picked for each new connection (`balance`, default `round_robin`).
@@ -27,27 +32,32 @@ public struct BackendConfig: Sendable, Equatable {
 
     public init(name: String, servers: [ServerEntry], balance: BalanceAlgorithm = .roundRobin,
                 connectTimeout: Duration = .seconds(1), maxConnectAttempts: Int = 0, defaultPort: UInt16? = nil,
-                dnsRefresh: Duration = .seconds(30), probe: ProbeParameters = ProbeParameters(),
-                scoring: ScoringParameters = ScoringParameters(), selector: SelectorParameters = SelectorParameters()) {
+                serversFile: String? = nil, serversFilePath: String? = nil, dnsRefresh: Duration = .seconds(30),
+                probe: ProbeParameters = ProbeParameters(), scoring: ScoringParameters = ScoringParameters(),
+                selector: SelectorParameters = SelectorParameters()) {
         self.name = name
         self.servers = servers
         self.balance = balance
         self.connectTimeout = connectTimeout
         self.maxConnectAttempts = maxConnectAttempts
         self.defaultPort = defaultPort
+        self.serversFile = serversFile
+        self.serversFilePath = serversFilePath
         self.dnsRefresh = dnsRefresh
         self.probe = probe
         self.scoring = scoring
         self.selector = selector
     }
 
-    /// Reads the group `name` of `backends`; `node` is its value.
-    static func read(name: String, from node: ConfigReader) -> BackendConfig? {
+    /// Reads the group `name` of `backends`; `node` is its value. A `servers_file` is read from `baseDirectory`
+    /// when its path is relative.
+    static func read(name: String, from node: ConfigReader, baseDirectory: String) -> BackendConfig? {
         // The name is the key; check it here since no other reader sees it.
         let validName = ConfigReader(value: .string(name), path: node.path, log: node.log).name() != nil
         return node.object { fields in
             var config = BackendConfig(name: name, servers: [])
             let serversNode = fields.optional("servers")
+            let fileNode = fields.optional("servers_file")
             fields.read("default_port", into: &config.defaultPort) { value in
                 value.integer(in: 1...65535).map { UInt16($0) }
             }
@@ -55,13 +65,26 @@ public struct BackendConfig: Sendable, Equatable {
             // port from also being blamed for it.
             let defaultPort = fields.failedKeys.contains("default_port") ? 1 : config.defaultPort
             var builder = ServerListBuilder()
-            if let serversNode {
-                if !readServers(from: serversNode, defaultPort: defaultPort, into: &builder) {
-                    fields.markFailed("servers")
+            if let serversNode, !readServers(from: serversNode, defaultPort: defaultPort, into: &builder,
+                                             allowEmpty: fileNode != nil) {
+                fields.markFailed("servers")
+            }
+            if let fileNode {
+                fields.read("servers_file", into: &config.serversFile) { $0.serverListPath() }
+                if let file = config.serversFile {
+                    let path = TextFile.resolve(file, in: baseDirectory)
+                    config.serversFilePath = path
+                    readServersFile(file, at: path, node: fileNode, fields: fields, defaultPort: defaultPort,
+                                    into: &builder)
                 }
-            } else {
-                fields.reject("servers", "missing; this key is required (a list of servers to relay to, such as "
-                              + "\"10.0.0.1:8080\")")
+                if fields.isValid, builder.entries.isEmpty, let file = config.serversFile {
+                    let also = serversNode == nil ? "" : ", and `servers` is empty"
+                    fields.reject("servers_file", "\(Logger.jsonString(file)) lists no servers\(also); a group needs "
+                                  + "at least one server")
+                }
+            } else if serversNode == nil {
+                fields.reject("servers", "missing; this key is required unless `servers_file` is given (a list of "
+                              + "servers to relay to, such as \"10.0.0.1:8080\")")
             }
             config.servers = builder.entries
             fields.read("dns_refresh", into: &config.dnsRefresh) { $0.duration(allowZero: false) }
@@ -75,11 +98,12 @@ public struct BackendConfig: Sendable, Equatable {
         }
     }
 
-    /// Reads `servers` into `builder`, reporting each bad entry at its own path; false if any was bad.
+    /// Reads `servers` into `builder`, reporting each bad entry at its own path; false if any was bad. An empty
+    /// list is fine when a `servers_file` supplies the servers.
     private static func readServers(from node: ConfigReader, defaultPort: UInt16?,
-                                    into builder: inout ServerListBuilder) -> Bool {
+                                    into builder: inout ServerListBuilder, allowEmpty: Bool) -> Bool {
         guard let elements = node.elements() else { return false }
-        guard !elements.isEmpty else {
+        guard allowEmpty || !elements.isEmpty else {
             node.report("expected at least one server address, found an empty array")
             return false
         }
@@ -122,6 +146,24 @@ public struct BackendConfig: Sendable, Equatable {
                                     + "{ address, weight }")
         }
     }
+
+    /// Reads the server list `name`, found at `path`, into `builder` after the servers of `servers`. Problems
+    /// inside the file are reported at `servers_file` (`node`), each starting with the file's name and line.
+    private static func readServersFile(_ name: String, at path: String, node: ConfigReader,
+                                        fields: ConfigObjectReader, defaultPort: UInt16?,
+                                        into builder: inout ServerListBuilder) {
+        let text: String
+        do {
+            text = try TextFile.read(path, kind: "a server list")
+        } catch {
+            fields.reject("servers_file", ServerListFile.unreadableMessage(name: name, path: path, error: error))
+            return
+        }
+        ServerListFile.read(text: text, name: name, defaultPort: defaultPort, into: &builder) { location, message in
+            node.report("\(location): \(message)")
+            fields.markFailed("servers_file")
+        }
+    }
 }
 
 extension ConfigReader {
@@ -134,5 +176,13 @@ extension ConfigReader {
         } catch {
             return expected(wanted, hint: error.message)
         }
+    }
+
+    /// The path of a server list file: a non-empty string.
+    func serverListPath() -> String? {
+        guard case .string(let text) = value, !text.isEmpty else {
+            return expected("the path of a server list file, such as \"servers.txt\"")
+        }
+        return text
     }
 }
