@@ -228,6 +228,9 @@ func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
                 } catch let error as IOError where error.errno == ECONNREFUSED {
                     refused = true
                     break
+                } catch let error as IOError where error.errno == ECONNRESET {
+                    // Reached the listener's queue just as it closed: not refused yet, so try again.
+                    try await Task.sleep(for: .milliseconds(20))
                 }
             }
             #expect(refused)
