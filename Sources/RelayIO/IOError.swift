@@ -15,6 +15,9 @@ public enum IOError: Error, Sendable, Equatable, CustomStringConvertible {
     case timedOut
     /// An address could not be parsed or used.
     case invalidAddress(String)
+    /// A host name did not resolve; `reason` is the resolver's own words (`gai_strerror`), such as
+    /// `Name or service not known`.
+    case nameResolution(host: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,6 +29,8 @@ public enum IOError: Error, Sendable, Equatable, CustomStringConvertible {
             return "timed out"
         case let .invalidAddress(text):
             return "invalid address: \(text)"
+        case let .nameResolution(host, reason):
+            return "cannot resolve \(host): \(reason)"
         }
     }
 

@@ -76,7 +76,12 @@ func configIssues(_ text: String, sourceLocation: SourceLocation = #_sourceLocat
             backends: [
                 "app_servers": BackendConfig(
                     name: "app_servers",
-                    servers: [try Endpoint(parsing: "10.0.0.1:8080"), try Endpoint(parsing: "[fd00::2]:8080")],
+                    servers: [
+                        ServerEntry(target: .address(try Endpoint(parsing: "10.0.0.1:8080")),
+                                    origin: "backends.app_servers.servers[0]"),
+                        ServerEntry(target: .address(try Endpoint(parsing: "[fd00::2]:8080")),
+                                    origin: "backends.app_servers.servers[1]"),
+                    ],
                     balance: .roundRobin, connectTimeout: .milliseconds(250), maxConnectAttempts: 2),
             ],
             drainTimeout: .seconds(90),
@@ -132,7 +137,16 @@ func configIssues(_ text: String, sourceLocation: SourceLocation = #_sourceLocat
         #expect(web.listen.description == "127.0.0.1:8080")
         #expect(web.backend == "echo")
         let echo = try #require(config.backends["echo"])
-        #expect(echo.servers.map(\.description) == ["127.0.0.1:9001", "127.0.0.1:9002"])
+        #expect(echo.servers.map(\.target.description) == ["127.0.0.1:9001", "127.0.0.1:9002"])
+        #expect(echo.servers.allSatisfy { $0.weight == 1 })
+        #expect(echo.balance == .roundRobin)
+        // The shipped file spells out every default, so it must read the same as the defaults themselves.
+        #expect(echo.probe == ProbeParameters())
+        #expect(echo.scoring == ScoringParameters())
+        #expect(echo.selector == SelectorParameters())
+        #expect(echo.dnsRefresh == .seconds(30))
+        #expect(echo.defaultPort == nil)
+        #expect(echo.serversFile == nil)
         #expect(config.listeners.dropFirst().map(\.listen.description) == ["127.0.0.1:9001", "127.0.0.1:9002"])
         #expect(config.listeners.dropFirst().allSatisfy { $0.proto == .echo })
     }

@@ -54,6 +54,18 @@ final class ConfigObjectReader {
         if let result = convert(child) { target = result } else { failedKeys.insert(key) }
     }
 
+    /// Records a problem with `key` that its own conversion cannot see (it clashes with another key, or it is
+    /// missing where other keys make it necessary), and marks `key` as failed.
+    func reject(_ key: String, _ message: String) {
+        failedKeys.insert(key)
+        node.log.add(message, at: ConfigPath.key(key, in: node.path), anchor: node.path)
+    }
+
+    /// Marks `key` as failed when the code reading it has already reported its problems.
+    func markFailed(_ key: String) {
+        failedKeys.insert(key)
+    }
+
     /// Records every key that was never asked for.
     func rejectUnknownKeys() {
         for member in members where !knownKeys.contains(member.key) {

@@ -51,6 +51,23 @@ struct ConfigReader {
         return integer
     }
 
+    /// A finite number of at least `minimum` (more than `minimum` when `exclusive` is set) and at most `maximum`
+    /// when one is given; fractions are allowed.
+    func number(atLeast minimum: Double, exclusive: Bool = false, atMost maximum: Double? = nil) -> Double? {
+        let bound = ConfigValue.render(minimum)
+        let lower = exclusive ? "greater than \(bound)" : "of at least \(bound)"
+        let wanted = "a number \(lower)" + (maximum.map { " and at most \(ConfigValue.render($0))" } ?? "")
+        guard case .number(let number) = value else {
+            if case .string(let text) = value, Double(text) != nil {
+                return expected(wanted, hint: "write the number without quotes")
+            }
+            return expected(wanted)
+        }
+        let aboveMinimum = exclusive ? number > minimum : number >= minimum
+        guard number.isFinite, aboveMinimum, number <= maximum ?? .infinity else { return expected(wanted) }
+        return number
+    }
+
     /// A name for a listener or a backend group: letters, digits, `_`, `.` and `-`, so it can appear in logs
     /// and paths without quoting.
     func name() -> String? {

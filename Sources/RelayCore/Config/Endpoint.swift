@@ -99,7 +99,7 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     public var isWildcard: Bool { host == (isIPv6 ? "::" : "0.0.0.0") }
 
     /// The address as `inet_ntop` writes it, or nil if `inet_pton` rejects it.
-    private static func canonical(_ host: String, isIPv6: Bool) -> String? {
+    static func canonical(_ host: String, isIPv6: Bool) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         if isIPv6 {
             var address = in6_addr()

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The whole configuration of the daemon, read from one JSON5 file.
 ///
 /// Every key has a default, so `{}` is a valid config (one that listens nowhere). Reading never stops at the first
@@ -30,60 +26,36 @@ public struct RelayConfig: Sendable, Equatable {
         self.io = io
     }
 
-    /// Config files larger than this are refused: a real one is a few kilobytes, and a limit keeps a wrong path
-    /// (a device, a huge log) from being read into memory.
-    static let maximumFileSize = 16 << 20
-
     /// Reads a config from JSON5 text (comments, unquoted keys, single quotes and trailing commas are allowed).
-    public static func parse(_ text: String) throws(ConfigError) -> RelayConfig {
+    /// Relative paths in it (`servers_file`) are read from `baseDirectory`, by default the working directory.
+    public static func parse(_ text: String, baseDirectory: String = ".") throws(ConfigError) -> RelayConfig {
         let (value, outline) = try ConfigValue.decode(json5: text)
         let log = ConfigIssueLog(positions: outline?.positions ?? [:])
         for duplicate in outline?.duplicates ?? [] {
             log.add("this key is already set at line \(duplicate.first.line), column \(duplicate.first.column); "
                     + "keep only one of them", at: duplicate.path, position: duplicate.position)
         }
-        let config = read(from: ConfigReader(value: value, path: "", log: log))
+        let config = read(from: ConfigReader(value: value, path: "", log: log), baseDirectory: baseDirectory)
         if let config, log.isEmpty { return config }
         if log.isEmpty { log.add("the config could not be read", at: "") }
         throw ConfigError(issues: log.issues)
     }
 
-    /// Reads a config file. A file that cannot be read is reported with its path and the system's reason.
+    /// Reads a config file, with relative paths in it taken from the file's directory. A file that cannot be read
+    /// is reported with its path and the system's reason.
     public static func load(path: String) throws(ConfigError) -> RelayConfig {
-        try parse(readFile(path))
-    }
-
-    private static func readFile(_ path: String) throws(ConfigError) -> String {
-        func failure(_ reason: String) -> ConfigError {
-            ConfigError(path: "", message: "cannot read the config file \(Logger.jsonString(path)): \(reason)")
+        let text: String
+        do {
+            text = try TextFile.read(path, kind: "a config")
+        } catch {
+            let message = "cannot read the config file \(Logger.jsonString(path)): \(error.reason)"
+            throw ConfigError(path: "", message: message)
         }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { buffer in
-                Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure(String(cString: strerror(errno)))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > maximumFileSize {
-                throw failure("it is larger than \(ByteSize.format(maximumFileSize)), too large to be a config")
-            }
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw failure("it is not UTF-8 text")
-        }
-        return text
+        return try parse(text, baseDirectory: TextFile.directory(of: path))
     }
 
     /// Reads the top-level object, then checks what no single section can check alone.
-    private static func read(from root: ConfigReader) -> RelayConfig? {
+    private static func read(from root: ConfigReader, baseDirectory: String) -> RelayConfig? {
         root.object { fields in
             var config = RelayConfig()
             // Every listener that is an object, with its path and the keys that failed, for the cross-checks.
@@ -109,7 +81,8 @@ public struct RelayConfig: Sendable, Equatable {
                 groupNames = members.map(\.key)
                 var groups: [String: BackendConfig] = [:]
                 for member in members {
-                    guard let group = BackendConfig.read(name: member.key, from: member.value) else { continue }
+                    guard let group = BackendConfig.read(name: member.key, from: member.value,
+                                                         baseDirectory: baseDirectory) else { continue }
                     groups[member.key] = group
                 }
                 return groups.count == members.count ? groups : nil

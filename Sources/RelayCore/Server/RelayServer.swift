@@ -25,8 +25,12 @@ public final class RelayServer: Sendable {
         do {
             var groups: [String: BackendGroup] = [:]
             for (name, backend) in config.backends {
-                let servers = try backend.servers.map { endpoint in
-                    try SocketAddress(ip: endpoint.host, port: endpoint.port)
+                let servers = try backend.servers.map { entry in
+                    guard case .address(let endpoint) = entry.target else {
+                        throw ConfigError(path: entry.origin, message: "\(entry.target): hostnames are resolved at "
+                                          + "runtime — not wired yet; write an IP address")
+                    }
+                    return try SocketAddress(ip: endpoint.host, port: endpoint.port)
                 }
                 groups[name] = BackendGroup(name: name, servers: servers, connectTimeout: backend.connectTimeout,
                                             maxAttempts: backend.maxConnectAttempts)

@@ -1,0 +1,105 @@
+extension ProbeParameters {
+    /// The probe kinds, by their name in `kind`.
+    static let kindNames = ["tcp", "http", "udp"]
+    /// The keys that only one kind of probe takes, and that kind.
+    private static let kindKeys = [("path", "http"), ("expect_status", "http"), ("payload", "udp")]
+    /// The largest UDP payload that fits one datagram over IPv4.
+    static let maximumPayload = 65507
+
+    /// Reads a `probe` object, with defaults for absent keys. Keys of another kind of probe (`path` on a tcp
+    /// probe) are errors rather than ignored, since a probe that silently checks less than written is worse
+    /// than none.
+    static func read(from node: ConfigReader) -> ProbeParameters? {
+        node.object { fields in
+            var probe = ProbeParameters()
+            var kind: String? = "tcp"
+            fields.read("kind", into: &kind) { $0.choice(among: kindNames) { kindNames.contains($0) ? $0 : nil } }
+            let kindIsKnown = !fields.failedKeys.contains("kind")
+            let kindGiven = fields.optional("kind") != nil
+            var path = "/"
+            var status = 200...399
+            var payload = Array("ping".utf8)
+            for (key, owner) in kindKeys {
+                guard fields.optional(key) != nil, kindIsKnown, kind != owner else { continue }
+                let current = "`\(kind ?? "tcp")`" + (kindGiven ? "" : " (the default)")
+                fields.reject(key, "only \(owner == "http" ? "an" : "a") \(owner) probe takes `\(key)`, and this "
+                              + "probe's kind is \(current); remove this key or set `kind: \"\(owner)\"`")
+            }
+            if kind == "http" {
+                fields.read("path", into: &path) { $0.httpPath() }
+                fields.read("expect_status", into: &status) { $0.statusCodes() }
+            }
+            if kind == "udp" {
+                fields.read("payload", into: &payload) { $0.probePayload() }
+            }
+            fields.read("interval", into: &probe.interval) { $0.duration(allowZero: false) }
+            fields.read("timeout", into: &probe.timeout) { $0.duration(allowZero: false) }
+            fields.read("candidates", into: &probe.candidates) { $0.integer(in: 1...Int.max) }
+            let beforeInitial = probe
+            fields.read("initial", into: &probe) { readInitial(from: $0, into: beforeInitial) }
+            fields.read("rise", into: &probe.rise) { $0.integer(in: 1...100) }
+            fields.read("fall", into: &probe.fall) { $0.integer(in: 1...100) }
+            switch kind {
+            case "http": probe.kind = .http(path: path, expectStatus: status)
+            case "udp": probe.kind = .udp(payload: payload)
+            default: probe.kind = .tcp
+            }
+            return fields.isValid ? probe : nil
+        }
+    }
+
+    /// Reads the `initial` object (the round that probes every server once at start) into a copy of `probe`.
+    private static func readInitial(from node: ConfigReader, into probe: ProbeParameters) -> ProbeParameters? {
+        node.object { fields in
+            var probe = probe
+            fields.read("enabled", into: &probe.initialEnabled) { $0.bool() }
+            fields.read("concurrency", into: &probe.initialConcurrency) { $0.integer(in: 1...10_000) }
+            fields.read("timeout", into: &probe.initialTimeout) { $0.duration(allowZero: false) }
+            return fields.isValid ? probe : nil
+        }
+    }
+}
+
+extension ConfigReader {
+    /// The path an http probe requests: it starts with `/` and is made of visible ASCII characters, since it goes
+    /// into the request line as written.
+    func httpPath() -> String? {
+        let wanted = #"a path starting with "/", such as "/healthz""#
+        guard case .string(let text) = value, text.hasPrefix("/") else { return expected(wanted) }
+        guard text.unicodeScalars.allSatisfy({ ("!"..."~").contains($0) }) else {
+            return expected(wanted, hint: "spaces, control characters and non-ASCII characters must be "
+                            + "percent-encoded (a space is %20)")
+        }
+        return text
+    }
+
+    /// The HTTP status codes a healthy server may answer with: one code (`200`) or a range (`"200-399"`), from
+    /// 100 to 599.
+    func statusCodes() -> ClosedRange<Int>? {
+        let wanted = #"a status code from 100 to 599, or a range such as "200-399""#
+        let codes = 100...599
+        switch value {
+        case .number(let number):
+            guard let code = Int(exactly: number), codes.contains(code) else { return expected(wanted) }
+            return code...code
+        case .string(let text):
+            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), text.allSatisfy({ $0 == "-" || ("0"..."9").contains($0) }),
+                  let low = parts.first.flatMap({ Int($0) }), let high = parts.last.flatMap({ Int($0) }),
+                  codes.contains(low), codes.contains(high) else { return expected(wanted) }
+            guard low <= high else { return expected(wanted, hint: "write the lower code first") }
+            return low...high
+        default:
+            return expected(wanted)
+        }
+    }
+
+    /// What a udp probe sends: a non-empty string, sent as its UTF-8 bytes.
+    func probePayload() -> [UInt8]? {
+        let wanted = "a non-empty string of at most \(ProbeParameters.maximumPayload) bytes (sent as UTF-8)"
+        guard case .string(let text) = value, !text.isEmpty, text.utf8.count <= ProbeParameters.maximumPayload else {
+            return expected(wanted)
+        }
+        return Array(text.utf8)
+    }
+}
