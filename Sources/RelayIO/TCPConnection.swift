@@ -100,8 +100,12 @@ public final class TCPConnection: Sendable {
     /// Each chunk's bytes are valid until the next call to `next()`. A buffer is held only while data
     /// is arriving: when the socket would block, the buffer goes back to the pool before the task
     /// parks, so idle connections hold none. The sequence ends at end of stream.
-    public func inbound(pool: BufferPool) -> InboundChunks {
-        InboundChunks(connection: self, pool: pool)
+    ///
+    /// `freshlyRegistered: true` skips the first `recv` when it would only learn `EAGAIN`: right after
+    /// registration, data already queued was reported by epoll and latched, so waiting first is safe —
+    /// but only if nobody has waited on (and so consumed) the read readiness since.
+    public func inbound(pool: BufferPool, freshlyRegistered: Bool = false) -> InboundChunks {
+        InboundChunks(connection: self, pool: pool, startDrained: freshlyRegistered)
     }
 
     // MARK: - Writing
@@ -179,9 +183,10 @@ public struct InboundChunks: AsyncSequence, Sendable {
     public typealias Element = UnsafeRawBufferPointer
     let connection: TCPConnection
     let pool: BufferPool
+    let startDrained: Bool
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(reader: ChunkReader(connection: connection, pool: pool))
+        Iterator(reader: ChunkReader(connection: connection, pool: pool, drained: startDrained))
     }
 
     public struct Iterator: AsyncIteratorProtocol {
@@ -199,13 +204,13 @@ public final class ChunkReader {
     let pool: BufferPool
     private var buffer: UnsafeMutableRawBufferPointer?
     /// The last read filled less than the buffer: the kernel queue was empty then, so wait for the next
-    /// edge instead of spending a `recv` to learn `EAGAIN`. Starts true: data that arrived before the
-    /// socket was registered was reported by the registration itself, and latched.
-    private var drained = true
+    /// edge instead of spending a `recv` to learn `EAGAIN`.
+    private var drained: Bool
 
-    init(connection: TCPConnection, pool: BufferPool) {
+    init(connection: TCPConnection, pool: BufferPool, drained: Bool) {
         self.connection = connection
         self.pool = pool
+        self.drained = drained
     }
 
     deinit {

@@ -24,6 +24,7 @@ let mainHelp = """
     Commands:
       serve     run the relay (default config: Configurations/relayd.json5)
       check     validate a configuration file and exit
+      probe     probe every backend server now and print their scores
       version   print the version
       help      show this help, or `relayd help <command>`
 
@@ -59,6 +60,27 @@ let checkHelp = """
 
     """
 
+let probeHelp = """
+    Usage: relayd probe [-c FILE] [--json] [--count N]
+
+    Probes every server of every backend group N times (default 3) with the
+    group's probe kind (tcp, http or udp) and timeout, scores the results with
+    the group's scoring settings, and prints one line per server, best first:
+    state, probe latency and jitter, success rate, score, and why it is down.
+
+    Options:
+      -c, --config FILE   configuration file (JSON5), default as for `serve`
+      --json              print a JSON array of objects instead (keys: backend,
+                          server, healthy, state, latency_ms, jitter_ms,
+                          success_rate, score, error, probes)
+      --count N           probes per server, 1 to 1000 (default 3)
+      -h, --help          show this help
+
+    Exit codes: 0 when every group has a healthy server, 1 when some group has
+    none, 2 on a usage or configuration error.
+
+    """
+
 let versionHelp = """
     Usage: relayd version
 
@@ -74,6 +96,10 @@ func printError(_ message: String) {
 struct ConfigOptions {
     var path: String?
     var help = false
+    /// `probe` only: JSON output.
+    var json = false
+    /// `probe` only: probes per server.
+    var count = 3
 
     init(_ arguments: ArraySlice<String>, command: String) throws(UsageError) {
         var rest = arguments
@@ -81,6 +107,13 @@ struct ConfigOptions {
             switch argument {
             case "-h", "--help":
                 help = true
+            case "--json" where command == "probe":
+                json = true
+            case "--count" where command == "probe":
+                guard let value = rest.popFirst(), let number = Int(value), (1...1000).contains(number) else {
+                    throw UsageError("--count needs a number from 1 to 1000")
+                }
+                count = number
             case "-c", "--config":
                 guard let value = rest.popFirst() else { throw UsageError("\(argument) needs a file path") }
                 path = value
@@ -243,6 +276,33 @@ func check(_ arguments: ArraySlice<String>) -> ExitCode {
     return .ok
 }
 
+func probe(_ arguments: ArraySlice<String>) async -> ExitCode {
+    let options: ConfigOptions
+    do {
+        options = try ConfigOptions(arguments, command: "probe")
+    } catch {
+        printError("relayd: \(error.message)\n\n\(probeHelp)")
+        return .usage
+    }
+    if options.help {
+        print(probeHelp, terminator: "")
+        return .ok
+    }
+    guard let (config, _) = loadConfig(options) else { return .usage }
+    signal(SIGPIPE, SIG_IGN)
+    let loops: EventLoopGroup
+    do {
+        loops = try EventLoopGroup(loops: 2, bufferSize: 64 * 1024)
+    } catch {
+        printError("relayd: cannot start event loops: \(error)")
+        return .failure
+    }
+    defer { loops.shutdown() }
+    let rows = await ProbeReport.run(config: config, count: options.count, loops: loops)
+    print(options.json ? ProbeReport.json(rows) : ProbeReport.table(rows), terminator: "")
+    return ProbeReport.everyGroupHealthy(rows, groups: Array(config.backends.keys)) ? .ok : .failure
+}
+
 @main
 struct RelaydCommand {
     static func main() async {
@@ -256,6 +316,7 @@ struct RelaydCommand {
             switch arguments.dropFirst().first {
             case "serve": print(serveHelp, terminator: "")
             case "check": print(checkHelp, terminator: "")
+            case "probe": print(probeHelp, terminator: "")
             case "version": print(versionHelp, terminator: "")
             default: print(mainHelp, terminator: "")
             }
@@ -264,6 +325,8 @@ struct RelaydCommand {
             code = await serve(arguments.dropFirst())
         case "check":
             code = check(arguments.dropFirst())
+        case "probe":
+            code = await probe(arguments.dropFirst())
         case "version", "--version":
             if arguments.dropFirst().contains(where: { $0 == "-h" || $0 == "--help" }) {
                 print(versionHelp, terminator: "")

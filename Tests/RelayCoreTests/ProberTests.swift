@@ -10,7 +10,7 @@ import Testing
         defer { Task { await backend.stop() } }
         let result = await Prober.probe(backend.address, kind: .tcp, timeout: .seconds(1), on: loop)
         #expect(result.success)
-        #expect(try #require(result.latency) < .milliseconds(500))
+        #expect(try #require(result.latency) > .zero)
     }
 
     @Test func tcpProbeOfDeadServerFailsWithReason() async throws {

@@ -1,32 +1,80 @@
 import RelayIO
 import Synchronization
 
-/// The servers of one backend group and how to reach them, as the forwarding path sees it.
+/// One backend group at run time: its servers, what is known about them, and how the forwarding path
+/// picks one for a new connection.
 ///
-/// For now the balancer is plain round robin over every configured server; a server that refuses or
-/// times out is skipped and the next one tried, so a client never sees a dead server while a live one
-/// exists (within `maxAttempts`).
+/// The hot path (`connect`) reads the Selector's published active set and asks the balancer for a
+/// server, without awaiting any actor; what it observes (connect time, refusals, time to first byte)
+/// goes to the Scoreboard through a bounded stream that `BackendGroupService` drains. A server that
+/// refuses or times out is skipped and the next candidate tried; when the active set has no usable
+/// server left (nothing measured yet, everything evicted), every other server of the group is tried, so
+/// a client never sees a dead server while a live one exists (within `maxAttempts`).
 public final class BackendGroup: Sendable {
     /// The group's name in the config.
     public let name: String
-    /// The servers, in config order.
-    public let servers: [SocketAddress]
+    /// The group's configuration.
+    public let config: BackendConfig
+    /// Scores of the group's servers.
+    public let scoreboard: Scoreboard
+    /// Picks and publishes the active set.
+    public let selector: Selector
+    /// Picks among the active set.
+    let balancer: any Balancer
+    /// Picks among every server when the active set has nothing usable (own instance, so its per-set
+    /// state does not thrash with the main balancer's).
+    let fallbackBalancer: any Balancer
+    /// Every server of the group (hostnames as last resolved) and a set of them for the fallback.
+    private let all: SanitizerVisibleMutex<ActiveSet>
     /// How long one connection attempt may take.
     public let connectTimeout: Duration
-    /// Servers tried per client connection before giving up (at most one attempt per server).
-    public let maxAttempts: Int
+    /// Servers tried per client connection before giving up (0 = every server once).
+    let maxAttempts: Int
     /// Socket options for backend connections.
-    public let options: TCPOptions
-    private let cursor = Atomic<Int>(0)
+    let options: TCPOptions
+    /// Observations of real traffic, for the Scoreboard; bounded so a stalled consumer costs no memory.
+    let passiveEvents: AsyncStream<(ServerHandle, PassiveSample)>
+    private let passiveSink: AsyncStream<(ServerHandle, PassiveSample)>.Continuation
 
-    public init(name: String, servers: [SocketAddress], connectTimeout: Duration, maxAttempts: Int = 0,
-                options: TCPOptions = .backend) {
-        precondition(!servers.isEmpty, "backend group \(name) has no servers")
-        self.name = name
-        self.servers = servers
-        self.connectTimeout = connectTimeout
-        self.maxAttempts = maxAttempts > 0 ? min(maxAttempts, servers.count) : servers.count
+    public init(config: BackendConfig, servers: [ServerHandle], options: TCPOptions = .backend,
+                logger: Logger = .disabled) {
+        self.name = config.name
+        self.config = config
+        self.connectTimeout = config.connectTimeout
+        self.maxAttempts = config.maxConnectAttempts
         self.options = options
+        let kind = BalancerKind(rawValue: config.balance.rawValue) ?? .roundRobin
+        self.balancer = makeBalancer(kind)
+        self.fallbackBalancer = makeBalancer(kind)
+        self.all = SanitizerVisibleMutex(ActiveSet(servers: servers, generation: 1))
+        let groupLogger = logger.with(["backend": config.name])
+        self.scoreboard = Scoreboard(servers: servers, scoring: config.scoring, probe: config.probe, logger: groupLogger)
+        self.selector = Selector(parameters: config.selector, logger: groupLogger)
+        (passiveEvents, passiveSink) = AsyncStream.makeStream(of: (ServerHandle, PassiveSample).self,
+                                                              bufferingPolicy: .bufferingNewest(4096))
+    }
+
+    /// Every server of the group.
+    public var servers: [ServerHandle] { all.withLock { $0.servers } }
+
+    /// Replaces the server list (after DNS re-resolution), keeping the handles of servers that stay so
+    /// their scores and counters carry over. Returns the new list.
+    @discardableResult
+    func replaceServers(with addresses: [(SocketAddress, Int)]) -> [ServerHandle] {
+        all.withLock { current in
+            var byAddress: [SocketAddress: ServerHandle] = [:]
+            for server in current.servers { byAddress[server.address] = server }
+            let next = addresses.map { address, weight in
+                byAddress[address] ?? ServerHandle(group: name, address: address, weight: weight)
+            }
+            current = ActiveSet(servers: next, generation: current.generation + 1)
+            return next
+        }
+    }
+
+    /// Reports what real traffic saw about `server`.
+    func report(_ server: ServerHandle, _ sample: PassiveSample) {
+        passiveSink.yield((server, sample))
     }
 
     /// One failed attempt, for logs.
@@ -36,30 +84,55 @@ public final class BackendGroup: Sendable {
         public var description: String { "\(server): \(error)" }
     }
 
-    /// Every attempt failed.
+    /// Every attempt failed, or the group has no server.
     public struct Unavailable: Error, Sendable, CustomStringConvertible {
         public let group: String
         public let failures: [AttemptFailure]
         public var description: String {
-            "no server of backend \(group) accepted the connection (" + failures.map(\.description).joined(separator: "; ") + ")"
+            if failures.isEmpty { return "backend \(group) has no server to try" }
+            return "no server of backend \(group) accepted the connection ("
+                + failures.map(\.description).joined(separator: "; ") + ")"
         }
     }
 
-    /// Connects to the next server in round-robin order, skipping servers that fail.
-    public func connect(on loop: EventLoop, logger: Logger) async throws -> (TCPConnection, SocketAddress) {
-        let start = cursor.wrappingAdd(1, ordering: .relaxed).oldValue
+    /// Connects to the best server for `client`, skipping servers that fail. The returned server's
+    /// `inFlight` has been incremented: call `release(_:)` when the connection ends.
+    public func connect(client: SocketAddress?, on loop: EventLoop, logger: Logger) async throws
+        -> (TCPConnection, ServerHandle)
+    {
+        let active = selector.current
+        let everyone = all.withLock { $0 }
+        let limit = maxAttempts > 0 ? maxAttempts : max(1, everyone.servers.count)
+        var excluded: [ServerHandle] = []
         var failures: [AttemptFailure] = []
-        for attempt in 0..<maxAttempts {
-            let server = servers[(start &+ attempt) % servers.count]
+        let clientKey = client?.ipKey
+        while failures.count < limit {
+            guard let server = balancer.pick(from: active, client: clientKey, excluding: excluded)
+                ?? fallbackBalancer.pick(from: everyone, client: clientKey, excluding: excluded) else { break }
+            server.inFlight.add(1, ordering: .relaxed)
+            let start = ContinuousClock.now
             do {
-                let connection = try await TCPConnection.connect(to: server, on: loop, timeout: connectTimeout,
+                let connection = try await TCPConnection.connect(to: server.address, on: loop, timeout: connectTimeout,
                                                                  options: options)
+                report(server, .connected(ContinuousClock.now - start))
+                server.connectionsTotal.add(1, ordering: .relaxed)
                 return (connection, server)
             } catch let error as IOError {
-                failures.append(AttemptFailure(server: server, error: error.description))
-                logger.debug("backend connect failed", ["backend": name, "server": server, "error": String(describing: error)])
+                server.inFlight.subtract(1, ordering: .relaxed)
+                excluded.append(server)
+                failures.append(AttemptFailure(server: server.address, error: error.description))
+                report(server, .connectFailed(error.description))
+                logger.debug("backend connect failed", ["backend": name, "server": server.address, "error": error])
+            } catch {
+                server.inFlight.subtract(1, ordering: .relaxed)
+                throw error
             }
         }
         throw Unavailable(group: name, failures: failures)
+    }
+
+    /// Ends a connection made by `connect`.
+    public func release(_ server: ServerHandle) {
+        server.inFlight.subtract(1, ordering: .relaxed)
     }
 }

@@ -36,28 +36,30 @@ public enum TCPRelay {
                            onFirstResponse: (@Sendable (Duration) -> Void)? = nil) async -> RelayOutcome {
         let state = RelayState(onFirstResponse: onFirstResponse)
         async let upstream = pump(from: client, to: backend, pool: pool, splice: splice, state: state,
-                                  direction: .upstream)
+                                  direction: .upstream, freshlyRegistered: true)
         let (bytesDown, down) = await pump(from: backend, to: client, pool: pool, splice: splice, state: state,
-                                           direction: .downstream)
+                                           direction: .downstream, freshlyRegistered: true)
         let (bytesUp, up) = await upstream
         return RelayOutcome(bytesUp: bytesUp, bytesDown: bytesDown, up: up, down: down)
     }
 
     /// Copies `source` to `destination` until end of stream or failure, through pooled buffers or, with
-    /// `splice`, through a kernel pipe.
+    /// `splice`, through a kernel pipe. `freshlyRegistered`: `source` has not been read or waited on since it
+    /// was registered (see `TCPConnection.inbound(pool:freshlyRegistered:)`), which saves a `recv`.
     /// `state`, shared by the two directions of one connection, times the backend's first response and
     /// saves the last direction to finish a `shutdown` call (both sockets are closed right after, and
     /// the close sends the FIN).
     public static func pump(from source: TCPConnection, to destination: TCPConnection,
                             pool: BufferPool, splice: Bool = false, state: RelayState? = nil,
-                            direction: RelayDirection = .upstream) async -> (Int, RelayEnding) {
+                            direction: RelayDirection = .upstream,
+                            freshlyRegistered: Bool = false) async -> (Int, RelayEnding) {
         var total = 0
         do {
             if splice {
                 let pipe = try SplicePipe()
                 total = try await pipe.relay(from: source, to: destination)
             } else {
-                for try await chunk in source.inbound(pool: pool) {
+                for try await chunk in source.inbound(pool: pool, freshlyRegistered: freshlyRegistered) {
                     if total == 0, let state { state.firstChunk(direction) }
                     try await destination.write(chunk)
                     total += chunk.count

@@ -106,7 +106,9 @@ public final class TCPListenerService: Service {
             for socket in sockets {
                 group.addTask(executorPreference: socket.loop) { try await self.acceptLoop(socket) }
             }
-            try await group.waitForAll()
+            // The first accept loop to fail ends the group at once (cancelling the others), so the
+            // supervisor restarts the listener instead of waiting on loops that still run.
+            while try await group.next() != nil {}
         }
         guard context.shutdown.isTriggered else {
             throw ListenerError(listener: name, address: address.description, reason: "accept loop ended unexpectedly")
@@ -181,21 +183,26 @@ public final class TCPListenerService: Service {
         defer { client.close() }
         switch role {
         case .echo:
-            _ = await TCPRelay.pump(from: client, to: client, pool: loop.buffers)
+            _ = await TCPRelay.pump(from: client, to: client, pool: loop.buffers, freshlyRegistered: true)
         case let .proxy(group):
             let backend: TCPConnection
-            let server: SocketAddress
+            let server: ServerHandle
             do {
-                (backend, server) = try await group.connect(on: loop, logger: logger)
+                (backend, server) = try await group.connect(client: accepted.peer, on: loop, logger: logger)
             } catch {
                 logger.warn("no backend reachable; closing client connection",
                             ["client": accepted.peer, "backend": group.name, "error": String(describing: error)])
                 return
             }
-            defer { backend.close() }
-            let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice)
-            logger.debug("connection closed", ["client": accepted.peer, "server": server, "bytes_up": outcome.bytesUp,
-                                               "bytes_down": outcome.bytesDown])
+            defer {
+                backend.close()
+                group.release(server)
+            }
+            let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice) {
+                group.report(server, .firstByte($0))
+            }
+            logger.debug("connection closed", ["client": accepted.peer, "server": server.address,
+                                               "bytes_up": outcome.bytesUp, "bytes_down": outcome.bytesDown])
         }
     }
 }

@@ -15,6 +15,8 @@ public final class RelayServer: Sendable {
     public let supervisor: Supervisor
     /// The TCP listener services by listener name.
     public let tcpListeners: [String: TCPListenerService]
+    /// The backend groups by name.
+    public let backendGroups: [String: BackendGroup]
     let logger: Logger
 
     public init(config: RelayConfig, logger: Logger, restartPolicy: RestartPolicy = RestartPolicy()) throws {
@@ -22,18 +24,18 @@ public final class RelayServer: Sendable {
         self.logger = logger
         let loops = try EventLoopGroup(loops: config.io.loops, bufferSize: config.io.bufferSize)
         var services: [String: TCPListenerService] = [:]
+        var groups: [String: BackendGroup] = [:]
         do {
-            var groups: [String: BackendGroup] = [:]
-            for (name, backend) in config.backends {
-                let servers = try backend.servers.map { entry in
-                    guard case .address(let endpoint) = entry.target else {
-                        throw ConfigError(path: entry.origin, message: "\(entry.target): hostnames are resolved at "
-                                          + "runtime — not wired yet; write an IP address")
+            for (name, backend) in config.backends.sorted(by: { $0.key < $1.key }) {
+                // Literal addresses now; host names are resolved by the group's service as it starts.
+                var servers: [ServerHandle] = []
+                for entry in backend.servers {
+                    if case let .address(endpoint) = entry.target {
+                        let address = try SocketAddress(ip: endpoint.host, port: endpoint.port)
+                        servers.append(ServerHandle(group: name, address: address, weight: entry.weight))
                     }
-                    return try SocketAddress(ip: endpoint.host, port: endpoint.port)
                 }
-                groups[name] = BackendGroup(name: name, servers: servers, connectTimeout: backend.connectTimeout,
-                                            maxAttempts: backend.maxConnectAttempts)
+                groups[name] = BackendGroup(config: backend, servers: servers, logger: logger)
             }
             for listener in config.listeners {
                 let role: TCPConnectionRole
@@ -61,7 +63,10 @@ public final class RelayServer: Sendable {
         }
         self.loops = loops
         self.tcpListeners = services
-        let ordered: [any Service] = config.listeners.compactMap { services[$0.name] }
+        self.backendGroups = groups
+        // Backend groups first: the listeners depend on what they learn.
+        var ordered: [any Service] = groups.keys.sorted().map { BackendGroupService(group: groups[$0]!, loops: loops, logger: logger) }
+        ordered += config.listeners.compactMap { services[$0.name] }
         self.supervisor = Supervisor(services: ordered, policy: restartPolicy, drainTimeout: config.drainTimeout,
                                      logger: logger)
     }

@@ -87,7 +87,22 @@ func withRelay<T: Sendable>(_ configText: String, _ body: (RunningRelay) async t
     }
 }
 
-/// A test backend on 127.0.0.1 or ::1 port 0 that runs `handler` for each connection, counting them.
+extension TCPConnection {
+    /// Waits for the first byte (without consuming it) or end of stream; true when data came.
+    func bringsData() async -> Bool {
+        var byte: UInt8 = 0
+        while true {
+            let peeked = recv(fd, &byte, 1, Int32(MSG_PEEK))
+            if peeked > 0 { return true }
+            if peeked == 0 { return false }
+            if errno != EAGAIN && errno != EINTR { return false }
+            do { try await waitReadable() } catch { return false }
+        }
+    }
+}
+
+/// A test backend on 127.0.0.1 or ::1 port 0 that runs `handler` for each connection, counting the
+/// connections that carry data (health probes, which connect and close, are not counted).
 final class TestBackend: Sendable {
     let listener: TCPListener
     let task: Task<Void, Never>
@@ -103,10 +118,11 @@ final class TestBackend: Sendable {
             await withDiscardingTaskGroup { group in
                 do {
                     for try await accepted in listener.connections() {
-                        connections.increment()
                         group.addTask(executorPreference: loop) {
                             guard let connection = try? TCPConnection(adopting: accepted, on: loop) else { return }
                             defer { connection.close() }
+                            // Count only connections that bring data: health probes connect and leave.
+                            if await connection.bringsData() { connections.increment() }
                             try? await handler(connection)
                         }
                     }

@@ -1,0 +1,172 @@
+import RelayIO
+
+/// Keeps one backend group's knowledge current: probes its servers, feeds the Scoreboard with probe
+/// results and real traffic, runs the Selector, and re-resolves host names.
+///
+/// Run by the supervisor (a failure restarts it without touching established connections). Its
+/// activities are independent loops in one task group:
+/// - an initial probe of every server at start (bounded concurrency, its own timeout), then a selection;
+/// - every `probe.interval`, a probe of the `candidates` least recently probed servers;
+/// - every `selector.evaluation_interval`, a selection;
+/// - for each hard failure the Scoreboard reports (a server went down, or real traffic was refused),
+///   an immediate eviction from the active set;
+/// - the passive samples the forwarding path reports;
+/// - every `dns_refresh`, when the group names servers by host name, a new resolution.
+public final class BackendGroupService: Service {
+    public let name: String
+    /// The group this service keeps current.
+    public let group: BackendGroup
+    /// Where probes run.
+    let loops: EventLoopGroup
+    let logger: Logger
+
+    public init(group: BackendGroup, loops: EventLoopGroup, logger: Logger) {
+        self.name = "backend:\(group.name)"
+        self.group = group
+        self.loops = loops
+        self.logger = logger.with(["backend": group.name])
+    }
+
+    struct ShutdownRequested: Error {}
+
+    public func run(_ context: ServiceContext) async throws {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    await context.shutdown.wait()
+                    throw ShutdownRequested()
+                }
+                tasks.addTask { await self.consumePassiveSamples() }
+                tasks.addTask { await self.evictOnHardFailures() }
+                tasks.addTask {
+                    try await self.resolveHostNames()
+                    if self.group.config.probe.initialEnabled { await self.initialProbe() }
+                    await self.group.selector.evaluate(scoreboard: self.group.scoreboard)
+                    try await withThrowingTaskGroup(of: Void.self) { loops in
+                        loops.addTask { try await self.probeLoop() }
+                        loops.addTask { try await self.evaluationLoop() }
+                        loops.addTask { try await self.dnsLoop() }
+                        while try await loops.next() != nil {}
+                    }
+                }
+                // `next()` rethrows the first error at once (`waitForAll` would wait for every loop first);
+                // leaving the group by throwing cancels the loops still running.
+                while try await tasks.next() != nil {}
+            }
+        } catch is ShutdownRequested {
+            return
+        }
+    }
+
+    /// Probes every server once, `initial.concurrency` at a time, with the initial timeout.
+    func initialProbe() async {
+        let servers = await group.scoreboard.registered
+        let parameters = group.config.probe
+        await probe(servers, timeout: parameters.initialTimeout, concurrency: parameters.initialConcurrency)
+        logger.info("initial probe done", ["servers": servers.count])
+    }
+
+    /// Probes `servers` with at most `concurrency` in flight and records every result.
+    func probe(_ servers: [ServerHandle], timeout: Duration, concurrency: Int) async {
+        let kind = group.config.probe.kind
+        await withTaskGroup(of: (ServerHandle, ProbeResult).self) { probes in
+            var pending = servers[...]
+            func startNext() {
+                guard let server = pending.popFirst() else { return }
+                let loop = loops.next()
+                probes.addTask(executorPreference: loop) {
+                    (server, await Prober.probe(server.address, kind: kind, timeout: timeout, on: loop))
+                }
+            }
+            for _ in 0..<max(1, concurrency) { startNext() }
+            for await (server, result) in probes {
+                await group.scoreboard.recordProbe(server, success: result.success, latency: result.latency,
+                                                   error: result.error)
+                if !result.success {
+                    logger.debug("probe failed", ["server": server.address, "error": result.error ?? "?"])
+                }
+                startNext()
+            }
+        }
+    }
+
+    func probeLoop() async throws {
+        let parameters = group.config.probe
+        while true {
+            try await Task.sleep(for: parameters.interval)
+            let due = await group.scoreboard.probeOrder(limit: parameters.candidates)
+            await probe(due, timeout: parameters.timeout, concurrency: parameters.candidates)
+        }
+    }
+
+    func evaluationLoop() async throws {
+        while true {
+            try await Task.sleep(for: group.config.selector.evaluationInterval)
+            await group.selector.evaluate(scoreboard: group.scoreboard)
+        }
+    }
+
+    func consumePassiveSamples() async {
+        for await (server, sample) in group.passiveEvents {
+            await group.scoreboard.recordPassive(server, sample)
+        }
+    }
+
+    func evictOnHardFailures() async {
+        for await server in group.scoreboard.hardFailures {
+            await group.selector.evict(server, scoreboard: group.scoreboard)
+        }
+    }
+
+    /// True when some server of the group is named by host name.
+    var hasHostNames: Bool {
+        group.config.servers.contains { if case .hostname = $0.target { true } else { false } }
+    }
+
+    func dnsLoop() async throws {
+        guard hasHostNames else { return }
+        while true {
+            try await Task.sleep(for: group.config.dnsRefresh)
+            try await resolveHostNames()
+        }
+    }
+
+    /// Resolves the group's host names and updates its server list, keeping servers that stay (and
+    /// their scores). If a name does not resolve, the current list stays as it is until the next try.
+    func resolveHostNames() async throws {
+        guard hasHostNames else { return }
+        var addresses: [(SocketAddress, Int)] = []
+        var seen = Set<SocketAddress>()
+        for entry in group.config.servers {
+            switch entry.target {
+            case let .address(endpoint):
+                if let address = try? SocketAddress(ip: endpoint.host, port: endpoint.port),
+                   seen.insert(address).inserted {
+                    addresses.append((address, entry.weight))
+                }
+            case let .hostname(host, port):
+                let resolved: [SocketAddress]
+                do {
+                    resolved = try await HostResolver.resolve(host, port: port)
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    logger.warn("could not resolve a server name; keeping the current server list",
+                                ["server": "\(host):\(port)", "origin": entry.origin,
+                                 "error": String(describing: error), "retry_in": DurationParser.format(group.config.dnsRefresh)])
+                    return
+                }
+                for address in resolved where seen.insert(address).inserted {
+                    addresses.append((address, entry.weight))
+                }
+            }
+        }
+        let previous = Set(group.servers)
+        let servers = group.replaceServers(with: addresses)
+        await group.scoreboard.register(servers)
+        if Set(servers) != previous {
+            logger.info("server list changed", ["servers": servers.count])
+            await group.selector.evaluate(scoreboard: group.scoreboard)
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import RelayIO
+
+/// One row of `relayd probe`: what `count` probes of one server found.
+public struct ProbeReportRow: Sendable, Codable, Equatable {
+    /// The backend group.
+    public var backend: String
+    /// The server's address.
+    public var server: String
+    /// Answered its last probe and is not marked down.
+    public var healthy: Bool
+    /// `up` or `down`.
+    public var state: String
+    /// Probe latency EWMA, milliseconds (nil: no successful probe).
+    public var latencyMs: Double?
+    /// Probe jitter EWMA, milliseconds (nil: fewer than two successful probes).
+    public var jitterMs: Double?
+    /// Share of probes that succeeded (EWMA), 0...1.
+    public var successRate: Double
+    /// The score, 0...100, with the group's scoring parameters.
+    public var score: Double
+    /// Why the last failed probe failed (nil when every probe succeeded).
+    public var error: String?
+    /// Probes sent.
+    public var probes: Int
+
+    enum CodingKeys: String, CodingKey {
+        case backend, server, healthy, state
+        case latencyMs = "latency_ms"
+        case jitterMs = "jitter_ms"
+        case successRate = "success_rate"
+        case score, error, probes
+    }
+
+    /// Writes every key, with `null` for what was not measured, so scripts can rely on the keys.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(backend, forKey: .backend)
+        try container.encode(server, forKey: .server)
+        try container.encode(healthy, forKey: .healthy)
+        try container.encode(state, forKey: .state)
+        try container.encode(latencyMs, forKey: .latencyMs)
+        try container.encode(jitterMs, forKey: .jitterMs)
+        try container.encode(successRate, forKey: .successRate)
+        try container.encode(score, forKey: .score)
+        try container.encode(error, forKey: .error)
+        try container.encode(probes, forKey: .probes)
+    }
+}
+
+/// `relayd probe`: probes every server of every group `count` times with the group's probe kind, scores
+/// the results with the group's scoring parameters, and reports them best first.
+public enum ProbeReport {
+    public static func run(config: RelayConfig, count: Int, loops: EventLoopGroup) async -> [ProbeReportRow] {
+        var rows: [ProbeReportRow] = []
+        for (name, backend) in config.backends.sorted(by: { $0.key < $1.key }) {
+            var servers: [ServerHandle] = []
+            var unresolved: [ProbeReportRow] = []
+            for entry in backend.servers {
+                switch entry.target {
+                case let .address(endpoint):
+                    if let address = try? SocketAddress(ip: endpoint.host, port: endpoint.port) {
+                        servers.append(ServerHandle(group: name, address: address, weight: entry.weight))
+                    }
+                case let .hostname(host, port):
+                    do {
+                        for address in try await HostResolver.resolve(host, port: port) {
+                            servers.append(ServerHandle(group: name, address: address, weight: entry.weight))
+                        }
+                    } catch {
+                        unresolved.append(ProbeReportRow(
+                            backend: name, server: "\(host):\(port)", healthy: false, state: "down", latencyMs: nil,
+                            jitterMs: nil, successRate: 0, score: 0,
+                            error: "cannot resolve: \(error)", probes: 0))
+                    }
+                }
+            }
+            let scoreboard = Scoreboard(servers: servers, scoring: backend.scoring, probe: backend.probe)
+            var lastResult: [ServerHandle: ProbeResult] = [:]
+            var lastError: [ServerHandle: String] = [:]
+            for _ in 0..<max(1, count) {
+                let results = await probeAll(servers, kind: backend.probe.kind, timeout: backend.probe.timeout,
+                                             concurrency: backend.probe.initialConcurrency, loops: loops)
+                for (server, result) in results {
+                    await scoreboard.recordProbe(server, success: result.success, latency: result.latency,
+                                                 error: result.error)
+                    lastResult[server] = result
+                    if let error = result.error { lastError[server] = error }
+                }
+            }
+            var groupRows: [ProbeReportRow] = []
+            for (server, breakdown) in await scoreboard.breakdowns() {
+                let answered = lastResult[server]?.success == true
+                let healthy = answered && breakdown.healthy
+                groupRows.append(ProbeReportRow(
+                    backend: name, server: server.address.description, healthy: healthy,
+                    state: healthy ? "up" : "down", latencyMs: breakdown.latencyMs, jitterMs: breakdown.jitterMs,
+                    successRate: breakdown.successRate ?? 0, score: breakdown.total, error: lastError[server],
+                    probes: max(1, count)))
+            }
+            groupRows.sort { ($0.score, $1.server) > ($1.score, $0.server) }
+            rows += groupRows + unresolved
+        }
+        return rows
+    }
+
+    static func probeAll(_ servers: [ServerHandle], kind: ProbeParameters.Kind, timeout: Duration, concurrency: Int,
+                         loops: EventLoopGroup) async -> [(ServerHandle, ProbeResult)] {
+        await withTaskGroup(of: (ServerHandle, ProbeResult).self) { group in
+            var pending = servers[...]
+            var results: [(ServerHandle, ProbeResult)] = []
+            func startNext() {
+                guard let server = pending.popFirst() else { return }
+                let loop = loops.next()
+                group.addTask(executorPreference: loop) {
+                    (server, await Prober.probe(server.address, kind: kind, timeout: timeout, on: loop))
+                }
+            }
+            for _ in 0..<max(1, concurrency) { startNext() }
+            for await result in group {
+                results.append(result)
+                startNext()
+            }
+            return results
+        }
+    }
+
+    /// True when every group has at least one healthy server.
+    public static func everyGroupHealthy(_ rows: [ProbeReportRow], groups: [String]) -> Bool {
+        groups.allSatisfy { group in rows.contains { $0.backend == group && $0.healthy } }
+    }
+
+    /// The rows as a text table, one server a line.
+    public static func table(_ rows: [ProbeReportRow]) -> String {
+        func ms(_ value: Double?) -> String { value.map { String(format: "%.2fms", $0) } ?? "-" }
+        let header = ["BACKEND", "SERVER", "STATE", "LATENCY", "JITTER", "SUCCESS", "SCORE", "WHY DOWN"]
+        let body = rows.map { row in
+            [row.backend, row.server, row.state, ms(row.latencyMs), ms(row.jitterMs),
+             String(format: "%.0f%%", row.successRate * 100), String(format: "%.1f", row.score),
+             row.healthy ? "" : (row.error ?? "")]
+        }
+        let widths = (0..<header.count).map { column in
+            ([header] + body).map { $0[column].count }.max() ?? 0
+        }
+        return ([header] + body).map { cells in
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// The rows as a JSON array.
+    public static func json(_ rows: [ProbeReportRow]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = (try? encoder.encode(rows)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
