@@ -94,14 +94,20 @@ public enum ProbeReport {
                 let healthy = answered && breakdown.healthy
                 groupRows.append(ProbeReportRow(
                     backend: name, server: server.address.description, healthy: healthy,
-                    state: healthy ? "up" : "down", latencyMs: breakdown.latencyMs, jitterMs: breakdown.jitterMs,
-                    successRate: breakdown.successRate ?? 0, score: breakdown.total, error: lastError[server],
+                    state: healthy ? "up" : "down", latencyMs: breakdown.latencyMs.map(rounded),
+                    jitterMs: breakdown.jitterMs.map(rounded), successRate: rounded(breakdown.successRate ?? 0),
+                    score: rounded(breakdown.total), error: lastError[server],
                     probes: max(1, count)))
             }
             groupRows.sort { ($0.score, $1.server) > ($1.score, $0.server) }
             rows += groupRows + unresolved
         }
         return rows
+    }
+
+    /// Three decimals: microseconds for milliseconds, and enough for a score.
+    static func rounded(_ value: Double) -> Double {
+        (value * 1000).rounded() / 1000
     }
 
     static func probeAll(_ servers: [ServerHandle], kind: ProbeParameters.Kind, timeout: Duration, concurrency: Int,
