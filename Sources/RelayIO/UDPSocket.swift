@@ -124,6 +124,27 @@ public final class UDPSocket: Sendable {
         }
     }
 
+    /// Sends one datagram to the connected peer without waiting. `ECONNREFUSED` means the peer answered an
+    /// earlier datagram with ICMP port unreachable.
+    public func sendNow(_ bytes: UnsafeRawBufferPointer) throws(IOError) -> IOResult<Int> {
+        try syscallNonBlocking("send") { Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Sends one datagram to `peer` without waiting.
+    public func sendNow(_ bytes: UnsafeRawBufferPointer, to peer: SocketAddress) throws(IOError) -> IOResult<Int> {
+        try syscallNonBlocking("sendto") {
+            peer.withSockAddr { pointer, length in
+                Glibc.sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), pointer, length)
+            }
+        }
+    }
+
+    /// Receives one datagram from the connected peer without waiting; the count is the datagram's real
+    /// length (more than `buffer.count` when it was truncated). `ECONNREFUSED`: ICMP port unreachable.
+    public func receiveNow(into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> IOResult<Int> {
+        try syscallNonBlocking("recv") { Glibc.recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC)) }
+    }
+
     /// Wakes every waiter with `IOError.closed`; safe from any thread.
     public func abort() {
         registration.abort()

@@ -193,8 +193,8 @@ private func onlyIssue(_ text: String, sourceLocation: SourceLocation = #_source
         #expect(onlyIssue(validConfig(backends: #"echo: { servers: ["127.0.0.1:9001"], balance: "round-robin" }"#))
             == #"backends.echo.balance: expected \#(balances), found the string "round-robin"; "#
             + "did you mean `round_robin`?")
-        #expect(onlyIssue(#"{ listeners: [{ name: "u", protocol: "udp", listen: "127.0.0.1:53" }] }"#)
-            == #"listeners[0].protocol: expected one of `tcp`, `echo`, found the string "udp""#)
+        #expect(onlyIssue(#"{ listeners: [{ name: "u", protocol: "sctp", listen: "127.0.0.1:53" }] }"#)
+            == #"listeners[0].protocol: expected one of `tcp`, `echo`, `udp`, found the string "sctp""#)
         #expect(onlyIssue("{ log: { level: 'verbose' } }")
             == #"log.level: expected one of `trace`, `debug`, `info`, `warn`, `error`, found the string "verbose""#)
     }
@@ -241,7 +241,8 @@ private func onlyIssue(_ text: String, sourceLocation: SourceLocation = #_source
         try #require(issues.count == 8)
         #expect(issues[1].message == "no backend group is named `nope`; `backends` defines no groups")
         #expect(issues[4].message == "unknown key; the keys here are `name`, `listen`, `protocol`, `backend`, "
-            + "`max_connections`, `max_connections_per_ip`, `tcp_nodelay`, `keepalive`, `backlog`")
+            + "`max_connections`, `max_connections_per_ip`, `tcp_nodelay`, `keepalive`, `backlog`, `idle_timeout`, "
+            + "`max_flows`, `responses`")
         #expect(issues[7].message == "unknown key; did you mean `log`?")
     }
 

@@ -56,7 +56,7 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 /// Polls `condition` every few milliseconds until it holds; throws `TimedOut` after `limit`.
-func eventually(_ what: String, within limit: Duration = .seconds(5),
+func eventually(_ what: String, within limit: Duration = .seconds(20),
                 _ condition: @Sendable () async -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while !(await condition()) {
@@ -69,7 +69,7 @@ func eventually(_ what: String, within limit: Duration = .seconds(5),
 
 /// Returns `body`'s result, or throws `TimedOut` after `limit` even if `body` ignores cancellation, so a
 /// hung supervisor fails the test instead of hanging the whole run.
-func withTimeout<T: Sendable>(_ limit: Duration = .seconds(5), _ what: String = "operation",
+func withTimeout<T: Sendable>(_ limit: Duration = .seconds(20), _ what: String = "operation",
                               _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     let race = Race<T>()
     return try await withCheckedThrowingContinuation { continuation in
@@ -140,7 +140,7 @@ func startRunning(_ supervisor: Supervisor) -> Task<Void, any Error> {
 }
 
 /// Waits (bounded) for a background `run()` to end, rethrowing what it threw.
-func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(5)) async throws {
+func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(20)) async throws {
     try await withTimeout(limit, "Supervisor.run()") { try await run.value }
 }
 

@@ -107,8 +107,9 @@ public final class BackendGroup: Sendable {
         var failures: [AttemptFailure] = []
         let clientKey = client?.ipKey
         while failures.count < limit {
-            guard let server = balancer.pick(from: active, client: clientKey, excluding: excluded)
-                ?? fallbackBalancer.pick(from: everyone, client: clientKey, excluding: excluded) else { break }
+            guard let server = pick(active: active, everyone: everyone, client: clientKey, excluding: excluded) else {
+                break
+            }
             server.inFlight.add(1, ordering: .relaxed)
             let start = ContinuousClock.now
             do {
@@ -129,6 +130,19 @@ public final class BackendGroup: Sendable {
             }
         }
         throw Unavailable(group: name, failures: failures)
+    }
+
+    /// The server for a new connection or flow from `client`: the balancer's pick from the active set or,
+    /// when it has nothing usable, from every server of the group. nil when every server is excluded.
+    public func pick(client: IPKey?, excluding excluded: [ServerHandle] = []) -> ServerHandle? {
+        pick(active: selector.current, everyone: all.withLock { $0 }, client: client, excluding: excluded)
+    }
+
+    private func pick(active: ActiveSet, everyone: ActiveSet, client: IPKey?, excluding excluded: [ServerHandle])
+        -> ServerHandle?
+    {
+        balancer.pick(from: active, client: client, excluding: excluded)
+            ?? fallbackBalancer.pick(from: everyone, client: client, excluding: excluded)
     }
 
     /// Ends a connection made by `connect`.

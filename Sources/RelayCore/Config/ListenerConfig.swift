@@ -25,10 +25,20 @@ public struct ListenerConfig: Sendable, Equatable {
     /// Length of the kernel's queue of connections not yet accepted (`backlog`, default 1024, 1 to 65535); the
     /// kernel also caps it at `net.core.somaxconn`.
     public var backlog: Int
+    /// UDP: a flow with no datagram either way for this long is closed (`idle_timeout`, default 30s, more than
+    /// zero), which bounds the sockets kept for clients that went away.
+    public var idleTimeout: Duration
+    /// UDP: flows open at once (`max_flows`, default 100000, at least 1); a datagram that would open one more is
+    /// dropped and counted, and existing flows are not touched.
+    public var maxFlows: Int
+    /// UDP: close a flow after this many replies (`responses`, default 0 = never), like nginx's
+    /// `proxy_responses`: 1 suits DNS-style request/response traffic, freeing the flow at once.
+    public var responses: Int
 
     public init(name: String, proto: ListenerProtocol = .tcp, listen: Endpoint, backend: String? = nil,
                 maxConnections: Int = 10_000, maxConnectionsPerIP: Int = 0, tcpNoDelay: Bool = true,
-                keepalive: Bool = true, backlog: Int = 1024) {
+                keepalive: Bool = true, backlog: Int = 1024, idleTimeout: Duration = .seconds(30),
+                maxFlows: Int = 100_000, responses: Int = 0) {
         self.name = name
         self.proto = proto
         self.listen = listen
@@ -38,6 +48,9 @@ public struct ListenerConfig: Sendable, Equatable {
         self.tcpNoDelay = tcpNoDelay
         self.keepalive = keepalive
         self.backlog = backlog
+        self.idleTimeout = idleTimeout
+        self.maxFlows = maxFlows
+        self.responses = responses
     }
 
     /// Reads one element of `listeners`, returning the listener (with placeholders for keys that failed) and the
@@ -58,6 +71,9 @@ public struct ListenerConfig: Sendable, Equatable {
             fields.read("tcp_nodelay", into: &config.tcpNoDelay) { $0.bool() }
             fields.read("keepalive", into: &config.keepalive) { $0.bool() }
             fields.read("backlog", into: &config.backlog) { $0.integer(in: 1...65535) }
+            fields.read("idle_timeout", into: &config.idleTimeout) { $0.duration(allowZero: false) }
+            fields.read("max_flows", into: &config.maxFlows) { $0.integer(in: 1...10_000_000) }
+            fields.read("responses", into: &config.responses) { $0.integer(in: 0...1_000_000) }
             return (config, fields.failedKeys)
         }
     }

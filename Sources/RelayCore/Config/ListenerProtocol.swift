@@ -4,4 +4,10 @@ public enum ListenerProtocol: String, Sendable, CaseIterable {
     case tcp
     /// Writes back whatever it reads, with no backend: a stand-in server for trying relayd out and for tests.
     case echo
+    /// Relays UDP datagrams: each client address is a flow to one server of the listener's backend group.
+    case udp
+
+    /// True for the protocols that listen on a TCP port (two listeners may share a port number across
+    /// TCP and UDP).
+    public var isTCP: Bool { self != .udp }
 }

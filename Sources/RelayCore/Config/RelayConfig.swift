@@ -127,9 +127,9 @@ public struct RelayConfig: Sendable, Equatable {
             let (path, listener) = (reading.path, reading.config)
             let backendPath = ConfigPath.key("backend", in: path)
             switch listener.proto {
-            case .tcp:
+            case .tcp, .udp:
                 guard let backend = listener.backend else {
-                    log.add("missing; a tcp listener needs the name of a group in `backends` to relay to",
+                    log.add("missing; a \(listener.proto.rawValue) listener needs the name of a group in `backends` to relay to",
                             at: backendPath, anchor: path)
                     continue
                 }
@@ -161,6 +161,7 @@ public struct RelayConfig: Sendable, Equatable {
             let clash = bound[..<index].first { earlier in
                 let other = earlier.config.listen
                 return other.port == address.port && other.isIPv6 == address.isIPv6
+                    && earlier.config.proto.isTCP == reading.config.proto.isTCP
                     && (other.host == address.host || other.isWildcard || address.isWildcard)
             }
             guard let clash else { continue }

@@ -15,6 +15,8 @@ public final class RelayServer: Sendable {
     public let supervisor: Supervisor
     /// The TCP listener services by listener name.
     public let tcpListeners: [String: TCPListenerService]
+    /// The UDP listener services by listener name.
+    public let udpListeners: [String: UDPListenerService]
     /// The backend groups by name.
     public let backendGroups: [String: BackendGroup]
     let logger: Logger
@@ -25,6 +27,7 @@ public final class RelayServer: Sendable {
         let loops = try EventLoopGroup(loops: config.io.loops, bufferSize: config.io.bufferSize)
         var services: [String: TCPListenerService] = [:]
         var groups: [String: BackendGroup] = [:]
+        var udp: [String: UDPListenerService] = [:]
         do {
             for (name, backend) in config.backends.sorted(by: { $0.key < $1.key }) {
                 // Literal addresses now; host names are resolved by the group's service as it starts.
@@ -38,9 +41,21 @@ public final class RelayServer: Sendable {
                 groups[name] = BackendGroup(config: backend, servers: servers, logger: logger)
             }
             for listener in config.listeners {
+                let address = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
+                if listener.proto == .udp {
+                    guard let name = listener.backend, let group = groups[name] else {
+                        throw ListenerError(listener: listener.name, address: listener.listen.description,
+                                            reason: "backend group \(listener.backend ?? "(none)") is not defined")
+                    }
+                    udp[listener.name] = try UDPListenerService(
+                        name: listener.name, address: address, group: group, loops: loops.loops,
+                        idleTimeout: listener.idleTimeout, maxFlows: listener.maxFlows, responses: listener.responses,
+                        logger: logger)
+                    continue
+                }
                 let role: TCPConnectionRole
                 switch listener.proto {
-                case .echo:
+                case .echo, .udp:
                     role = .echo
                 case .tcp:
                     guard let name = listener.backend, let group = groups[name] else {
@@ -49,7 +64,6 @@ public final class RelayServer: Sendable {
                     }
                     role = .proxy(group)
                 }
-                let address = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
                 services[listener.name] = try TCPListenerService(
                     name: listener.name, address: address, role: role, loops: loops.loops,
                     maxConnections: listener.maxConnections, maxConnectionsPerIP: listener.maxConnectionsPerIP,
@@ -64,16 +78,19 @@ public final class RelayServer: Sendable {
         self.loops = loops
         self.tcpListeners = services
         self.backendGroups = groups
+        self.udpListeners = udp
         // Backend groups first: the listeners depend on what they learn.
         var ordered: [any Service] = groups.keys.sorted().map { BackendGroupService(group: groups[$0]!, loops: loops, logger: logger) }
-        ordered += config.listeners.compactMap { services[$0.name] }
+        ordered += config.listeners.compactMap { listener -> (any Service)? in
+            services[listener.name] ?? udp[listener.name]
+        }
         self.supervisor = Supervisor(services: ordered, policy: restartPolicy, drainTimeout: config.drainTimeout,
                                      logger: logger)
     }
 
     /// The bound address of a listener (with the real port when the config asked for port 0).
     public func address(of listener: String) -> SocketAddress? {
-        tcpListeners[listener]?.address
+        tcpListeners[listener]?.address ?? udpListeners[listener]?.address
     }
 
     /// Runs every component until `shutdown()` completes, then stops the event loops.

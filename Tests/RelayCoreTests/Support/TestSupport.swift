@@ -251,20 +251,28 @@ func httpBackend(status: Int = 200, delay: Duration = .zero, ip: String = "127.0
     }
 }
 
-/// A UDP echo server on loopback port 0, optionally answering after `delay`.
+/// A UDP echo server on loopback (port 0 unless given), optionally answering after `delay`; counts the
+/// datagrams it got and the distinct senders (the relay's flows).
 final class UDPEchoBackend: Sendable {
     let socket: UDPSocket
     let task: Task<Void, Never>
+    let datagrams = CountBox()
+    let senders = AddressSet()
 
-    init(ip: String = "127.0.0.1", delay: Duration = .zero) throws {
+    init(ip: String = "127.0.0.1", port: UInt16 = 0, delay: Duration = .zero) throws {
         let loop = clientLoops.next()
-        let socket = try UDPSocket.bind(try SocketAddress(ip: ip, port: 0), on: loop)
+        let socket = try UDPSocket.bind(try SocketAddress(ip: ip, port: port), on: loop)
         self.socket = socket
+        let datagrams = self.datagrams
+        let senders = self.senders
         task = Task(executorPreference: loop) {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
             defer { buffer.deallocate() }
             while true {
                 guard let (count, sender, _) = try? await socket.receive(into: buffer) else { return }
+                datagrams.increment()
+                // UDP health probes send "ping" from a socket of their own: not a flow.
+                if !(count == 4 && Array(buffer[0..<4]) == Array("ping".utf8)) { senders.insert(sender) }
                 if delay > .zero { try? await loop.sleep(for: delay) }
                 try? await socket.send(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), to: sender)
             }
@@ -273,9 +281,18 @@ final class UDPEchoBackend: Sendable {
 
     var address: SocketAddress { (try? socket.localAddress())! }
 
+    var flowCount: Int { senders.count }
+
     func stop() async {
         socket.abort()
         await task.value
         socket.close()
     }
+}
+
+/// A set of addresses filled from several tasks.
+final class AddressSet: Sendable {
+    private let storage = SanitizerVisibleMutex<Set<SocketAddress>>([])
+    func insert(_ address: SocketAddress) { storage.withLock { _ = $0.insert(address) } }
+    var count: Int { storage.withLock { $0.count } }
 }

@@ -1,0 +1,114 @@
+import RelayIO
+import Synchronization
+
+/// One UDP client of a listener and the connected socket that carries its datagrams to one server.
+///
+/// The forwarding path touches a flow with atomics only; its creation and expiry go through the
+/// `SessionStore`. The flow's socket is registered on the loop whose listening socket receives the
+/// client's datagrams (SO_REUSEPORT hashes a client to one socket), so both directions of a flow run
+/// on one thread.
+public final class UDPFlow: Sendable {
+    /// The client's address: the flow's key.
+    public let client: SocketAddress
+    /// The server the flow relays to.
+    public let server: ServerHandle
+    /// Connected to `server`; replies arrive here.
+    let socket: UDPSocket
+    /// When the flow opened (monotonic ns).
+    public let opened: UInt64
+    /// Last datagram either way (monotonic ns), for idle expiry.
+    let lastActivity: Atomic<UInt64>
+    /// Replies relayed to the client.
+    public let replies = Atomic<Int>(0)
+    /// Datagrams relayed to the server.
+    public let requests = Atomic<Int>(0)
+    /// Bytes client → server and server → client.
+    public let bytesUp = Atomic<Int>(0)
+    public let bytesDown = Atomic<Int>(0)
+    /// The server answered with ICMP unreachable: the next datagram moves the flow to another server.
+    let unreachable = Atomic<Bool>(false)
+    /// Closed (expired, done after `responses` replies, moved or shut down): no longer in any table.
+    let closed = Atomic<Bool>(false)
+    /// The loop's table the flow is found in.
+    let table: FlowTable
+
+    init(client: SocketAddress, server: ServerHandle, socket: UDPSocket, table: FlowTable, now: UInt64) {
+        self.client = client
+        self.server = server
+        self.socket = socket
+        self.table = table
+        self.opened = now
+        self.lastActivity = Atomic(now)
+    }
+
+    func touch(_ now: UInt64) {
+        lastActivity.store(now, ordering: .relaxed)
+    }
+
+    /// Takes the flow out of its loop's table and wakes the reply task (which closes the socket). Safe
+    /// from any thread; idempotent.
+    func close() {
+        if !closed.exchange(true, ordering: .acquiringAndReleasing) {
+            table.remove(self)
+            socket.abort()
+        }
+    }
+
+    /// Flows are identified by object: a client that moves to another server gets a new flow.
+    var id: ObjectIdentifier { ObjectIdentifier(self) }
+}
+
+/// Owns the set of open flows of one UDP listener: admission against `max_flows` and idle expiry.
+///
+/// The hot path does not come here per datagram: each loop keeps its own table of its flows for
+/// lookups, and only creating and expiring a flow goes through this actor.
+public actor SessionStore {
+    /// Most flows open at once.
+    public let maxFlows: Int
+    /// A flow idle this long is closed.
+    public let idleTimeout: Duration
+    private var flows: [ObjectIdentifier: UDPFlow] = [:]
+    /// Flows refused because `maxFlows` were open.
+    public private(set) var refused = 0
+    /// Flows closed for idleness.
+    public private(set) var expired = 0
+
+    public init(maxFlows: Int, idleTimeout: Duration) {
+        self.maxFlows = maxFlows
+        self.idleTimeout = idleTimeout
+    }
+
+    /// Registers a new flow, or refuses it when `maxFlows` are open.
+    func admit(_ flow: UDPFlow) -> Bool {
+        guard flows.count < maxFlows else {
+            refused += 1
+            return false
+        }
+        flows[flow.id] = flow
+        return true
+    }
+
+    /// Forgets a flow that closed for another reason than idleness.
+    func remove(_ flow: UDPFlow) {
+        flows[flow.id] = nil
+    }
+
+    /// Closes and forgets the flows idle for longer than `idleTimeout` (or, with `all`, every flow).
+    @discardableResult
+    func expire(now: UInt64, all: Bool = false) -> [UDPFlow] {
+        let limit = idleTimeout.nanosecondsClamped
+        let idle = flows.values.filter { all || now &- $0.lastActivity.load(ordering: .relaxed) >= limit }
+        for flow in idle {
+            flows[flow.id] = nil
+            flow.close()
+        }
+        if !all { expired += idle.count }
+        return idle
+    }
+
+    /// Flows open now.
+    public var count: Int { flows.count }
+
+    /// The open flows (for the admin API and tests).
+    public var open: [UDPFlow] { Array(flows.values) }
+}

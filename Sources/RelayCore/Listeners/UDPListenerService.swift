@@ -1,0 +1,278 @@
+import RelayIO
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Counters of a UDP listener, bumped on the hot path with relaxed atomics.
+public final class UDPCounters: Sendable {
+    /// Datagrams received from clients and relayed to a server.
+    public let datagramsUp = Atomic<Int>(0)
+    /// Datagrams received from servers and relayed to their client.
+    public let datagramsDown = Atomic<Int>(0)
+    /// Flows opened.
+    public let flowsOpened = Atomic<Int>(0)
+    /// Flows moved to another server after the first answered ICMP unreachable.
+    public let flowsMoved = Atomic<Int>(0)
+    /// Datagrams dropped because `max_flows` flows were open.
+    public let droppedFlowLimit = Atomic<Int>(0)
+    /// Datagrams dropped because they were larger than the receive buffer (never silently cut).
+    public let droppedTruncated = Atomic<Int>(0)
+    /// Datagrams dropped because no server of the group could take them.
+    public let droppedNoServer = Atomic<Int>(0)
+    /// Datagrams the kernel would not send (buffer full, unreachable), counted rather than waited on.
+    public let droppedSendFailed = Atomic<Int>(0)
+
+    public init() {}
+}
+
+/// A UDP listener: one `SO_REUSEPORT` socket per event loop; each client address is a flow with its own
+/// connected socket to one server of the backend group, so replies come back from the listener's address
+/// and an ICMP unreachable from the server reaches exactly the flow that caused it.
+///
+/// The first datagram of a client picks a server with the group's balancer (the hash balancer keeps a
+/// client on one server across flows), is admitted by the `SessionStore` (`max_flows`), and opens the
+/// flow. Later datagrams find the flow in the loop's own table, without awaiting anything. Flows end
+/// after `idle_timeout` without traffic, after `responses` replies when set, or when their server
+/// answers with ICMP unreachable (reported to the Scoreboard; the next datagram moves the flow).
+public final class UDPListenerService: Service {
+    public let name: String
+    /// The address actually bound.
+    public let address: SocketAddress
+    /// The group flows are relayed to.
+    public let group: BackendGroup
+    /// Admission and expiry of flows.
+    public let store: SessionStore
+    /// What happened to the datagrams.
+    public let counters = UDPCounters()
+    let responses: Int
+    let loops: [EventLoop]
+    let logger: Logger
+    private let prebound: SanitizerVisibleMutex<[UDPSocket]>
+
+    public init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
+                idleTimeout: Duration, maxFlows: Int, responses: Int, logger: Logger) throws {
+        self.name = name
+        self.group = group
+        self.loops = loops
+        self.responses = responses
+        self.logger = logger.with(["listener": name])
+        self.store = SessionStore(maxFlows: maxFlows, idleTimeout: idleTimeout)
+        let sockets = try UDPListenerService.bind(name: name, address: requested, loops: loops)
+        self.address = try sockets[0].localAddress()
+        self.prebound = SanitizerVisibleMutex(sockets)
+    }
+
+    static func bind(name: String, address: SocketAddress, loops: [EventLoop]) throws -> [UDPSocket] {
+        var sockets: [UDPSocket] = []
+        var target = address
+        do {
+            for loop in loops {
+                let socket = try UDPSocket.bind(target, on: loop, reusePort: true)
+                target = try socket.localAddress()
+                sockets.append(socket)
+            }
+        } catch {
+            for socket in sockets { socket.close() }
+            throw ListenerError(listener: name, address: address.description, reason: "\(error)")
+        }
+        return sockets
+    }
+
+    public func run(_ context: ServiceContext) async throws {
+        let sockets = try prebound.withLock { sockets -> [UDPSocket] in
+            if sockets.isEmpty { return try UDPListenerService.bind(name: name, address: address, loops: loops) }
+            defer { sockets.removeAll() }
+            return sockets
+        }
+        defer { for socket in sockets { socket.close() } }
+        let stop = context.shutdown.onTrigger {
+            for socket in sockets { socket.abort() }
+        }
+        defer { stop.cancel() }
+        logger.info("listening", ["address": address, "protocol": "udp", "loops": sockets.count])
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for socket in sockets {
+                tasks.addTask(executorPreference: socket.loop) { try await self.receiveLoop(socket) }
+            }
+            tasks.addTask { try await self.expiryLoop(context) }
+            while try await tasks.next() != nil {
+                if context.shutdown.isTriggered { break }
+            }
+            tasks.cancelAll()
+        }
+        // Shutdown: a UDP flow has nothing to drain, so close them all.
+        let left = await store.expire(now: EventLoop.now(), all: true)
+        if !left.isEmpty { logger.info("closed flows on shutdown", ["flows": left.count]) }
+    }
+
+    /// Closes idle flows, checking a few times per idle timeout.
+    private func expiryLoop(_ context: ServiceContext) async throws {
+        let period = max(Duration.milliseconds(50), min(.seconds(1), store.idleTimeout / 4))
+        while !context.shutdown.isTriggered {
+            try await Task.sleep(for: period)
+            let expired = await store.expire(now: EventLoop.now())
+            for flow in expired {
+                logger.debug("flow expired", ["client": flow.client, "server": flow.server.address,
+                                              "requests": flow.requests.load(ordering: .relaxed),
+                                              "replies": flow.replies.load(ordering: .relaxed)])
+            }
+        }
+    }
+
+    /// Receives client datagrams on one loop's socket and relays each to its flow's server.
+    private func receiveLoop(_ socket: UDPSocket) async throws {
+        let table = FlowTable()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let (count, client, truncated): (Int, SocketAddress, Bool)
+            do {
+                (count, client, truncated) = try await socket.receive(into: buffer)
+            } catch IOError.closed {
+                return
+            }
+            if truncated {
+                counters.droppedTruncated.add(1, ordering: .relaxed)
+                continue
+            }
+            let now = EventLoop.now()
+            var flow = table.lookup(client)
+            if let existing = flow, existing.unreachable.load(ordering: .relaxed) || existing.closed.load(ordering: .relaxed) {
+                let moved = existing.unreachable.load(ordering: .relaxed)
+                existing.close()
+                await store.remove(existing)
+                if moved { counters.flowsMoved.add(1, ordering: .relaxed) }
+                flow = try await openFlow(for: client, on: socket, table: table, now: now,
+                                          avoiding: moved ? existing.server : nil)
+            } else if flow == nil {
+                flow = try await openFlow(for: client, on: socket, table: table, now: now, avoiding: nil)
+            }
+            guard let flow else { continue }
+            flow.touch(now)
+            let payload = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            switch (try? flow.socket.sendNow(payload)) ?? .wouldBlock {
+            case .processed:
+                flow.requests.add(1, ordering: .relaxed)
+                flow.bytesUp.add(count, ordering: .relaxed)
+                counters.datagramsUp.add(1, ordering: .relaxed)
+            case .wouldBlock:
+                counters.droppedSendFailed.add(1, ordering: .relaxed)
+            }
+        }
+    }
+
+    /// Opens a flow for `client` (nil when refused or no server is left), and starts its reply task.
+    private func openFlow(for client: SocketAddress, on listener: UDPSocket, table: FlowTable, now: UInt64,
+                          avoiding failed: ServerHandle?) async throws -> UDPFlow? {
+        let excluded = failed.map { [$0] } ?? []
+        guard let server = group.pick(client: client.ipKey, excluding: excluded) else {
+            counters.droppedNoServer.add(1, ordering: .relaxed)
+            return nil
+        }
+        let backendSocket: UDPSocket
+        do {
+            backendSocket = try UDPSocket.connect(to: server.address, on: listener.loop)
+        } catch {
+            counters.droppedNoServer.add(1, ordering: .relaxed)
+            logger.warn("cannot open a socket to the server", ["server": server.address, "error": String(describing: error)])
+            return nil
+        }
+        let flow = UDPFlow(client: client, server: server, socket: backendSocket, table: table, now: now)
+        guard await store.admit(flow) else {
+            backendSocket.close()
+            counters.droppedFlowLimit.add(1, ordering: .relaxed)
+            return nil
+        }
+        table.insert(flow)
+        server.inFlight.add(1, ordering: .relaxed)
+        server.connectionsTotal.add(1, ordering: .relaxed)
+        counters.flowsOpened.add(1, ordering: .relaxed)
+        let loop = listener.loop
+        Task(executorPreference: loop) {
+            await self.replyLoop(flow, listener: listener)
+        }
+        return flow
+    }
+
+    /// Relays a flow's replies to its client until the flow closes.
+    ///
+    /// A flow whose server answered with ICMP unreachable stays in the table (socket closed, marked
+    /// `unreachable`) so the client's next datagram moves it to another server; idle expiry removes it if
+    /// none comes.
+    private func replyLoop(_ flow: UDPFlow, listener: UDPSocket) async {
+        let pool = listener.loop.buffers
+        defer {
+            flow.server.inFlight.subtract(1, ordering: .relaxed)
+            flow.socket.close()
+        }
+        while !flow.closed.load(ordering: .relaxed) {
+            do {
+                try await flow.socket.registration.wait(for: .read)
+            } catch {
+                break
+            }
+            // Hold a buffer only while draining what arrived.
+            let buffer = pool.take()
+            defer { pool.release(buffer) }
+            var done = false
+            drain: while true {
+                let received: IOResult<Int>
+                do {
+                    received = try flow.socket.receiveNow(into: buffer)
+                } catch let error where error.errno == ECONNREFUSED {
+                    flow.unreachable.store(true, ordering: .relaxed)
+                    group.report(flow.server, .connectFailed("udp: port unreachable (ICMP)"))
+                    logger.debug("server unreachable; the flow moves on its next datagram",
+                                 ["client": flow.client, "server": flow.server.address])
+                    done = true
+                    break drain
+                } catch {
+                    done = true
+                    break drain
+                }
+                guard case let .processed(count) = received else { break drain }
+                flow.touch(EventLoop.now())
+                let payload = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                if case .processed = (try? listener.sendNow(payload, to: flow.client)) ?? .wouldBlock {
+                    flow.bytesDown.add(count, ordering: .relaxed)
+                    counters.datagramsDown.add(1, ordering: .relaxed)
+                } else {
+                    counters.droppedSendFailed.add(1, ordering: .relaxed)
+                }
+                let replies = flow.replies.add(1, ordering: .relaxed).newValue
+                if responses > 0, replies >= responses {
+                    done = true
+                    break drain
+                }
+            }
+            if done { break }
+        }
+        if !flow.unreachable.load(ordering: .relaxed), !flow.closed.load(ordering: .relaxed) {
+            flow.close()
+            await store.remove(flow)
+        }
+    }
+}
+
+/// The flows of one listening socket, by client address. Touched by that socket's receive task and by
+/// the flows' reply tasks, all on one event loop; the lock is uncontended.
+final class FlowTable: Sendable {
+    private let flows = SanitizerVisibleMutex<[SocketAddress: UDPFlow]>([:])
+
+    func lookup(_ client: SocketAddress) -> UDPFlow? {
+        flows.withLock { $0[client] }
+    }
+
+    func insert(_ flow: UDPFlow) {
+        flows.withLock { $0[flow.client] = flow }
+    }
+
+    /// Removes `flow` if it is still the client's current flow.
+    func remove(_ flow: UDPFlow) {
+        flows.withLock { table in
+            if table[flow.client] === flow { table[flow.client] = nil }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import RelayIO
+import Testing
+@testable import RelayCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Config text for one UDP listener in front of `servers`.
+func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance: String = "round_robin",
+               extra: String = "", probe: String = "kind: \"udp\", interval: \"200ms\", timeout: \"300ms\"") -> String {
+    let list = servers.map { "\"\($0)\"" }.joined(separator: ", ")
+    return """
+        {
+          listeners: [ { name: "dns", protocol: "udp", listen: "\(listen)", backend: "app" \(extra) } ],
+          backends: { app: { servers: [\(list)], balance: "\(balance)", probe: { \(probe) },
+                             selector: { evaluation_interval: "200ms", debounce: "0s" } } },
+          drain_timeout: "2s",
+          io: { loops: 2 },
+          log: { level: "debug" },
+        }
+        """
+}
+
+/// A UDP client socket connected to the relay.
+struct UDPTestClient {
+    let socket: UDPSocket
+
+    init(_ front: SocketAddress) throws {
+        socket = try UDPSocket.connect(to: front, on: clientLoops.next())
+    }
+
+    /// Sends `bytes` and waits (bounded) for one reply.
+    func roundTrip(_ bytes: [UInt8], timeout: Duration = .seconds(3)) async throws -> [UInt8] {
+        try await socket.send(bytes)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
+        defer { buffer.deallocate() }
+        let (count, _, truncated) = try await socket.receive(into: buffer,
+                                                             deadline: EventLoop.now() + timeout.nanosecondsClamped)
+        #expect(!truncated)
+        return Array(buffer[0..<count])
+    }
+
+    func close() { socket.close() }
+}
+
+@Suite(.serialized) struct UDPRelayTests {
+    @Test func thousandDatagramsFromTwentyClientsComeBackToTheirSenders() async throws {
+        let a = try UDPEchoBackend()
+        let b = try UDPEchoBackend()
+        defer { Task { await a.stop(); await b.stop() } }
+        try await withRelay(udpConfig(servers: [a.address, b.address])) { relay in
+            let front = try relay.address("dns")
+            let ok = try await withTimeout(.seconds(60)) {
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for clientIndex in 0..<20 {
+                        group.addTask {
+                            let client = try UDPTestClient(front)
+                            defer { client.close() }
+                            var ok = 0
+                            for sequence in 0..<50 {
+                                let message = Array("client \(clientIndex) datagram \(sequence)".utf8)
+                                if try await client.roundTrip(message) == message { ok += 1 }
+                            }
+                            return ok
+                        }
+                    }
+                    return try await group.reduce(0, +)
+                }
+            }
+            #expect(ok == 1000)
+            // 20 clients are 20 flows, spread over both servers by round robin.
+            #expect(a.flowCount + b.flowCount == 20)
+            #expect(a.flowCount >= 5 && b.flowCount >= 5, "flows: \(a.flowCount) and \(b.flowCount)")
+            let counters = try #require(relay.server.udpListeners["dns"]).counters
+            #expect(counters.datagramsUp.load(ordering: .relaxed) == 1000)
+            #expect(counters.datagramsDown.load(ordering: .relaxed) == 1000)
+        }
+    }
+
+    @Test func largestDatagramRelaysIntact() async throws {
+        let backend = try UDPEchoBackend()
+        defer { Task { await backend.stop() } }
+        try await withRelay(udpConfig(servers: [backend.address])) { relay in
+            let client = try UDPTestClient(try relay.address("dns"))
+            defer { client.close() }
+            let payload = pattern(65_507)
+            let reply = try await withTimeout { try await client.roundTrip(payload) }
+            #expect(reply.count == 65_507)
+            #expect(reply == payload)
+        }
+    }
+
+    @Test func relaysOverIPv6() async throws {
+        let backend = try UDPEchoBackend(ip: "::1")
+        defer { Task { await backend.stop() } }
+        try await withRelay(udpConfig(listen: "[::1]:0", servers: [backend.address])) { relay in
+            let front = try relay.address("dns")
+            #expect(front.isIPv6)
+            let client = try UDPTestClient(front)
+            defer { client.close() }
+            #expect(try await withTimeout { try await client.roundTrip(Array("v6".utf8)) } == Array("v6".utf8))
+        }
+    }
+
+    @Test func idleFlowsExpire() async throws {
+        let backend = try UDPEchoBackend()
+        defer { Task { await backend.stop() } }
+        try await withRelay(udpConfig(servers: [backend.address], extra: ", idle_timeout: \"300ms\"")) { relay in
+            let service = try #require(relay.server.udpListeners["dns"])
+            let client = try UDPTestClient(try relay.address("dns"))
+            defer { client.close() }
+            _ = try await withTimeout { try await client.roundTrip(Array("hello".utf8)) }
+            #expect(await service.store.count == 1)
+            try await withTimeout(.seconds(5)) {
+                while await service.store.count > 0 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(await service.store.expired == 1)
+            // The client can start again: a new flow opens.
+            _ = try await withTimeout { try await client.roundTrip(Array("again".utf8)) }
+            #expect(service.counters.flowsOpened.load(ordering: .relaxed) == 2)
+        }
+    }
+
+    @Test func maxFlowsRefusesNewFlowsAndKeepsExistingOnes() async throws {
+        let backend = try UDPEchoBackend()
+        defer { Task { await backend.stop() } }
+        try await withRelay(udpConfig(servers: [backend.address], extra: ", max_flows: 2")) { relay in
+            let front = try relay.address("dns")
+            let service = try #require(relay.server.udpListeners["dns"])
+            let first = try UDPTestClient(front)
+            let second = try UDPTestClient(front)
+            let third = try UDPTestClient(front)
+            defer { first.close(); second.close(); third.close() }
+            _ = try await withTimeout { try await first.roundTrip(Array("1".utf8)) }
+            _ = try await withTimeout { try await second.roundTrip(Array("2".utf8)) }
+            await #expect(throws: IOError.timedOut) {
+                _ = try await third.roundTrip(Array("3".utf8), timeout: .milliseconds(300))
+            }
+            #expect(service.counters.droppedFlowLimit.load(ordering: .relaxed) == 1)
+            #expect(await service.store.refused == 1)
+            // Existing flows are unharmed.
+            #expect(try await withTimeout { try await first.roundTrip(Array("1 again".utf8)) } == Array("1 again".utf8))
+        }
+    }
+
+    @Test func responsesClosesTheFlowAfterTheReply() async throws {
+        let backend = try UDPEchoBackend()
+        defer { Task { await backend.stop() } }
+        try await withRelay(udpConfig(servers: [backend.address], extra: ", responses: 1")) { relay in
+            let service = try #require(relay.server.udpListeners["dns"])
+            let client = try UDPTestClient(try relay.address("dns"))
+            defer { client.close() }
+            for index in 0..<3 {
+                _ = try await withTimeout { try await client.roundTrip(Array("query \(index)".utf8)) }
+            }
+            #expect(service.counters.flowsOpened.load(ordering: .relaxed) == 3)
+            try await withTimeout(.seconds(5)) {
+                while await service.store.count > 0 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+        }
+    }
+
+    @Test func flowsOfADeadBackendMove() async throws {
+        let a = try UDPEchoBackend()
+        let b = try UDPEchoBackend()
+        defer { Task { await a.stop(); await b.stop() } }
+        try await withRelay(udpConfig(servers: [a.address, b.address])) { relay in
+            let front = try relay.address("dns")
+            let service = try #require(relay.server.udpListeners["dns"])
+            var clients: [UDPTestClient] = []
+            defer { for client in clients { client.close() } }
+            for index in 0..<6 {
+                let client = try UDPTestClient(front)
+                clients.append(client)
+                _ = try await withTimeout { try await client.roundTrip(Array("first \(index)".utf8)) }
+            }
+            let onA = a.flowCount
+            #expect(onA > 0)
+            await a.stop()
+            // The next datagram of a flow on `a` gets ICMP unreachable (lost, as UDP allows); the one
+            // after moves the flow to `b`. Every client is answered within a few tries.
+            for (index, client) in clients.enumerated() {
+                var answered = false
+                for attempt in 0..<5 where !answered {
+                    let message = Array("after \(index) \(attempt)".utf8)
+                    answered = (try? await client.roundTrip(message, timeout: .milliseconds(300))) == message
+                }
+                #expect(answered, "client \(index) was not answered after its server died")
+            }
+            #expect(service.counters.flowsMoved.load(ordering: .relaxed) == onA)
+        }
+    }
+}
