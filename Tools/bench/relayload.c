@@ -13,8 +13,10 @@
  *       Open N idle connections, report when all are established, hold them.
  *   probe HOST PORT [--size B] [--timeout-ms MS]
  *       One echo round trip; exit status 0 when it worked (readiness check).
+ *   udp-probe HOST PORT [--timeout-ms MS]
+ *       One UDP round trip with a sockperf-format ping; exit status 0 when a reply came back.
  *   freeport [--count N]
- *       Print N distinct free TCP ports on 127.0.0.1, outside the ephemeral range.
+ *       Print N distinct ports free for TCP and UDP on 127.0.0.1, outside the ephemeral range.
  *
  * Results go to stdout as one line of key=value pairs; messages go to stderr.
  * Targets must be loopback addresses: this tool refuses anything else.
@@ -1154,7 +1156,7 @@ static int cmd_hold(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* probe, freeport                                                                            */
+/* probe, udp-probe, freeport                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
 static int cmd_probe(int argc, char **argv)
@@ -1203,9 +1205,68 @@ static int cmd_probe(int argc, char **argv)
     }
 }
 
-/* A port is free if 127.0.0.1:port can be bound without SO_REUSEADDR. Ports are drawn from
- * outside the ephemeral range so that client connections never take them between the check and
- * the server's bind. */
+/* UDP readiness check for Tools/bench/udp, whose backend is `sockperf server`. sockperf answers
+ * only datagrams that carry its header: an 8-byte sequence number, 2 bytes of flags and a 4-byte
+ * length, all big-endian. Flags 3 (client | pong request) ask for a reply; the reply carries the
+ * same sequence number. Anything else is dropped silently, so a generic payload would never be
+ * answered. */
+static int cmd_udp_probe(int argc, char **argv)
+{
+    const char *usage = "relayload udp-probe HOST PORT [--timeout-ms 5000]";
+    opts_t o = parse_opts(argc, argv, 2, usage);
+    addr_t a = resolve(o.host, o.port);
+    int fd = socket(a.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a.ss, a.len) != 0) {
+        printf("ok=0 error=%s\n", strerrorname_np(errno));
+        return 1;
+    }
+    uint64_t t0 = now_ns(), deadline = t0 + (uint64_t)o.timeout_ms * 1000000u;
+    uint64_t seq = (uint32_t)(t0 ^ (uint64_t)getpid()); /* to tell our reply from a stray one */
+    unsigned char msg[14] = {0};
+    for (int i = 0; i < 8; i++)
+        msg[i] = (unsigned char)(seq >> (56 - 8 * i));
+    msg[9] = 3;
+    msg[13] = sizeof msg;
+    /* Resend every 200 ms: a datagram sent before the other side was bound is simply lost. */
+    uint64_t next_send = t0;
+    for (;;) {
+        uint64_t now = now_ns();
+        if (now >= deadline) {
+            printf("ok=0 error=ETIMEDOUT\n");
+            return 1;
+        }
+        if (now >= next_send) {
+            if (send(fd, msg, sizeof msg, 0) < 0 && errno != ECONNREFUSED) {
+                printf("ok=0 error=%s\n", strerrorname_np(errno));
+                return 1;
+            }
+            next_send = now + 200000000u;
+        }
+        uint64_t until = next_send < deadline ? next_send : deadline;
+        uint64_t wait_us = (until - now) / 1000u + 1;
+        struct timeval tv = {.tv_sec = (time_t)(wait_us / 1000000u),
+                             .tv_usec = (suseconds_t)(wait_us % 1000000u)};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        unsigned char reply[2048];
+        ssize_t n = recv(fd, reply, sizeof reply, 0);
+        if (n < 0) {
+            /* ECONNREFUSED: an ICMP port unreachable, nobody listens (yet); try again. */
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNREFUSED)
+                continue;
+            printf("ok=0 error=%s\n", strerrorname_np(errno));
+            return 1;
+        }
+        if (n >= (ssize_t)sizeof msg && memcmp(reply, msg, 8) == 0) {
+            printf("ok=1 us=%.1f\n", (double)(now_ns() - t0) / 1e3);
+            close(fd);
+            return 0;
+        }
+    }
+}
+
+/* A port is free if 127.0.0.1:port can be bound without SO_REUSEADDR, for TCP and for UDP alike.
+ * Ports are drawn from outside the ephemeral range so that client sockets never take them
+ * between the check and the server's bind. */
 static int cmd_freeport(int argc, char **argv)
 {
     opts_t o = parse_opts(argc, argv, 0, "relayload freeport [--count 1]");
@@ -1240,14 +1301,18 @@ static int cmd_freeport(int argc, char **argv)
             dup |= got[j] == p;
         if (dup)
             continue;
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            die("socket: %s", strerror(errno));
         struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
         sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
+        bool free_both = true;
+        for (int k = 0; k < 2 && free_both; k++) {
+            int fd = socket(AF_INET, (k ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+            if (fd < 0)
+                die("socket: %s", strerror(errno));
+            free_both = bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0;
+            close(fd);
+        }
+        if (free_both)
             got[ngot++] = p;
-        close(fd);
     }
     if (ngot < want)
         die("could not find %ld free ports", want);
@@ -1268,6 +1333,7 @@ int main(int argc, char **argv)
         "  rr HOST PORT [--threads 2] [--connections 32] [--seconds 5] [--size 100]\n"
         "  hold HOST PORT --count N [--seconds S] [--parallel 128]\n"
         "  probe HOST PORT [--size 100] [--timeout-ms 5000]\n"
+        "  udp-probe HOST PORT [--timeout-ms 5000]\n"
         "  freeport [--count 1]\n";
     if (argc < 2) {
         fputs(usage, stderr);
@@ -1287,6 +1353,8 @@ int main(int argc, char **argv)
         return cmd_hold(argc, argv);
     if (!strcmp(cmd, "probe"))
         return cmd_probe(argc, argv);
+    if (!strcmp(cmd, "udp-probe"))
+        return cmd_udp_probe(argc, argv);
     if (!strcmp(cmd, "freeport"))
         return cmd_freeport(argc, argv);
     fputs(usage, stderr);
