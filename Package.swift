@@ -15,7 +15,10 @@ let package = Package(
         .target(name: "RelayIO", dependencies: ["CRelayIO"]),
         .target(name: "RelayCore", dependencies: ["RelayIO"]),
         .executableTarget(name: "relayd", dependencies: ["RelayCore", "RelayIO"]),
-        .testTarget(name: "RelayIOTests", dependencies: ["RelayIO"]),
+        // Test support: counts each thread's heap allocations, so tests can check that batched UDP I/O
+        // allocates nothing per datagram.
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .testTarget(name: "RelayIOTests", dependencies: ["RelayIO", "CAllocationCounter"]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayIO"]),
     ],
     swiftLanguageModes: [.v6]

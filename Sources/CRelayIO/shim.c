@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -70,46 +71,16 @@ int crelay_pipe(int fds[2], int size) {
     return 0;
 }
 
-#define CRELAY_MAX_BATCH 64
+_Static_assert(sizeof(crelay_mmsghdr) == sizeof(struct mmsghdr), "crelay_mmsghdr must match struct mmsghdr");
+_Static_assert(offsetof(crelay_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len),
+               "crelay_mmsghdr must match struct mmsghdr");
 
-int crelay_recvmmsg(int fd, void *const *buffers, const size_t *capacities, size_t *lengths,
-                    struct sockaddr_storage *addrs, socklen_t *addrlens, int *flags, unsigned count) {
-    struct mmsghdr msgs[CRELAY_MAX_BATCH];
-    struct iovec iovs[CRELAY_MAX_BATCH];
-    if (count > CRELAY_MAX_BATCH) count = CRELAY_MAX_BATCH;
-    memset(msgs, 0, sizeof(struct mmsghdr) * count);
-    for (unsigned i = 0; i < count; i++) {
-        iovs[i].iov_base = buffers[i];
-        iovs[i].iov_len = capacities[i];
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = addrs ? &addrs[i] : NULL;
-        msgs[i].msg_hdr.msg_namelen = addrs ? sizeof(struct sockaddr_storage) : 0;
-    }
-    int n = recvmmsg(fd, msgs, count, MSG_DONTWAIT, NULL);
-    for (int i = 0; i < n; i++) {
-        lengths[i] = msgs[i].msg_len;
-        if (addrlens) addrlens[i] = msgs[i].msg_hdr.msg_namelen;
-        if (flags) flags[i] = msgs[i].msg_hdr.msg_flags;
-    }
-    return n;
+int crelay_recvmmsg(int fd, crelay_mmsghdr *msgs, unsigned count) {
+    return recvmmsg(fd, (struct mmsghdr *)msgs, count, MSG_DONTWAIT, NULL);
 }
 
-int crelay_sendmmsg(int fd, void *const *buffers, const size_t *lengths,
-                    const struct sockaddr_storage *addrs, const socklen_t *addrlens, unsigned count) {
-    struct mmsghdr msgs[CRELAY_MAX_BATCH];
-    struct iovec iovs[CRELAY_MAX_BATCH];
-    if (count > CRELAY_MAX_BATCH) count = CRELAY_MAX_BATCH;
-    memset(msgs, 0, sizeof(struct mmsghdr) * count);
-    for (unsigned i = 0; i < count; i++) {
-        iovs[i].iov_base = buffers[i];
-        iovs[i].iov_len = lengths[i];
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = addrs ? (void *)&addrs[i] : NULL;
-        msgs[i].msg_hdr.msg_namelen = addrs ? addrlens[i] : 0;
-    }
-    return sendmmsg(fd, msgs, count, MSG_DONTWAIT | MSG_NOSIGNAL);
+int crelay_sendmmsg(int fd, crelay_mmsghdr *msgs, unsigned count) {
+    return sendmmsg(fd, (struct mmsghdr *)msgs, count, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 int crelay_errno(void) { return errno; }

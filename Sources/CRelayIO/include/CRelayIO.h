@@ -42,11 +42,20 @@ int crelay_set_nonblocking(int fd);
 ssize_t crelay_splice(int fd_in, int fd_out, size_t len, int more);
 int crelay_pipe(int fds[2], int size);
 
-/// recvmmsg/sendmmsg over `count` slots; each slot is one buffer with its own address storage.
-int crelay_recvmmsg(int fd, void *const *buffers, const size_t *capacities, size_t *lengths,
-                    struct sockaddr_storage *addrs, socklen_t *addrlens, int *flags, unsigned count);
-int crelay_sendmmsg(int fd, void *const *buffers, const size_t *lengths,
-                    const struct sockaddr_storage *addrs, const socklen_t *addrlens, unsigned count);
+/// The kernel's `struct mmsghdr`, which <sys/socket.h> declares only under _GNU_SOURCE (the Glibc module
+/// is built without it). shim.c checks that the layouts match. Callers keep an array of these, with their
+/// iovecs and address storage, for the life of a batch, so a call rebuilds nothing.
+typedef struct {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+} crelay_mmsghdr;
+
+/// recvmmsg(MSG_DONTWAIT) into `count` prepared headers: returns how many datagrams were received
+/// (each header's msg_len, msg_namelen and msg_flags filled in), or -1 and errno.
+int crelay_recvmmsg(int fd, crelay_mmsghdr *msgs, unsigned count);
+/// sendmmsg(MSG_DONTWAIT | MSG_NOSIGNAL) of `count` prepared headers: returns how many datagrams the
+/// kernel took (from the first), or -1 and errno when it took none.
+int crelay_sendmmsg(int fd, crelay_mmsghdr *msgs, unsigned count);
 
 /// The calling thread's errno (Swift reads it through Glibc too; this avoids the macro).
 int crelay_errno(void);
