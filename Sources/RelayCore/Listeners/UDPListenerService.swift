@@ -121,50 +121,61 @@ public final class UDPListenerService: Service {
         }
     }
 
-    /// Receives client datagrams on one loop's socket and relays each to its flow's server.
+    /// Receives client datagrams on one loop's socket, a batch (`recvmmsg`) at a time, and relays each to
+    /// its flow's server. The batches are allocated once per socket: no allocation per datagram.
     private func receiveLoop(_ socket: UDPSocket) async throws {
         let table = FlowTable()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
-        defer { buffer.deallocate() }
+        let batch = DatagramBatch()
+        // Replies of every flow of this loop are received into, and sent from, this one batch: each
+        // reply task uses it between two awaits, on this loop's thread, so they never overlap.
+        let replies = LoopConfined(DatagramBatch())
         while true {
-            let (count, client, truncated): (Int, SocketAddress, Bool)
             do {
-                (count, client, truncated) = try await socket.receive(into: buffer)
+                _ = try await socket.receive(into: batch)
             } catch IOError.closed {
                 return
             }
-            if truncated {
-                counters.droppedTruncated.add(1, ordering: .relaxed)
-                continue
-            }
             let now = EventLoop.now()
-            var flow = table.lookup(client)
-            if let existing = flow, existing.unreachable.load(ordering: .relaxed) || existing.closed.load(ordering: .relaxed) {
-                let moved = existing.unreachable.load(ordering: .relaxed)
-                existing.close()
-                await store.remove(existing)
-                if moved { counters.flowsMoved.add(1, ordering: .relaxed) }
-                flow = try await openFlow(for: client, on: socket, table: table, now: now,
-                                          avoiding: moved ? existing.server : nil)
-            } else if flow == nil {
-                flow = try await openFlow(for: client, on: socket, table: table, now: now, avoiding: nil)
-            }
-            guard let flow else { continue }
-            flow.touch(now)
-            let payload = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            switch (try? flow.socket.sendNow(payload)) ?? .wouldBlock {
-            case .processed:
-                flow.requests.add(1, ordering: .relaxed)
-                flow.bytesUp.add(count, ordering: .relaxed)
-                counters.datagramsUp.add(1, ordering: .relaxed)
-            case .wouldBlock:
-                counters.droppedSendFailed.add(1, ordering: .relaxed)
+            for index in 0..<batch.count {
+                let datagram = batch[index]
+                guard let client = datagram.peer else { continue }
+                if datagram.truncated {
+                    counters.droppedTruncated.add(1, ordering: .relaxed)
+                    continue
+                }
+                guard let flow = try await flow(for: client, on: socket, table: table, replies: replies, now: now)
+                else { continue }
+                flow.touch(now)
+                switch (try? flow.socket.sendNow(datagram.bytes)) ?? .wouldBlock {
+                case .processed:
+                    flow.requests.add(1, ordering: .relaxed)
+                    flow.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
+                    counters.datagramsUp.add(1, ordering: .relaxed)
+                case .wouldBlock:
+                    counters.droppedSendFailed.add(1, ordering: .relaxed)
+                }
             }
         }
     }
 
+    /// The open flow of `client`, opening one (or moving one whose server became unreachable) as needed.
+    private func flow(for client: SocketAddress, on socket: UDPSocket, table: FlowTable,
+                      replies: LoopConfined<DatagramBatch>, now: UInt64) async throws -> UDPFlow? {
+        guard let existing = table.lookup(client) else {
+            return try await openFlow(for: client, on: socket, table: table, replies: replies, now: now, avoiding: nil)
+        }
+        let moved = existing.unreachable.load(ordering: .relaxed)
+        guard moved || existing.closed.load(ordering: .relaxed) else { return existing }
+        existing.close()
+        await store.remove(existing)
+        if moved { counters.flowsMoved.add(1, ordering: .relaxed) }
+        return try await openFlow(for: client, on: socket, table: table, replies: replies, now: now,
+                                  avoiding: moved ? existing.server : nil)
+    }
+
     /// Opens a flow for `client` (nil when refused or no server is left), and starts its reply task.
-    private func openFlow(for client: SocketAddress, on listener: UDPSocket, table: FlowTable, now: UInt64,
+    private func openFlow(for client: SocketAddress, on listener: UDPSocket, table: FlowTable,
+                          replies: LoopConfined<DatagramBatch>, now: UInt64,
                           avoiding failed: ServerHandle?) async throws -> UDPFlow? {
         let excluded = failed.map { [$0] } ?? []
         guard let server = group.pick(client: client.ipKey, excluding: excluded) else {
@@ -191,7 +202,7 @@ public final class UDPListenerService: Service {
         counters.flowsOpened.add(1, ordering: .relaxed)
         let loop = listener.loop
         Task(executorPreference: loop) {
-            await self.replyLoop(flow, listener: listener)
+            await self.replyLoop(flow, listener: listener, replies: replies)
         }
         return flow
     }
@@ -201,59 +212,73 @@ public final class UDPListenerService: Service {
     /// A flow whose server answered with ICMP unreachable stays in the table (socket closed, marked
     /// `unreachable`) so the client's next datagram moves it to another server; idle expiry removes it if
     /// none comes.
-    private func replyLoop(_ flow: UDPFlow, listener: UDPSocket) async {
-        let pool = listener.loop.buffers
+    private func replyLoop(_ flow: UDPFlow, listener: UDPSocket, replies: LoopConfined<DatagramBatch>) async {
         defer {
             flow.server.inFlight.subtract(1, ordering: .relaxed)
             flow.socket.close()
         }
-        while !flow.closed.load(ordering: .relaxed) {
+        let batch = replies.value
+        reading: while !flow.closed.load(ordering: .relaxed) {
             do {
                 try await flow.socket.registration.wait(for: .read)
             } catch {
                 break
             }
-            // Hold a buffer only while draining what arrived.
-            let buffer = pool.take()
-            defer { pool.release(buffer) }
-            var done = false
-            drain: while true {
+            // Drain what arrived: receive a batch, point it at the client, send it from the listener's
+            // socket, with no suspension in between (the batch is shared by this loop's flows).
+            while true {
                 let received: IOResult<Int>
                 do {
-                    received = try flow.socket.receiveNow(into: buffer)
+                    received = try flow.socket.receiveNow(into: batch)
                 } catch let error where error.errno == ECONNREFUSED {
                     flow.unreachable.store(true, ordering: .relaxed)
                     group.report(flow.server, .connectFailed("udp: port unreachable (ICMP)"))
                     logger.debug("server unreachable; the flow moves on its next datagram",
                                  ["client": flow.client, "server": flow.server.address])
-                    done = true
-                    break drain
+                    break reading
                 } catch {
-                    done = true
-                    break drain
+                    break reading
                 }
-                guard case let .processed(count) = received else { break drain }
+                guard case .processed = received else { break }
+                let before = batch.count
+                batch.removeAll { $0.truncated }
+                if batch.count < before { counters.droppedTruncated.add(before - batch.count, ordering: .relaxed) }
+                if responses > 0 {
+                    let allowed = max(0, responses - flow.replies.load(ordering: .relaxed))
+                    if batch.count > allowed {
+                        var index = 0
+                        batch.removeAll { _ in defer { index += 1 }; return index >= allowed }
+                    }
+                }
                 flow.touch(EventLoop.now())
-                let payload = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                if case .processed = (try? listener.sendNow(payload, to: flow.client)) ?? .wouldBlock {
-                    flow.bytesDown.add(count, ordering: .relaxed)
-                    counters.datagramsDown.add(1, ordering: .relaxed)
-                } else {
-                    counters.droppedSendFailed.add(1, ordering: .relaxed)
+                batch.redirectAll(to: flow.client)
+                let sent: Int
+                switch (try? listener.sendNow(batch)) ?? .wouldBlock {
+                case let .processed(count): sent = count
+                case .wouldBlock: sent = 0
                 }
-                let replies = flow.replies.add(1, ordering: .relaxed).newValue
-                if responses > 0, replies >= responses {
-                    done = true
-                    break drain
-                }
+                if sent < batch.count { counters.droppedSendFailed.add(batch.count - sent, ordering: .relaxed) }
+                var bytes = 0
+                for index in 0..<sent { bytes += batch[index].bytes.count }
+                flow.bytesDown.add(bytes, ordering: .relaxed)
+                counters.datagramsDown.add(sent, ordering: .relaxed)
+                let total = flow.replies.add(batch.count, ordering: .relaxed).newValue
+                batch.reset()
+                if responses > 0, total >= responses { break reading }
             }
-            if done { break }
         }
         if !flow.unreachable.load(ordering: .relaxed), !flow.closed.load(ordering: .relaxed) {
             flow.close()
             await store.remove(flow)
         }
     }
+}
+
+/// A value used only on one event loop's thread, by tasks pinned to that loop, between two suspension
+/// points: safe to share among those tasks though the type is not `Sendable`.
+struct LoopConfined<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// The flows of one listening socket, by client address. Touched by that socket's receive task and by
