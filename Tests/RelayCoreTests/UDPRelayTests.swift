@@ -75,6 +75,10 @@ struct UDPTestClient {
             #expect(a.flowCount >= 5 && b.flowCount >= 5, "flows: \(a.flowCount) and \(b.flowCount)")
             let counters = try #require(relay.server.udpListeners["dns"]).counters
             #expect(counters.datagramsUp.load(ordering: .relaxed) == 1000)
+            // The last reply is counted just after it is sent, so the client may see it first.
+            try await withTimeout(.seconds(5)) {
+                while counters.datagramsDown.load(ordering: .relaxed) < 1000 { try await Task.sleep(for: .milliseconds(5)) }
+            }
             #expect(counters.datagramsDown.load(ordering: .relaxed) == 1000)
         }
     }

@@ -2,7 +2,8 @@ extension ProbeParameters {
     /// The probe kinds, by their name in `kind`.
     static let kindNames = ["tcp", "http", "udp"]
     /// The keys that only one kind of probe takes, and that kind.
-    private static let kindKeys = [("path", "http"), ("expect_status", "http"), ("payload", "udp")]
+    private static let kindKeys = [("path", "http"), ("expect_status", "http"), ("payload", "udp"),
+                                   ("payload_hex", "udp")]
     /// The largest UDP payload that fits one datagram over IPv4.
     static let maximumPayload = 65507
 
@@ -30,7 +31,13 @@ extension ProbeParameters {
                 fields.read("expect_status", into: &status) { $0.statusCodes() }
             }
             if kind == "udp" {
+                if fields.optional("payload") != nil, fields.optional("payload_hex") != nil {
+                    fields.reject("payload_hex", "give the payload either as text (`payload`) or as hex (`payload_hex`), "
+                                  + "not both")
+                }
                 fields.read("payload", into: &payload) { $0.probePayload() }
+                // Binary payloads (a protocol's real request, with NUL bytes JSON5 strings cannot carry).
+                fields.read("payload_hex", into: &payload) { $0.hexPayload() }
             }
             fields.read("interval", into: &probe.interval) { $0.duration(allowZero: false) }
             fields.read("timeout", into: &probe.timeout) { $0.duration(allowZero: false) }
@@ -61,6 +68,25 @@ extension ProbeParameters {
 }
 
 extension ConfigReader {
+    /// A UDP probe payload written as hex digits (spaces allowed between bytes): `"00 01 ff"`.
+    func hexPayload() -> [UInt8]? {
+        let wanted = #"hex digits, two per byte, such as "0001ff" or "00 01 ff""#
+        guard case .string(let text) = value else { return expected(wanted) }
+        let digits = Array(text.unicodeScalars.filter { $0 != " " })
+        guard !digits.isEmpty, digits.count.isMultiple(of: 2), digits.count / 2 <= ProbeParameters.maximumPayload else {
+            return expected(wanted, hint: "an even number of digits, 1 to \(ProbeParameters.maximumPayload) bytes")
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(digits[index]) + String(digits[index + 1]), radix: 16) else {
+                return expected(wanted)
+            }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+
     /// The path an http probe requests: it starts with `/` and is made of visible ASCII characters, since it goes
     /// into the request line as written.
     func httpPath() -> String? {
