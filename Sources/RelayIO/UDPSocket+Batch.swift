@@ -98,7 +98,9 @@ public struct DatagramBatches: AsyncSequence {
 
     /// Refills the one batch on each `next()`.
     public struct Iterator: AsyncIteratorProtocol {
+        /// The socket read from.
         let socket: UDPSocket
+        /// Refilled and returned by every `next()`.
         let batch: DatagramBatch
 
         public mutating func next() async throws -> DatagramBatch? {
