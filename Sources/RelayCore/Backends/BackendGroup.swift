@@ -43,9 +43,8 @@ public final class BackendGroup: Sendable {
         self.connectTimeout = config.connectTimeout
         self.maxAttempts = config.maxConnectAttempts
         self.options = options
-        let kind = BalancerKind(rawValue: config.balance.rawValue) ?? .roundRobin
-        self.balancer = makeBalancer(kind)
-        self.fallbackBalancer = makeBalancer(kind)
+        self.balancer = makeBalancer(config.balance)
+        self.fallbackBalancer = makeBalancer(config.balance)
         self.all = SanitizerVisibleMutex(ActiveSet(servers: servers, generation: 1))
         let groupLogger = logger.with(["backend": config.name])
         self.scoreboard = Scoreboard(servers: servers, scoring: config.scoring, probe: config.probe, logger: groupLogger)
