@@ -33,8 +33,7 @@ public final class BackendGroup: Sendable {
     /// Socket options for backend connections.
     let options: TCPOptions
     /// Observations of real traffic, for the Scoreboard; bounded so a stalled consumer costs no memory.
-    let passiveEvents: AsyncStream<(ServerHandle, PassiveSample)>
-    private let passiveSink: AsyncStream<(ServerHandle, PassiveSample)>.Continuation
+    let passiveSamples = PassiveSampleQueue()
 
     public init(config: BackendConfig, servers: [ServerHandle], options: TCPOptions = .backend,
                 logger: Logger = .disabled) {
@@ -49,8 +48,6 @@ public final class BackendGroup: Sendable {
         let groupLogger = logger.with(["backend": config.name])
         self.scoreboard = Scoreboard(servers: servers, scoring: config.scoring, probe: config.probe, logger: groupLogger)
         self.selector = Selector(parameters: config.selector, logger: groupLogger)
-        (passiveEvents, passiveSink) = AsyncStream.makeStream(of: (ServerHandle, PassiveSample).self,
-                                                              bufferingPolicy: .bufferingNewest(4096))
     }
 
     /// Every server of the group.
@@ -73,7 +70,7 @@ public final class BackendGroup: Sendable {
 
     /// Reports what real traffic saw about `server`.
     func report(_ server: ServerHandle, _ sample: PassiveSample) {
-        passiveSink.yield((server, sample))
+        passiveSamples.append(server, sample)
     }
 
     /// One failed attempt, for logs.

@@ -106,9 +106,25 @@ public final class BackendGroupService: Service {
         }
     }
 
+    /// Hands real-traffic samples to the Scoreboard in batches: every 100 ms, or at once when a hard
+    /// failure is queued.
     func consumePassiveSamples() async {
-        for await (server, sample) in group.passiveEvents {
-            await group.scoreboard.recordPassive(server, sample)
+        await withTaskGroup(of: Void.self) { ticks in
+            let queue = group.passiveSamples
+            let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            ticks.addTask {
+                for await _ in queue.urgentSignals { wake.yield() }
+            }
+            ticks.addTask {
+                while (try? await Task.sleep(for: .milliseconds(100))) != nil { wake.yield() }
+                wake.finish()
+            }
+            for await _ in wakeups {
+                let samples = queue.drain()
+                if samples.isEmpty { continue }
+                await group.scoreboard.recordPassive(samples)
+            }
+            ticks.cancelAll()
         }
     }
 

@@ -97,6 +97,11 @@ public actor Scoreboard {
     }
 
     /// What real traffic observed about `server`.
+    /// Records a batch of real-traffic samples, in order, in one visit to the actor.
+    public func recordPassive(_ samples: [(ServerHandle, PassiveSample)]) {
+        for (server, sample) in samples { recordPassive(server, sample) }
+    }
+
     public func recordPassive(_ server: ServerHandle, _ sample: PassiveSample) {
         guard entries[server] != nil else { return }
         var transition = ServerScoreState.HealthTransition.unchanged
