@@ -82,11 +82,6 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         threadID.load(ordering: .relaxed) == UInt(pthread_self())
     }
 
-    /// Runs `body` on the loop thread soon.
-    public func execute(_ body: @escaping @Sendable () -> Void) {
-        Task(executorPreference: self) { body() }
-    }
-
     private func wake() {
         _ = crelay_eventfd_signal(wakeFD)
     }

@@ -171,11 +171,6 @@ public final class TCPConnection: Sendable {
     public func localAddress() throws(IOError) -> SocketAddress {
         try SocketOptions.localAddress(fd)
     }
-
-    /// Reads an integer socket option (for tests and diagnostics).
-    public func option(level: Int32, name: Int32) throws(IOError) -> Int32 {
-        try SocketOptions.getInt(fd, level, name, "option \(name)")
-    }
 }
 
 /// Inbound data of a `TCPConnection`, chunk by chunk. See `TCPConnection.inbound(pool:)`.
