@@ -111,9 +111,10 @@ public final class BackendGroupService: Service {
     func consumePassiveSamples() async {
         await withTaskGroup(of: Void.self) { ticks in
             let queue = group.passiveSamples
+            let urgent = queue.subscribeToUrgentSamples()
             let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             ticks.addTask {
-                for await _ in queue.urgentSignals { wake.yield() }
+                for await _ in urgent { wake.yield() }
             }
             ticks.addTask {
                 while (try? await Task.sleep(for: .milliseconds(100))) != nil { wake.yield() }
@@ -129,7 +130,7 @@ public final class BackendGroupService: Service {
     }
 
     func evictOnHardFailures() async {
-        for await server in group.scoreboard.hardFailures {
+        for await server in await group.scoreboard.subscribeToHardFailures() {
             await group.selector.evict(server, scoreboard: group.scoreboard)
         }
     }

@@ -12,31 +12,41 @@ final class PassiveSampleQueue: Sendable {
     /// Most samples held between two drains.
     let capacity: Int
     private let state = SanitizerVisibleMutex<State>(State())
-    /// Wakes the drainer when a hard failure arrives.
-    private let urgent: AsyncStream<Void>.Continuation
-    /// Yields once per urgent sample (coalesced by the buffering policy).
-    let urgentSignals: AsyncStream<Void>
 
     private struct State: Sendable {
         var samples: [(ServerHandle, PassiveSample)] = []
         var dropped = 0
+        /// Wakes the current drainer when a hard failure arrives.
+        var urgent: AsyncStream<Void>.Continuation?
     }
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
-        (urgentSignals, urgent) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// A stream that yields (coalesced) when a hard failure is queued; each drainer run takes a fresh one,
+    /// since a cancelled consumer finishes its stream for good.
+    func subscribeToUrgentSamples() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let previous = state.withLock { state -> AsyncStream<Void>.Continuation? in
+            defer { state.urgent = continuation }
+            return state.urgent
+        }
+        previous?.finish()
+        return stream
     }
 
     func append(_ server: ServerHandle, _ sample: PassiveSample) {
-        let accepted = state.withLock { state -> Bool in
+        let urgent = state.withLock { state -> AsyncStream<Void>.Continuation? in
             guard state.samples.count < capacity else {
                 state.dropped += 1
-                return false
+                return nil
             }
             state.samples.append((server, sample))
-            return true
+            if case .connectFailed = sample { return state.urgent }
+            return nil
         }
-        if accepted, case .connectFailed = sample { urgent.yield() }
+        urgent?.yield()
     }
 
     /// Takes every queued sample.

@@ -27,8 +27,9 @@ public actor Scoreboard {
     /// or timed out. Only transitions are sent, not every failure of a server already down. Buffers the
     /// newest 1,024; a lost event only delays the eviction to the Selector's next evaluation.
     public nonisolated let hardFailures: AsyncStream<ServerHandle>
-    /// The sending side of `hardFailures`, finished when the Scoreboard goes away.
-    private let hardFailureSink: AsyncStream<ServerHandle>.Continuation
+    /// The sending side of `hardFailures` (or of the latest `subscribeToHardFailures()` stream), finished when
+    /// the Scoreboard goes away.
+    private var hardFailureSink: AsyncStream<ServerHandle>.Continuation
     /// Logs health transitions.
     private let logger: Logger
     /// Registered servers in registration order, so listings are stable.
@@ -60,6 +61,16 @@ public actor Scoreboard {
 
     deinit {
         hardFailureSink.finish()
+    }
+
+    /// A fresh stream of hard failures that replaces `hardFailures` (and any earlier subscription) as the
+    /// one the Scoreboard reports to. A consumer that is cancelled finishes its stream for good, so a
+    /// consumer that may be restarted (a supervised service) subscribes anew on each run.
+    public func subscribeToHardFailures() -> AsyncStream<ServerHandle> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ServerHandle.self, bufferingPolicy: .bufferingNewest(1024))
+        hardFailureSink.finish()
+        hardFailureSink = continuation
+        return stream
     }
 
     /// The registered servers, in registration order.
