@@ -7,19 +7,23 @@ let package = Package(
         .executable(name: "relayd", targets: ["relayd"]),
         .library(name: "RelayCore", targets: ["RelayCore"]),
         .library(name: "RelayIO", targets: ["RelayIO"]),
+        .library(name: "RelayProtocol", targets: ["RelayProtocol"]),
     ],
     targets: [
         // Thin C shim for the Linux calls Glibc does not expose to Swift (epoll, eventfd, accept4,
         // splice, recvmmsg/sendmmsg, fcntl).
         .target(name: "CRelayIO"),
         .target(name: "RelayIO", dependencies: ["CRelayIO"]),
-        .target(name: "RelayCore", dependencies: ["RelayIO"]),
+        // Pure codecs with no I/O (HTTP/1.1 requests for the admin API, Prometheus text): what fuzzers hit.
+        .target(name: "RelayProtocol"),
+        .target(name: "RelayCore", dependencies: ["RelayIO", "RelayProtocol"]),
         .executableTarget(name: "relayd", dependencies: ["RelayCore", "RelayIO"]),
         // Test support: counts each thread's heap allocations, so tests can check that batched UDP I/O
         // allocates nothing per datagram.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(name: "RelayIOTests", dependencies: ["RelayIO", "CAllocationCounter"]),
-        .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayIO"]),
+        .testTarget(name: "RelayProtocolTests", dependencies: ["RelayProtocol"]),
+        .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayIO", "RelayProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )
