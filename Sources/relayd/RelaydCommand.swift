@@ -195,7 +195,9 @@ final class SignalRouter: Sendable {
         let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "\(signal)"
         let (server, logger) = state.withLock { ($0.server, $0.logger) }
         if signal == SIGHUP {
-            logger?.warn("SIGHUP received; configuration reload is not supported yet, keeping the running configuration")
+            guard let server, let logger else { return }
+            logger.info("SIGHUP received; reloading the config", ["config": server.configPath ?? "-"])
+            Task { await server.reload() }
             return
         }
         if stops.increment() > 1 {
@@ -237,7 +239,7 @@ func serve(_ arguments: ArraySlice<String>) async -> ExitCode {
     raiseOpenFilesLimit(logger: logger)
     let server: RelayServer
     do {
-        server = try RelayServer(config: config, logger: logger)
+        server = try RelayServer(config: config, configPath: path, logger: logger)
     } catch {
         logger.error("could not start", ["config": path, "error": String(describing: error)])
         return .failure

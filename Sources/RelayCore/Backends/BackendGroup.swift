@@ -35,7 +35,10 @@ public final class BackendGroup: Sendable {
     /// Observations of real traffic, for the Scoreboard; bounded so a stalled consumer costs no memory.
     let passiveSamples = PassiveSampleQueue()
 
+    /// `carrying` and `continuing` hand over what a group this one replaces knew (config reload): the
+    /// scores of servers that stay, and the active set with its debounce.
     public init(config: BackendConfig, servers: [ServerHandle], options: TCPOptions = .backend,
+                carrying: [ServerHandle: ServerScoreState] = [:], continuing selection: SelectorState? = nil,
                 logger: Logger = .disabled) {
         self.name = config.name
         self.config = config
@@ -46,8 +49,50 @@ public final class BackendGroup: Sendable {
         self.fallbackBalancer = makeBalancer(config.balance)
         self.all = SanitizerVisibleMutex(ActiveSet(servers: servers, generation: 1))
         let groupLogger = logger.with(["backend": config.name])
-        self.scoreboard = Scoreboard(servers: servers, scoring: config.scoring, probe: config.probe, logger: groupLogger)
-        self.selector = Selector(parameters: config.selector, logger: groupLogger)
+        self.scoreboard = Scoreboard(servers: servers, scoring: config.scoring, probe: config.probe,
+                                     carrying: carrying, logger: groupLogger)
+        if let selection {
+            self.selector = Selector(parameters: config.selector, continuing: selection, servers: Set(servers),
+                                     logger: groupLogger)
+        } else {
+            self.selector = Selector(parameters: config.selector, logger: groupLogger)
+        }
+    }
+
+    /// Handles for the servers `config` names by address, reusing this group's handle for every server that
+    /// stays with the same weight (so its counters and in-flight count carry over).
+    func handles(for config: BackendConfig) throws -> [ServerHandle] {
+        var byAddress: [SocketAddress: ServerHandle] = [:]
+        for server in servers { byAddress[server.address] = server }
+        var seen = Set<SocketAddress>()
+        var handles: [ServerHandle] = []
+        for entry in config.servers {
+            guard case let .address(endpoint) = entry.target else { continue }
+            let address = try SocketAddress(ip: endpoint.host, port: endpoint.port)
+            guard seen.insert(address).inserted else { continue }
+            if let old = byAddress[address], old.weight == entry.weight {
+                handles.append(old)
+            } else {
+                handles.append(ServerHandle(group: name, address: address, weight: entry.weight))
+            }
+        }
+        return handles
+    }
+
+    /// The group that replaces this one when a config reload changes its settings: servers that stay keep
+    /// their handles, scores and place in the active set; new servers start unknown and are probed when the
+    /// successor's service starts. Servers named by host name join after that service's first resolution.
+    public func successor(config: BackendConfig, options: TCPOptions = .backend, logger: Logger) async throws
+        -> BackendGroup
+    {
+        let servers = try handles(for: config)
+        let states = await scoreboard.states
+        var byAddress: [SocketAddress: ServerScoreState] = [:]
+        for (server, state) in states { byAddress[server.address] = state }
+        var carrying: [ServerHandle: ServerScoreState] = [:]
+        for server in servers { carrying[server] = byAddress[server.address] }
+        return BackendGroup(config: config, servers: servers, options: options, carrying: carrying,
+                            continuing: await selector.snapshot, logger: logger)
     }
 
     /// Every server of the group.

@@ -8,10 +8,10 @@ import Synchronization
 /// loop: established connections never depend on the loop that accepted them.
 public final class ConnectionTracker: Sendable {
     /// Most connections open at once (0 = no limit).
-    public let maxConnections: Int
+    public var maxConnections: Int { state.withLock { $0.maxConnections } }
     /// Most connections open at once from one client IP (0 = no limit).
-    public let maxPerIP: Int
-    private let state = SanitizerVisibleMutex<State>(State())
+    public var maxPerIP: Int { state.withLock { $0.maxPerIP } }
+    private let state: SanitizerVisibleMutex<State>
     /// Connections refused because `maxConnections` was reached.
     public let refusedOverLimit = Atomic<Int>(0)
     /// Connections refused because their IP had `maxPerIP` open.
@@ -20,6 +20,8 @@ public final class ConnectionTracker: Sendable {
     public let accepted = Atomic<Int>(0)
 
     private struct State {
+        var maxConnections: Int
+        var maxPerIP: Int
         var active = 0
         var perIP: [IPKey: Int] = [:]
         var tasks: [UInt64: Task<Void, Never>] = [:]
@@ -43,18 +45,26 @@ public final class ConnectionTracker: Sendable {
     }
 
     public init(maxConnections: Int, maxPerIP: Int) {
-        self.maxConnections = maxConnections
-        self.maxPerIP = maxPerIP
+        state = SanitizerVisibleMutex(State(maxConnections: maxConnections, maxPerIP: maxPerIP))
+    }
+
+    /// New limits (config reload). Connections already admitted stay; the limits apply to the next ones.
+    /// Connections admitted while the per-IP limit was off are not counted against their IP later.
+    public func updateLimits(maxConnections: Int, maxPerIP: Int) {
+        state.withLock { state in
+            state.maxConnections = maxConnections
+            state.maxPerIP = maxPerIP
+        }
     }
 
     /// Admits a connection from `peer`, or says why not.
     public func admit(_ peer: SocketAddress) -> Result<Ticket, Refusal> {
-        let ip = maxPerIP > 0 ? peer.ipKey : nil
         let result = state.withLock { state -> Result<Ticket, Refusal> in
-            if maxConnections > 0, state.active >= maxConnections { return .failure(.overLimit) }
+            if state.maxConnections > 0, state.active >= state.maxConnections { return .failure(.overLimit) }
+            let ip = state.maxPerIP > 0 ? peer.ipKey : nil
             if let ip {
                 let count = state.perIP[ip, default: 0]
-                if count >= maxPerIP { return .failure(.perIPLimit) }
+                if count >= state.maxPerIP { return .failure(.perIPLimit) }
                 state.perIP[ip] = count + 1
             }
             state.active += 1

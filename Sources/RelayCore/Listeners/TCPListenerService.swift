@@ -35,7 +35,9 @@ public final class TCPListenerService: Service {
     public let address: SocketAddress
     /// Counts and limits of this listener's connections.
     public let tracker: ConnectionTracker
-    let role: TCPConnectionRole
+    /// What new connections get; a config reload may point the listener at another group. Read once per
+    /// connection, so a connection keeps the group it started with.
+    private let currentRole: SanitizerVisibleMutex<TCPConnectionRole>
     let loops: [EventLoop]
     let backlog: Int32
     let options: TCPOptions
@@ -47,28 +49,49 @@ public final class TCPListenerService: Service {
 
     public init(name: String, address requested: SocketAddress, role: TCPConnectionRole, loops: [EventLoop],
                 maxConnections: Int, maxConnectionsPerIP: Int, backlog: Int32 = 1024,
-                options: TCPOptions = TCPOptions(), splice: Bool = false, logger: Logger) throws {
+                options: TCPOptions = TCPOptions(), splice: Bool = false, sharingAddress: Bool = false,
+                logger: Logger) throws {
         self.name = name
         self.splice = splice
-        self.role = role
+        self.currentRole = SanitizerVisibleMutex(role)
         self.loops = loops
         self.backlog = backlog
         self.options = options
         self.logger = logger.with(["listener": name])
         self.tracker = ConnectionTracker(maxConnections: maxConnections, maxPerIP: maxConnectionsPerIP)
         let sockets = try TCPListenerService.bind(name: name, address: requested, loops: loops, backlog: backlog,
-                                                  options: options)
+                                                  options: options, sharing: sharingAddress)
         self.address = sockets[0].localAddress
         self.prebound = SanitizerVisibleMutex(sockets)
     }
 
+    /// What new connections get.
+    public var role: TCPConnectionRole { currentRole.withLock { $0 } }
+
+    /// Applies a reloaded config that keeps this listener's sockets: new connections go to `role` and are
+    /// admitted under the new limits; connections already open keep their backend and their slot.
+    public func update(role: TCPConnectionRole, maxConnections: Int, maxConnectionsPerIP: Int) {
+        currentRole.withLock { $0 = role }
+        tracker.updateLimits(maxConnections: maxConnections, maxPerIP: maxConnectionsPerIP)
+    }
+
+    /// Closes the sockets bound by `init` when the service will never run (a reload that was called off).
+    func discard() {
+        prebound.withLock { sockets in
+            for socket in sockets { socket.close() }
+            sockets.removeAll()
+        }
+    }
+
     /// Binds one socket per loop; the first picks the port when `address` asks for port 0.
+    /// `sharing` skips the check that nobody holds the address: a reload rebinding an address this process
+    /// already listens on binds beside the old sockets (`SO_REUSEPORT`) before closing them.
     static func bind(name: String, address: SocketAddress, loops: [EventLoop], backlog: Int32,
-                     options: TCPOptions) throws -> [TCPListener] {
+                     options: TCPOptions, sharing: Bool = false) throws -> [TCPListener] {
         var sockets: [TCPListener] = []
         var target = address
         do {
-            try TCPListener.checkNotInUse(address)
+            if !sharing { try TCPListener.checkNotInUse(address) }
             for loop in loops {
                 let socket = try TCPListener(bindingTo: target, on: loop, backlog: backlog, reusePort: true,
                                              options: options)

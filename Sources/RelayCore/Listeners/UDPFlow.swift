@@ -64,9 +64,9 @@ public final class UDPFlow: Sendable {
 /// lookups, and only creating and expiring a flow goes through this actor.
 public actor SessionStore {
     /// Most flows open at once.
-    public let maxFlows: Int
+    public private(set) var maxFlows: Int
     /// A flow idle this long is closed.
-    public let idleTimeout: Duration
+    public private(set) var idleTimeout: Duration
     private var flows: [ObjectIdentifier: UDPFlow] = [:]
     /// Flows refused because `maxFlows` were open.
     public private(set) var refused = 0
@@ -74,6 +74,13 @@ public actor SessionStore {
     public private(set) var expired = 0
 
     public init(maxFlows: Int, idleTimeout: Duration) {
+        self.maxFlows = maxFlows
+        self.idleTimeout = idleTimeout
+    }
+
+    /// New limits (config reload): open flows beyond a lower `maxFlows` stay until they end; the new idle
+    /// timeout applies to every flow from the next expiry check.
+    func update(maxFlows: Int, idleTimeout: Duration) {
         self.maxFlows = maxFlows
         self.idleTimeout = idleTimeout
     }

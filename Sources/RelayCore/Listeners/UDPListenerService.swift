@@ -40,13 +40,13 @@ public final class UDPListenerService: Service {
     public let name: String
     /// The address actually bound.
     public let address: SocketAddress
-    /// The group flows are relayed to.
-    public let group: BackendGroup
+    /// Where new flows go and how many replies each may get; a config reload may change both. Read once
+    /// per new flow, so a flow keeps the group it started with.
+    private let settings: SanitizerVisibleMutex<(group: BackendGroup, responses: Int)>
     /// Admission and expiry of flows.
     public let store: SessionStore
     /// What happened to the datagrams.
     public let counters = UDPCounters()
-    let responses: Int
     let loops: [EventLoop]
     let logger: Logger
     private let prebound: SanitizerVisibleMutex<[UDPSocket]>
@@ -54,14 +54,31 @@ public final class UDPListenerService: Service {
     public init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
                 idleTimeout: Duration, maxFlows: Int, responses: Int, logger: Logger) throws {
         self.name = name
-        self.group = group
+        self.settings = SanitizerVisibleMutex((group, responses))
         self.loops = loops
-        self.responses = responses
         self.logger = logger.with(["listener": name])
         self.store = SessionStore(maxFlows: maxFlows, idleTimeout: idleTimeout)
         let sockets = try UDPListenerService.bind(name: name, address: requested, loops: loops)
         self.address = try sockets[0].localAddress()
         self.prebound = SanitizerVisibleMutex(sockets)
+    }
+
+    /// The group new flows are relayed to.
+    public var group: BackendGroup { settings.withLock { $0.group } }
+
+    /// Applies a reloaded config that keeps this listener's sockets: new flows go to `group`, with the new
+    /// limits; open flows keep their server until they end.
+    public func update(group: BackendGroup, idleTimeout: Duration, maxFlows: Int, responses: Int) async {
+        settings.withLock { $0 = (group, responses) }
+        await store.update(maxFlows: maxFlows, idleTimeout: idleTimeout)
+    }
+
+    /// Closes the sockets bound by `init` when the service will never run (a reload that was called off).
+    func discard() {
+        prebound.withLock { sockets in
+            for socket in sockets { socket.close() }
+            sockets.removeAll()
+        }
     }
 
     static func bind(name: String, address: SocketAddress, loops: [EventLoop]) throws -> [UDPSocket] {
@@ -109,8 +126,8 @@ public final class UDPListenerService: Service {
 
     /// Closes idle flows, checking a few times per idle timeout.
     private func expiryLoop(_ context: ServiceContext) async throws {
-        let period = max(Duration.milliseconds(50), min(.seconds(1), store.idleTimeout / 4))
         while !context.shutdown.isTriggered {
+            let period = max(Duration.milliseconds(50), min(.seconds(1), await store.idleTimeout / 4))
             try await Task.sleep(for: period)
             let expired = await store.expire(now: EventLoop.now())
             for flow in expired {
@@ -178,6 +195,7 @@ public final class UDPListenerService: Service {
                           replies: LoopConfined<DatagramBatch>, now: UInt64,
                           avoiding failed: ServerHandle?) async throws -> UDPFlow? {
         let excluded = failed.map { [$0] } ?? []
+        let (group, responses) = settings.withLock { $0 }
         guard let server = group.pick(client: client.ipKey, excluding: excluded) else {
             counters.droppedNoServer.add(1, ordering: .relaxed)
             return nil
@@ -202,7 +220,7 @@ public final class UDPListenerService: Service {
         counters.flowsOpened.add(1, ordering: .relaxed)
         let loop = listener.loop
         Task(executorPreference: loop) {
-            await self.replyLoop(flow, listener: listener, replies: replies)
+            await self.replyLoop(flow, group: group, responses: responses, listener: listener, replies: replies)
         }
         return flow
     }
@@ -212,7 +230,8 @@ public final class UDPListenerService: Service {
     /// A flow whose server answered with ICMP unreachable stays in the table (socket closed, marked
     /// `unreachable`) so the client's next datagram moves it to another server; idle expiry removes it if
     /// none comes.
-    private func replyLoop(_ flow: UDPFlow, listener: UDPSocket, replies: LoopConfined<DatagramBatch>) async {
+    private func replyLoop(_ flow: UDPFlow, group: BackendGroup, responses: Int, listener: UDPSocket,
+                           replies: LoopConfined<DatagramBatch>) async {
         defer {
             flow.server.inFlight.subtract(1, ordering: .relaxed)
             flow.socket.close()

@@ -102,6 +102,13 @@ public struct Logger: Sendable {
         if isEnabled(level) { emit(level, message(), fields()) }
     }
 
+    /// Logs an event whose fields are only known at run time (a list built in a loop).
+    public func log(_ level: Level, _ message: String, fields: [(String, String)]) {
+        guard isEnabled(level) else { return }
+        sink.write(Logger.render(level: level, message: message, fields: context + fields, format: format,
+                                 timestamp: Logger.timestamp()))
+    }
+
     private func emit(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, any CustomStringConvertible>) {
         var all = context
         for (key, value) in fields { all.append((key, value.description)) }

@@ -39,14 +39,22 @@ public actor Scoreboard {
     /// Last probe sequence number handed out.
     private var probeSequence: UInt64 = 0
 
+    /// `carrying` gives servers what an earlier Scoreboard measured about them (config reload), so a server
+    /// that stays in the group keeps its score; the others start unknown.
     public init(servers: [ServerHandle] = [], scoring: ScoringParameters = ScoringParameters(),
-                probe: ProbeParameters = ProbeParameters(), logger: Logger = .disabled) {
+                probe: ProbeParameters = ProbeParameters(), carrying: [ServerHandle: ServerScoreState] = [:],
+                logger: Logger = .disabled) {
         var order: [ServerHandle] = []
         var fresh: [ServerHandle: Entry] = [:]
         for server in servers where fresh[server] == nil {
             order.append(server)
-            fresh[server] = Entry()
-            server.latencyEstimateNanos.store(0, ordering: .relaxed)
+            if let state = carrying[server] {
+                fresh[server] = Entry(state: state, lastProbe: nil)
+                server.latencyEstimateNanos.store(state.latencyEstimateNanos, ordering: .relaxed)
+            } else {
+                fresh[server] = Entry()
+                server.latencyEstimateNanos.store(0, ordering: .relaxed)
+            }
         }
         self.servers = order
         self.entries = fresh
@@ -136,6 +144,9 @@ public actor Scoreboard {
     public func breakdown(of server: ServerHandle) -> ScoreBreakdown? {
         entries[server]?.state.breakdown(scoring)
     }
+
+    /// Every registered server's full state, for a successor Scoreboard to carry.
+    public var states: [ServerHandle: ServerScoreState] { entries.mapValues(\.state) }
 
     /// One server's full state; nil if it is not registered.
     public func state(of server: ServerHandle) -> ServerScoreState? {

@@ -25,8 +25,22 @@ public actor Selector {
         self.logger = logger
     }
 
+    /// Continues another group's selection under new rules (config reload): see
+    /// `SelectorState.init(parameters:continuing:servers:)`. The kept set is published at once.
+    public init(parameters: SelectorParameters, continuing previous: SelectorState, servers: Set<ServerHandle>,
+                logger: Logger = .disabled) {
+        let state = SelectorState(parameters: parameters, continuing: previous, servers: servers)
+        self.state = state
+        self.publisher = ActiveSetPublisher(state.current.isEmpty ? .empty
+                                            : ActiveSet(servers: state.current, generation: state.generation))
+        self.logger = logger
+    }
+
     /// The set last published.
     public nonisolated var current: ActiveSet { publisher.current }
+
+    /// The rules and the set, for a successor to continue from.
+    public var snapshot: SelectorState { state }
 
     /// Switches so far.
     public var switches: Int { state.switchCount }

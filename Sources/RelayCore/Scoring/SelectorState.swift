@@ -65,6 +65,21 @@ public struct SelectorState: Sendable {
         self.parameters = parameters
     }
 
+    /// Continues `previous` under new rules (config reload): members of its set that are in `servers` stay
+    /// in the set and the debounce keeps counting from the last switch, so a reload that changes nothing
+    /// about a server never moves traffic off it. Dropping members counts as a switch.
+    public init(parameters: SelectorParameters, continuing previous: SelectorState, servers: Set<ServerHandle>) {
+        self.parameters = parameters
+        current = Array(previous.current.filter { servers.contains($0) }.prefix(max(0, parameters.activeSetSize)))
+        lastSwitch = previous.lastSwitch
+        generation = previous.generation
+        switchCount = previous.switchCount
+        if current.count != previous.current.count {
+            generation += 1
+            switchCount += 1
+        }
+    }
+
     /// Re-ranks `candidates` and decides whether the active set changes. `downReasons` explains, for the
     /// log line, why an unhealthy member is down (`3 consecutive failures`).
     @discardableResult

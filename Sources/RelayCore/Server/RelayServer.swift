@@ -1,102 +1,100 @@
 import RelayIO
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// relayd as a library: the event loops, the listeners and the supervisor that runs them.
 ///
 /// `init` validates the wiring and binds every listener, so bind errors surface before anything runs
 /// and tests that listen on port 0 can read the chosen ports with `address(of:)` before `run()`.
 /// `run()` returns after a graceful `shutdown()` has drained; it throws when the supervisor gives up
-/// on a failing component.
+/// on a failing component. `reload(to:)` applies a new config as a diff while everything runs.
 public final class RelayServer: Sendable {
-    /// The configuration this server was built from.
-    public let config: RelayConfig
     /// The event loops every socket of this server lives on.
     public let loops: EventLoopGroup
     /// Runs and restarts the listeners.
     public let supervisor: Supervisor
-    /// The TCP listener services by listener name.
-    public let tcpListeners: [String: TCPListenerService]
-    /// The UDP listener services by listener name.
-    public let udpListeners: [String: UDPListenerService]
-    /// The backend groups by name.
-    public let backendGroups: [String: BackendGroup]
+    /// The file the config was read from; `reload()` reads it again. nil for a config given as a value.
+    public let configPath: String?
     let logger: Logger
+    /// What runs now; replaced as a whole by each reload.
+    private let runtime: SanitizerVisibleMutex<Runtime>
+    /// Runs one reload at a time, in the order they were asked for.
+    private let reloads = ReloadQueue()
 
-    public init(config: RelayConfig, logger: Logger, restartPolicy: RestartPolicy = RestartPolicy()) throws {
-        self.config = config
+    /// The components built from one config.
+    struct Runtime {
+        var config: RelayConfig
+        var tcpListeners: [String: TCPListenerService] = [:]
+        var udpListeners: [String: UDPListenerService] = [:]
+        var backendGroups: [String: BackendGroup] = [:]
+        /// 1 for the config the server started with, +1 for each applied reload.
+        var generation = 1
+        var reloadsSucceeded = 0
+        var reloadsFailed = 0
+        var lastReload: ReloadResult?
+    }
+
+    public init(config: RelayConfig, configPath: String? = nil, logger: Logger,
+                restartPolicy: RestartPolicy = RestartPolicy()) throws {
         self.logger = logger
+        self.configPath = configPath
         let loops = try EventLoopGroup(loops: config.io.loops, bufferSize: config.io.bufferSize)
-        var services: [String: TCPListenerService] = [:]
-        var groups: [String: BackendGroup] = [:]
-        var udp: [String: UDPListenerService] = [:]
+        var runtime = Runtime(config: config)
         do {
             for (name, backend) in config.backends.sorted(by: { $0.key < $1.key }) {
-                // Literal addresses now; host names are resolved by the group's service as it starts.
-                var servers: [ServerHandle] = []
-                for entry in backend.servers {
-                    if case let .address(endpoint) = entry.target {
-                        let address = try SocketAddress(ip: endpoint.host, port: endpoint.port)
-                        servers.append(ServerHandle(group: name, address: address, weight: entry.weight))
-                    }
-                }
-                groups[name] = BackendGroup(config: backend, servers: servers, logger: logger)
+                runtime.backendGroups[name] = try Self.makeGroup(name: name, config: backend, logger: logger)
             }
             for listener in config.listeners {
-                let address = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
-                if listener.proto == .udp {
-                    guard let name = listener.backend, let group = groups[name] else {
-                        throw ListenerError(listener: listener.name, address: listener.listen.description,
-                                            reason: "backend group \(listener.backend ?? "(none)") is not defined")
-                    }
-                    udp[listener.name] = try UDPListenerService(
-                        name: listener.name, address: address, group: group, loops: loops.loops,
-                        idleTimeout: listener.idleTimeout, maxFlows: listener.maxFlows, responses: listener.responses,
-                        logger: logger)
-                    continue
+                switch try Self.makeListener(listener, groups: runtime.backendGroups, io: config.io, loops: loops,
+                                             sharing: false, logger: logger) {
+                case let .tcp(service): runtime.tcpListeners[listener.name] = service
+                case let .udp(service): runtime.udpListeners[listener.name] = service
                 }
-                let role: TCPConnectionRole
-                switch listener.proto {
-                case .echo, .udp:
-                    role = .echo
-                case .tcp:
-                    guard let name = listener.backend, let group = groups[name] else {
-                        throw ListenerError(listener: listener.name, address: listener.listen.description,
-                                            reason: "backend group \(listener.backend ?? "(none)") is not defined")
-                    }
-                    role = .proxy(group)
-                }
-                services[listener.name] = try TCPListenerService(
-                    name: listener.name, address: address, role: role, loops: loops.loops,
-                    maxConnections: listener.maxConnections, maxConnectionsPerIP: listener.maxConnectionsPerIP,
-                    backlog: Int32(listener.backlog),
-                    options: TCPOptions(noDelay: listener.tcpNoDelay, keepalive: listener.keepalive),
-                    splice: config.io.splice, logger: logger)
             }
         } catch {
             loops.shutdown()
             throw error
         }
         self.loops = loops
-        self.tcpListeners = services
-        self.backendGroups = groups
-        self.udpListeners = udp
         // Backend groups first: the listeners depend on what they learn.
-        var ordered: [any Service] = groups.keys.sorted().map { BackendGroupService(group: groups[$0]!, loops: loops, logger: logger) }
-        ordered += config.listeners.compactMap { listener -> (any Service)? in
-            services[listener.name] ?? udp[listener.name]
+        var ordered: [any Service] = runtime.backendGroups.keys.sorted().map {
+            BackendGroupService(group: runtime.backendGroups[$0]!, loops: loops, logger: logger)
         }
+        ordered += config.listeners.compactMap { listener -> (any Service)? in
+            runtime.tcpListeners[listener.name] ?? runtime.udpListeners[listener.name]
+        }
+        self.runtime = SanitizerVisibleMutex(runtime)
         self.supervisor = Supervisor(services: ordered, policy: restartPolicy, drainTimeout: config.drainTimeout,
                                      logger: logger)
     }
 
+    /// The configuration running now (the last one applied).
+    public var config: RelayConfig { runtime.withLock { $0.config } }
+    /// The TCP listener services by listener name.
+    public var tcpListeners: [String: TCPListenerService] { runtime.withLock { $0.tcpListeners } }
+    /// The UDP listener services by listener name.
+    public var udpListeners: [String: UDPListenerService] { runtime.withLock { $0.udpListeners } }
+    /// The backend groups by name.
+    public var backendGroups: [String: BackendGroup] { runtime.withLock { $0.backendGroups } }
+    /// 1 for the starting config, +1 for each applied reload.
+    public var generation: Int { runtime.withLock { $0.generation } }
+    /// Reloads applied and refused so far, and the last outcome.
+    public var reloadHistory: (succeeded: Int, failed: Int, last: ReloadResult?) {
+        runtime.withLock { ($0.reloadsSucceeded, $0.reloadsFailed, $0.lastReload) }
+    }
+
     /// The bound address of a listener (with the real port when the config asked for port 0).
     public func address(of listener: String) -> SocketAddress? {
-        tcpListeners[listener]?.address ?? udpListeners[listener]?.address
+        runtime.withLock { $0.tcpListeners[listener]?.address ?? $0.udpListeners[listener]?.address }
     }
 
     /// Runs every component until `shutdown()` completes, then stops the event loops.
     public func run() async throws {
         defer { loops.shutdown() }
-        logger.info("relayd started", ["listeners": tcpListeners.count, "loops": loops.loops.count,
+        let (tcp, udp) = runtime.withLock { ($0.tcpListeners.count, $0.udpListeners.count) }
+        logger.info("relayd started", ["tcp_listeners": tcp, "udp_listeners": udp, "loops": loops.loops.count,
                                        "buffer_size": config.io.bufferSize])
         try await supervisor.run()
         logger.info("relayd stopped")
@@ -105,5 +103,247 @@ public final class RelayServer: Sendable {
     /// Starts a graceful shutdown: stop accepting now, drain for up to `drain_timeout`, then close.
     public func shutdown() {
         supervisor.shutdown()
+    }
+
+    // MARK: - Building components
+
+    /// A listener service of either kind.
+    enum ListenerService {
+        case tcp(TCPListenerService)
+        case udp(UDPListenerService)
+
+        var service: any Service {
+            switch self {
+            case let .tcp(service): service
+            case let .udp(service): service
+            }
+        }
+
+        /// Closes sockets bound for a service that will never run (a reload that was called off).
+        func discard() {
+            switch self {
+            case let .tcp(service): service.discard()
+            case let .udp(service): service.discard()
+            }
+        }
+    }
+
+    /// A group with the servers its config names by address; host names are resolved by its service.
+    static func makeGroup(name: String, config: BackendConfig, logger: Logger) throws -> BackendGroup {
+        var servers: [ServerHandle] = []
+        var seen = Set<SocketAddress>()
+        for entry in config.servers {
+            if case let .address(endpoint) = entry.target {
+                let address = try SocketAddress(ip: endpoint.host, port: endpoint.port)
+                if seen.insert(address).inserted {
+                    servers.append(ServerHandle(group: name, address: address, weight: entry.weight))
+                }
+            }
+        }
+        return BackendGroup(config: config, servers: servers, logger: logger)
+    }
+
+    /// Binds a listener's sockets. `sharing` binds beside sockets this process already holds on that address.
+    static func makeListener(_ listener: ListenerConfig, groups: [String: BackendGroup], io: IOConfig,
+                             loops: EventLoopGroup, sharing: Bool, logger: Logger) throws -> ListenerService {
+        let address = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
+        switch listener.proto {
+        case .udp:
+            let group = try group(for: listener, in: groups)
+            return .udp(try UDPListenerService(
+                name: listener.name, address: address, group: group, loops: loops.loops,
+                idleTimeout: listener.idleTimeout, maxFlows: listener.maxFlows, responses: listener.responses,
+                logger: logger))
+        case .tcp, .echo:
+            let role: TCPConnectionRole = listener.proto == .echo ? .echo : .proxy(try group(for: listener, in: groups))
+            return .tcp(try TCPListenerService(
+                name: listener.name, address: address, role: role, loops: loops.loops,
+                maxConnections: listener.maxConnections, maxConnectionsPerIP: listener.maxConnectionsPerIP,
+                backlog: Int32(listener.backlog),
+                options: TCPOptions(noDelay: listener.tcpNoDelay, keepalive: listener.keepalive),
+                splice: io.splice, sharingAddress: sharing, logger: logger))
+        }
+    }
+
+    private static func group(for listener: ListenerConfig, in groups: [String: BackendGroup]) throws -> BackendGroup {
+        guard let name = listener.backend, let group = groups[name] else {
+            throw ListenerError(listener: listener.name, address: listener.listen.description,
+                                reason: "backend group \(listener.backend ?? "(none)") is not defined")
+        }
+        return group
+    }
+
+    // MARK: - Reload
+
+    /// Reads the config file again and applies it (SIGHUP, `POST /reload`). A file that cannot be read or
+    /// does not validate is refused, and the running config stays.
+    @discardableResult
+    public func reload() async -> ReloadResult {
+        guard let configPath else {
+            return await reloads.run { self.refuse("this server was not started from a config file") }
+        }
+        return await reloads.run {
+            let config: RelayConfig
+            do throws(ConfigError) {
+                config = try RelayConfig.load(path: configPath)
+            } catch {
+                return self.refuse("the new config is not valid: "
+                                   + error.issues.map(\.description).joined(separator: "; "))
+            }
+            return await self.apply(config)
+        }
+    }
+
+    /// Applies `config` as a diff: listeners added, removed (stop accepting, drain) or rebound, updated in
+    /// place when their sockets stay; backend groups added, removed, or replaced by successors that keep the
+    /// scores of servers that stay. Established connections are never cut by a reload (a removed listener's
+    /// connections drain as on shutdown). If a new socket cannot be bound, nothing changes.
+    @discardableResult
+    public func reload(to config: RelayConfig) async -> ReloadResult {
+        await reloads.run { await self.apply(config) }
+    }
+
+    private func refuse(_ reason: String) -> ReloadResult {
+        let result = ReloadResult(applied: false, message: reason, plan: nil, generation: generation)
+        runtime.withLock { state in
+            state.reloadsFailed += 1
+            state.lastReload = result
+        }
+        logger.error("config reload refused; the running config stays", ["reason": reason, "config": configPath ?? "-"])
+        return result
+    }
+
+    private func apply(_ requested: RelayConfig) async -> ReloadResult {
+        let current = runtime.withLock { $0 }
+        // Sections that need a restart keep their running values, so what runs always matches `config`.
+        var next = requested
+        next.io = current.config.io
+        next.log = current.config.log
+        let plan = ReloadPlan(from: current.config, to: next)
+        if !plan.needsRestart.isEmpty {
+            logger.warn("config reload: some changes take effect only after a restart; they are ignored until then",
+                        ["sections": plan.needsRestart.joined(separator: ",")])
+        }
+
+        // 1. Build everything that can fail, touching nothing that runs.
+        var groups = current.backendGroups
+        var startedGroups: [BackendGroup] = []
+        var prepared: [String: ListenerService] = [:]
+        do {
+            for name in plan.addedGroups {
+                let group = try Self.makeGroup(name: name, config: next.backends[name]!, logger: logger)
+                groups[name] = group
+                startedGroups.append(group)
+            }
+            for name in plan.changedGroups {
+                let group = try await current.backendGroups[name]!.successor(config: next.backends[name]!, logger: logger)
+                groups[name] = group
+                startedGroups.append(group)
+            }
+            for name in plan.removedGroups { groups[name] = nil }
+            let held = Set(current.tcpListeners.values.map(\.address) + current.udpListeners.values.map(\.address))
+            for listener in next.listeners where plan.addedListeners.contains(listener.name)
+                || plan.reboundListeners.contains(listener.name) {
+                let address = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
+                let sharing = address.port != 0 && held.contains(address)
+                prepared[listener.name] = try Self.makeListener(listener, groups: groups, io: next.io, loops: loops,
+                                                                sharing: sharing, logger: logger)
+            }
+        } catch {
+            for service in prepared.values { service.discard() }
+            return refuse("could not apply the new config: \(error)")
+        }
+
+        // 2. Switch over. New groups first (listeners depend on them), then listeners, then old groups go.
+        var state = current
+        state.config = next
+        state.backendGroups = groups
+        do {
+            for group in startedGroups {
+                let service = BackendGroupService(group: group, loops: loops, logger: logger)
+                await supervisor.remove(service.name)
+                try await supervisor.add(service)
+            }
+            for listener in next.listeners where plan.updatedListeners.contains(listener.name) {
+                if let tcp = state.tcpListeners[listener.name] {
+                    let role: TCPConnectionRole = listener.proto == .echo
+                        ? .echo : .proxy(try Self.group(for: listener, in: groups))
+                    tcp.update(role: role, maxConnections: listener.maxConnections,
+                               maxConnectionsPerIP: listener.maxConnectionsPerIP)
+                } else if let udp = state.udpListeners[listener.name] {
+                    await udp.update(group: try Self.group(for: listener, in: groups), idleTimeout: listener.idleTimeout,
+                                     maxFlows: listener.maxFlows, responses: listener.responses)
+                }
+            }
+            for name in plan.removedListeners + plan.reboundListeners {
+                await supervisor.remove(name)
+                state.tcpListeners[name] = nil
+                state.udpListeners[name] = nil
+            }
+            for listener in next.listeners {
+                guard let service = prepared.removeValue(forKey: listener.name) else { continue }
+                try await supervisor.add(service.service)
+                switch service {
+                case let .tcp(tcp): state.tcpListeners[listener.name] = tcp
+                case let .udp(udp): state.udpListeners[listener.name] = udp
+                }
+            }
+            for name in plan.removedGroups {
+                await supervisor.remove("backend:\(name)")
+            }
+            if plan.drainTimeoutChanged { await supervisor.setDrainTimeout(next.drainTimeout) }
+        } catch {
+            // Only a shutdown that began meanwhile gets here: the supervisor takes no new service.
+            for service in prepared.values { service.discard() }
+            return refuse("could not apply the new config: \(error)")
+        }
+
+        if !plan.isEmpty { state.generation += 1 }
+        state.reloadsSucceeded += 1
+        let result = ReloadResult(applied: true, message: plan.isEmpty ? "no change" : "applied", plan: plan,
+                                  generation: state.generation)
+        state.lastReload = result
+        let final = state
+        runtime.withLock { $0 = final }
+        logger.log(.info, "config reloaded",
+                   fields: [("generation", String(final.generation))] + (plan.isEmpty ? [("changes", "none")] : plan.summary))
+        return result
+    }
+}
+
+/// The outcome of one reload, for logs, the admin API and metrics.
+public struct ReloadResult: Sendable {
+    /// The new config runs now (an unchanged one counts as applied).
+    public let applied: Bool
+    /// "applied", "no change", or why it was refused.
+    public let message: String
+    /// What changed; nil when refused.
+    public let plan: ReloadPlan?
+    /// The config generation after the reload.
+    public let generation: Int
+    /// When the reload finished (wall clock, seconds since 1970).
+    public let at: Double = wallClockSeconds()
+}
+
+/// Seconds since 1970, from the real-time clock.
+func wallClockSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// Runs reloads one after another, in the order they were asked for: a SIGHUP that arrives while an admin
+/// reload runs waits for it instead of interleaving with it.
+actor ReloadQueue {
+    private var last: Task<ReloadResult, Never>?
+
+    func run(_ body: @escaping @Sendable () async -> ReloadResult) async -> ReloadResult {
+        let previous = last
+        let task = Task {
+            _ = await previous?.value
+            return await body()
+        }
+        last = task
+        return await task.value
     }
 }

@@ -98,7 +98,7 @@ public actor Supervisor {
     /// Restart and escalation rules, shared by every service.
     private let policy: RestartPolicy
     /// Handed to each service in its context, and the basis of the forced-cancel deadline.
-    private let drainTimeout: Duration
+    private var drainTimeout: Duration
     /// Supervisor-level lines; services get a copy with `service=<name>`.
     private let logger: Logger
     /// Set by `shutdown()`, which is nonisolated; read by the run loop and by `run()` before it starts.
@@ -265,6 +265,12 @@ public actor Supervisor {
             // Every service is already being stopped, or none is left.
             return
         }
+    }
+
+    /// Changes the drain time (config reload). Services started from now on, removals and a later shutdown
+    /// use it; a service already running keeps the drain time its context gave it.
+    public func setDrainTimeout(_ timeout: Duration) {
+        drainTimeout = timeout
     }
 
     /// How many times the service with this name was restarted since it was added (0 for unknown names).
