@@ -41,11 +41,13 @@ final class RunningRelay: Sendable {
     let task: Task<Result<Void, any Error>, Never>
     let logs: LogCapture
 
-    init(_ configText: String, level: Logger.Level = .debug) throws {
-        let config = try RelayConfig.parse(configText)
+    /// With `configPath`, the config is read from that file (so `reload()` can read it again) and
+    /// `configText` is ignored.
+    init(_ configText: String, configPath: String? = nil, level: Logger.Level = .debug) throws {
+        let config = try configPath.map { try RelayConfig.load(path: $0) } ?? RelayConfig.parse(configText)
         let logs = LogCapture()
-        let server = try RelayServer(config: config, logger: Logger(level: level, sink: .capture(logs)),
-                                     restartPolicy: RestartPolicy())
+        let server = try RelayServer(config: config, configPath: configPath,
+                                     logger: Logger(level: level, sink: .capture(logs)), restartPolicy: RestartPolicy())
         self.logs = logs
         self.server = server
         self.task = Task {

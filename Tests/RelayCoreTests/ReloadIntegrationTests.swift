@@ -1,0 +1,234 @@
+import Foundation
+import RelayIO
+import Synchronization
+import Testing
+@testable import RelayCore
+
+/// Config text for the reload tests: listener `main` in front of `servers`, plus the echo listeners named
+/// in `extra` (each on its own port-0 address).
+private func reloadConfig(servers: [SocketAddress], extra: [String], drain: String = "30s") -> String {
+    let list = servers.map { "\"\($0)\"" }.joined(separator: ", ")
+    let extraListeners = extra.map { "{ name: \"\($0)\", protocol: \"echo\", listen: \"127.0.0.1:0\" }," }
+        .joined(separator: "\n")
+    return """
+        {
+          listeners: [
+            { name: "main", listen: "127.0.0.1:0", backend: "app" },
+            \(extraListeners)
+          ],
+          backends: { app: { servers: [\(list)], balance: "round_robin",
+                             probe: { interval: "200ms", timeout: "300ms" },
+                             selector: { evaluation_interval: "200ms", debounce: "0s" } } },
+          drain_timeout: "\(drain)",
+          io: { loops: 2 },
+        }
+        """
+}
+
+/// One echo round trip on a fresh connection; throws on any failure.
+private func echoOnce(_ address: SocketAddress, _ text: String) async throws {
+    let client = try await TestClient.connect(address)
+    defer { client.close() }
+    try await client.send(text)
+    let echoed = try await client.read(exactly: text.utf8.count)
+    guard echoed == Array(text.utf8) else { throw EchoMismatch(sent: text, received: echoed) }
+}
+
+/// What the load of short connections saw.
+private final class LoadStats: Sendable {
+    private let state = SanitizerVisibleMutex<(stopped: Bool, done: Int, failures: [String])>((false, 0, []))
+    var stopped: Bool { state.withLock { $0.stopped } }
+    var done: Int { state.withLock { $0.done } }
+    var failures: [String] { state.withLock { $0.failures } }
+    func stop() { state.withLock { $0.stopped = true } }
+    func succeeded() { state.withLock { $0.done += 1 } }
+    func failed(_ reason: String) { state.withLock { $0.failures.append(reason) } }
+}
+
+private struct EchoMismatch: Error {
+    let sent: String
+    let received: [UInt8]
+}
+
+@Suite(.serialized) struct ReloadIntegrationTests {
+    /// The issue's acceptance test: steady short connections and a few long ones while the config is
+    /// reloaded ten times, swapping the backends each time, adding one listener and removing another, with a
+    /// bad config tried between the good ones.
+    @Test func tenReloadsUnderLoad_dropNothing_andRefuseBadConfigs() async throws {
+        let setA = try [TestBackend.echo(), TestBackend.echo()]
+        let setB = try [TestBackend.echo(), TestBackend.echo()]
+        defer { Task { for backend in setA + setB { await backend.stop() } } }
+        let addressesA = setA.map(\.listener.localAddress)
+        let addressesB = setB.map(\.listener.localAddress)
+        let path = try temporaryFile(reloadConfig(servers: addressesA, extra: ["side0"]))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let relay = try RunningRelay("", configPath: path)
+
+        do {
+            try await withTimeout(.seconds(60)) {
+                let main = try relay.address("main")
+                try await echoOnce(main, "warm-up")
+
+                // Long connections: three through `main` (to set A, which is swapped out) and one on `side0`,
+                // a listener the first reload removes.
+                var long: [TestClient] = []
+                for _ in 0..<3 { long.append(try await TestClient.connect(main)) }
+                long.append(try await TestClient.connect(try relay.address("side0")))
+                for (index, client) in long.enumerated() {
+                    try await client.send("long-\(index)")
+                    #expect(try await client.read(exactly: "long-\(index)".utf8.count) == Array("long-\(index)".utf8))
+                }
+
+                // Steady short connections for the whole test.
+                let stats = LoadStats()
+                let load = Task {
+                    await withTaskGroup(of: Void.self) { group in
+                        for worker in 0..<3 {
+                            group.addTask {
+                                var round = 0
+                                while !stats.stopped, round < 100_000 {
+                                    round += 1
+                                    do {
+                                        try await echoOnce(main, "w\(worker)-\(round)")
+                                        stats.succeeded()
+                                    } catch {
+                                        stats.failed("worker \(worker) round \(round): \(error)")
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+
+                var previousSide = "side0"
+                for round in 1...10 {
+                    try await Task.sleep(for: .milliseconds(150))
+                    // A bad config between good ones is refused and changes nothing.
+                    let bad = round % 2 == 0
+                        ? "{ listeners: [ { name: \"main\", listen: \"127.0.0.1:0\", backend: \"nowhere\" } ] }"
+                        : "{ listeners: [ oops"
+                    try bad.write(toFile: path, atomically: true, encoding: .utf8)
+                    let generationBefore = relay.server.generation
+                    let refused = await relay.server.reload()
+                    #expect(!refused.applied)
+                    #expect(relay.server.generation == generationBefore)
+
+                    let side = "side\(round)"
+                    let servers = round % 2 == 1 ? addressesB : addressesA
+                    try reloadConfig(servers: servers, extra: [side]).write(toFile: path, atomically: true,
+                                                                            encoding: .utf8)
+                    let result = await relay.server.reload()
+                    #expect(result.applied, "round \(round): \(result.message)")
+                    #expect(result.plan?.changedGroups == ["app"])
+                    #expect(result.plan?.addedListeners == [side])
+                    #expect(result.plan?.removedListeners == [previousSide])
+                    #expect(relay.server.generation == round + 1)
+
+                    // The added listener serves at once; the removed one takes no new connection.
+                    try await echoOnce(try relay.address(side), "new-\(side)")
+                    #expect(relay.server.address(of: previousSide) == nil)
+                    previousSide = side
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                stats.stop()
+                await load.value
+
+                let failed = stats.failures
+                #expect(failed.isEmpty, "failed short connections: \(failed.prefix(5))")
+                #expect(stats.done > 30)
+
+                // Every long connection is intact after ten reloads (including the one on a removed listener).
+                for (index, client) in long.enumerated() {
+                    try await client.send("still-\(index)")
+                    #expect(try await client.read(exactly: "still-\(index)".utf8.count) == Array("still-\(index)".utf8))
+                    client.close()
+                }
+
+                // The last good config (round 10) points `main` at set A: new connections go there only.
+                let before = setB.map { $0.connections.count }
+                let finalBefore = setA.map { $0.connections.count }.reduce(0, +)
+                for index in 0..<8 { try await echoOnce(main, "final-\(index)") }
+                #expect(setB.map { $0.connections.count } == before)
+                #expect(setA.map { $0.connections.count }.reduce(0, +) == finalBefore + 8)
+                #expect(relay.server.reloadHistory.failed == 10)
+                #expect(relay.server.reloadHistory.succeeded == 10)
+            }
+            try await relay.stop()
+        } catch {
+            _ = try? await relay.stop()
+            Issue.record("relay log:\n\(relay.logs.lines.suffix(60).joined(separator: "\n"))")
+            throw error
+        }
+    }
+
+    /// Servers that stay in a group keep their scores through a reload that changes the group.
+    @Test func reloadKeepsScoresOfServersThatStay() async throws {
+        let first = try TestBackend.echo()
+        let second = try TestBackend.echo()
+        defer { Task { await first.stop(); await second.stop() } }
+        let one = first.listener.localAddress
+        let two = second.listener.localAddress
+        let path = try temporaryFile(reloadConfig(servers: [one], extra: []))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let relay = try RunningRelay("", configPath: path)
+        do {
+            try await withTimeout(.seconds(20)) {
+                let group = try #require(relay.server.backendGroups["app"])
+                // Wait for the first server to be measured.
+                for _ in 0..<100 {
+                    if await group.scoreboard.breakdowns().first?.1.measured == true { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let server = try #require(group.servers.first)
+                let before = try #require(await group.scoreboard.state(of: server))
+                #expect(before.isMeasured)
+
+                try reloadConfig(servers: [one, two], extra: []).write(toFile: path, atomically: true, encoding: .utf8)
+                #expect(await relay.server.reload().applied)
+                let successor = try #require(relay.server.backendGroups["app"])
+                #expect(successor !== group)
+                #expect(successor.servers.first === server, "the handle of a server that stays is kept")
+                let carried = try #require(await successor.scoreboard.state(of: server))
+                #expect(carried.isMeasured && carried.consecutiveSuccesses >= before.consecutiveSuccesses)
+                #expect(successor.selector.current.servers.contains(server), "it stays in the active set")
+            }
+            try await relay.stop()
+        } catch {
+            _ = try? await relay.stop()
+            Issue.record("relay log:\n\(relay.logs.lines.suffix(40).joined(separator: "\n"))")
+            throw error
+        }
+    }
+
+    /// A reload whose new listener cannot bind changes nothing.
+    @Test func bindFailure_refusesTheWholeReload() async throws {
+        let backend = try TestBackend.echo()
+        defer { Task { await backend.stop() } }
+        let taken = try TCPListener(bindingTo: try SocketAddress(ip: "127.0.0.1", port: 0), on: clientLoops.next(),
+                                    reusePort: false)
+        defer { taken.close() }
+        let path = try temporaryFile(reloadConfig(servers: [backend.listener.localAddress], extra: []))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let relay = try RunningRelay("", configPath: path)
+        do {
+            try await withTimeout(.seconds(20)) {
+                let text = reloadConfig(servers: [], extra: [])
+                    .replacingOccurrences(of: "listeners: [", with: "listeners: [ { name: \"busy\", protocol: \"echo\", listen: \"\(taken.localAddress)\" },")
+                    .replacingOccurrences(of: "servers: []", with: "servers: [\"127.0.0.1:1\"]")
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                let result = await relay.server.reload()
+                #expect(!result.applied)
+                #expect(result.message.contains("busy"))
+                #expect(relay.server.generation == 1)
+                #expect(relay.server.address(of: "busy") == nil)
+                #expect(relay.server.config.backends["app"]?.servers.count == 1)
+                try await echoOnce(try relay.address("main"), "unchanged")
+            }
+            try await relay.stop()
+        } catch {
+            _ = try? await relay.stop()
+            Issue.record("relay log:\n\(relay.logs.lines.suffix(40).joined(separator: "\n"))")
+            throw error
+        }
+    }
+}
