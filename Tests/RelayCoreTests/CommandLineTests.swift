@@ -86,6 +86,41 @@ import Glibc
         #expect(try await child.waitForExit() == 0)
     }
 
+    @Test func sighupReloadsTheConfigFile_andRefusesABadOne() async throws {
+        let path = try temporaryFile("""
+            { listeners: [ { name: "e", protocol: "echo", listen: "127.0.0.1:0" } ], drain_timeout: "10s" }
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let child = try RelaydProcess(["serve", "-c", path])
+        let first = try SocketAddress(parsing: try await child.listenerAddress("e"))
+        try await withTimeout {
+            let client = try await TestClient.connect(first)
+            defer { client.close() }
+            try """
+                { listeners: [ { name: "e", protocol: "echo", listen: "127.0.0.1:0" },
+                               { name: "f", protocol: "echo", listen: "127.0.0.1:0" } ], drain_timeout: "10s" }
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            child.signal(SIGHUP)
+            let output = try await child.waitForOutput { $0.contains("msg=\"config reloaded\"") && $0.contains("listener=f") }
+            let line = try #require(output.split(separator: "\n").first { $0.contains("listener=f") && $0.contains("msg=listening") })
+            let field = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
+            let added = try SocketAddress(parsing: String(field.dropFirst("address=".count)))
+            let second = try await TestClient.connect(added)
+            try await second.send("new")
+            #expect(try await second.read(exactly: 3) == Array("new".utf8))
+            second.close()
+
+            try "{ listeners: [ ".write(toFile: path, atomically: true, encoding: .utf8)
+            child.signal(SIGHUP)
+            _ = try await child.waitForOutput { $0.contains("config reload refused") }
+            // The connection opened before both reloads is still served.
+            try await client.send("old")
+            #expect(try await client.read(exactly: 3) == Array("old".utf8))
+        }
+        child.signal(SIGTERM)
+        #expect(try await child.waitForExit() == 0)
+    }
+
     @Test func secondSignalExitsAtOnce() async throws {
         let path = try temporaryFile("""
             { listeners: [ { name: "e", protocol: "echo", listen: "127.0.0.1:0" } ], drain_timeout: "1m" }
