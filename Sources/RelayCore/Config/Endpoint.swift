@@ -96,6 +96,9 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether this is `0.0.0.0` or `::`, the address that binds every local address of its family.
+    /// Whether the address is on the loopback interface (127.0.0.0/8 or ::1): reachable only from this machine.
+    public var isLoopback: Bool { isIPv6 ? host == "::1" : host.hasPrefix("127.") }
+
     public var isWildcard: Bool { host == (isIPv6 ? "::" : "0.0.0.0") }
 
     /// The address as `inet_ntop` writes it, or nil if `inet_pton` rejects it.

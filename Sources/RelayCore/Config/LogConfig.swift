@@ -5,21 +5,41 @@ public struct LogConfig: Sendable, Equatable {
     public var level: Logger.Level
     /// `text` for people reading a terminal, `json` for log collectors (`format`, default `text`).
     public var format: Logger.Format
+    /// Whether to write one access-log line per finished connection and expired UDP flow (`access`, default
+    /// false): time, listener, client, server, bytes each way, duration and how it ended, in `format`.
+    public var access: Bool
+    /// Where access-log lines go (`access_file`, default none: standard error with the other lines). Setting
+    /// it turns `access` on. The file is opened for appending, and opened again on reload (for log rotation).
+    public var accessFile: String?
 
-    public init(level: Logger.Level = .info, format: Logger.Format = .text) {
+    public init(level: Logger.Level = .info, format: Logger.Format = .text, access: Bool = false,
+                accessFile: String? = nil) {
         self.level = level
         self.format = format
+        self.access = access || accessFile != nil
+        self.accessFile = accessFile
     }
 
-    /// Reads a `log` object, with defaults for absent keys.
-    static func read(from node: ConfigReader) -> LogConfig? {
+    /// Reads a `log` object, with defaults for absent keys; a relative `access_file` is taken from
+    /// `baseDirectory`.
+    static func read(from node: ConfigReader, baseDirectory: String = ".") -> LogConfig? {
         node.object { fields in
             var config = LogConfig()
             fields.read("level", into: &config.level) { value in
                 value.choice(among: Logger.Level.allCases.map(\.description), Logger.Level.init(name:))
             }
             fields.read("format", into: &config.format) { $0.choice(Logger.Format.self) }
+            fields.read("access", into: &config.access) { $0.bool() }
+            fields.read("access_file", into: &config.accessFile) { accessFile(from: $0, baseDirectory: baseDirectory) }
+            if config.accessFile != nil { config.access = true }
             return fields.isValid ? config : nil
         }
+    }
+
+    private static func accessFile(from value: ConfigReader, baseDirectory: String) -> String? {
+        guard case .string(let text) = value.value, !text.isEmpty else {
+            return value.expected("the path of a file to append access-log lines to, such as \"access.log\"")
+        }
+        return TextFile.resolve(text, in: baseDirectory)
     }
 }

@@ -16,14 +16,21 @@ public struct RelayConfig: Sendable, Equatable {
     public var log: LogConfig
     /// Threads and buffers (`io`).
     public var io: IOConfig
+    /// The Prometheus endpoint (`metrics`, default none).
+    public var metrics: MetricsConfig
+    /// The admin API and dashboard (`admin`, default none).
+    public var admin: AdminConfig
 
     public init(listeners: [ListenerConfig] = [], backends: [String: BackendConfig] = [:],
-                drainTimeout: Duration = .seconds(30), log: LogConfig = LogConfig(), io: IOConfig = IOConfig()) {
+                drainTimeout: Duration = .seconds(30), log: LogConfig = LogConfig(), io: IOConfig = IOConfig(),
+                metrics: MetricsConfig = MetricsConfig(), admin: AdminConfig = AdminConfig()) {
         self.listeners = listeners
         self.backends = backends
         self.drainTimeout = drainTimeout
         self.log = log
         self.io = io
+        self.metrics = metrics
+        self.admin = admin
     }
 
     /// Reads a config from JSON5 text (comments, unquoted keys, single quotes and trailing commas are allowed).
@@ -88,12 +95,15 @@ public struct RelayConfig: Sendable, Equatable {
                 return groups.count == members.count ? groups : nil
             }
             fields.read("drain_timeout", into: &config.drainTimeout) { $0.duration(allowZero: true) }
-            fields.read("log", into: &config.log) { LogConfig.read(from: $0) }
+            fields.read("log", into: &config.log) { LogConfig.read(from: $0, baseDirectory: baseDirectory) }
             fields.read("io", into: &config.io) { IOConfig.read(from: $0) }
+            fields.read("metrics", into: &config.metrics) { MetricsConfig.read(from: $0) }
+            fields.read("admin", into: &config.admin) { AdminConfig.read(from: $0) }
 
             checkNames(readListeners, log: root.log)
             checkBackends(readListeners, groupNames: groupNames, log: root.log)
             checkAddresses(readListeners, log: root.log)
+            checkHTTPAddresses(config, readListeners, log: root.log)
             return fields.isValid ? config : nil
         }
     }
@@ -148,6 +158,24 @@ public struct RelayConfig: Sendable, Equatable {
                     log.add("an echo listener answers by itself and takes no backend; remove this key", at: backendPath)
                 }
             }
+        }
+    }
+
+    /// The admin API and the metrics endpoint each need a TCP address of their own.
+    private static func checkHTTPAddresses(_ config: RelayConfig, _ listeners: [ListenerReading], log: ConfigIssueLog) {
+        var taken: [(Endpoint, String)] = listeners
+            .filter { $0.hasValid("listen", "protocol") && $0.config.proto.isTCP && $0.config.listen.port != 0 }
+            .map { ($0.config.listen, "listener `\($0.config.name)` (\($0.path))") }
+        for (key, endpoint) in [("admin", config.admin.listen), ("metrics", config.metrics.listen)] {
+            guard let endpoint, endpoint.port != 0 else { continue }
+            if let clash = taken.first(where: { other in
+                other.0.port == endpoint.port && other.0.isIPv6 == endpoint.isIPv6
+                    && (other.0.host == endpoint.host || other.0.isWildcard || endpoint.isWildcard)
+            }) {
+                log.add("\(endpoint) is already used by \(clash.1); give `\(key)` a port of its own",
+                        at: ConfigPath.key("listen", in: key))
+            }
+            taken.append((endpoint, "`\(key).listen`"))
         }
     }
 

@@ -44,13 +44,16 @@ public final class TCPListenerService: Service {
     /// Relay with `splice(2)` through a pipe per direction instead of pooled buffers.
     let splice: Bool
     let logger: Logger
+    /// Where finished connections are recorded, when the access log is on.
+    let accessLog: AccessLog?
     /// Sockets bound by `init` and not yet handed to a run; later runs bind anew.
     private let prebound: SanitizerVisibleMutex<[TCPListener]>
 
     public init(name: String, address requested: SocketAddress, role: TCPConnectionRole, loops: [EventLoop],
                 maxConnections: Int, maxConnectionsPerIP: Int, backlog: Int32 = 1024,
                 options: TCPOptions = TCPOptions(), splice: Bool = false, sharingAddress: Bool = false,
-                logger: Logger) throws {
+                accessLog: AccessLog? = nil, logger: Logger) throws {
+        self.accessLog = accessLog
         self.name = name
         self.splice = splice
         self.currentRole = SanitizerVisibleMutex(role)
@@ -195,18 +198,63 @@ public final class TCPListenerService: Service {
         }
     }
 
+    /// What one connection did, for the access log and the metrics.
+    struct ConnectionSummary {
+        var server: SocketAddress?
+        var bytesIn = 0
+        var bytesOut = 0
+        var end = "closed"
+        var error: String?
+
+        init(server: SocketAddress? = nil, bytesIn: Int = 0, bytesOut: Int = 0, end: String = "closed",
+             error: String? = nil) {
+            self.server = server
+            self.bytesIn = bytesIn
+            self.bytesOut = bytesOut
+            self.end = end
+            self.error = error
+        }
+
+        init(server: SocketAddress?, outcome: RelayOutcome) {
+            self.init(server: server, bytesIn: outcome.bytesUp, bytesOut: outcome.bytesDown)
+            switch (outcome.up, outcome.down) {
+            case (.endOfStream, .endOfStream):
+                end = "closed"
+            case let (.failed(reason), _), let (_, .failed(reason)):
+                end = "error"
+                error = reason
+            case (.cancelled, _), (_, .cancelled):
+                end = "cancelled"
+            }
+        }
+    }
+
+    /// Serves one connection, then records it in the access log.
     private func serve(_ accepted: AcceptedSocket, on loop: EventLoop) async {
+        let start = ContinuousClock.now
+        let summary = await relay(accepted, on: loop)
+        if let accessLog {
+            accessLog.record(AccessLogEntry(listener: name, proto: "tcp", client: accepted.peer, server: summary.server,
+                                            bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
+                                            duration: ContinuousClock.now - start, end: summary.end,
+                                            error: summary.error))
+        }
+    }
+
+    private func relay(_ accepted: AcceptedSocket, on loop: EventLoop) async -> ConnectionSummary {
         let client: TCPConnection
         do {
             client = try TCPConnection(adopting: accepted, on: loop)
         } catch {
             logger.warn("could not register accepted connection", ["client": accepted.peer, "error": String(describing: error)])
-            return
+            return ConnectionSummary(end: "error", error: String(describing: error))
         }
         defer { client.close() }
         switch role {
         case .echo:
-            _ = await TCPRelay.pump(from: client, to: client, pool: loop.buffers, freshlyRegistered: true)
+            let (bytes, ending) = await TCPRelay.pump(from: client, to: client, pool: loop.buffers, freshlyRegistered: true)
+            let outcome = RelayOutcome(bytesUp: bytes, bytesDown: bytes, up: ending, down: ending)
+            return ConnectionSummary(server: nil, outcome: outcome)
         case let .proxy(group):
             let backend: TCPConnection
             let server: ServerHandle
@@ -215,7 +263,7 @@ public final class TCPListenerService: Service {
             } catch {
                 logger.warn("no backend reachable; closing client connection",
                             ["client": accepted.peer, "backend": group.name, "error": String(describing: error)])
-                return
+                return ConnectionSummary(end: "no_backend", error: String(describing: error))
             }
             defer {
                 backend.close()
@@ -226,6 +274,7 @@ public final class TCPListenerService: Service {
             }
             logger.debug("connection closed", ["client": accepted.peer, "server": server.address,
                                                "bytes_up": outcome.bytesUp, "bytes_down": outcome.bytesDown])
+            return ConnectionSummary(server: server.address, outcome: outcome)
         }
     }
 }

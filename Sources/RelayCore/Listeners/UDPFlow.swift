@@ -31,6 +31,31 @@ public final class UDPFlow: Sendable {
     let closed = Atomic<Bool>(false)
     /// The loop's table the flow is found in.
     let table: FlowTable
+    /// Why the flow closed (the first reason given to `close`), for the access log.
+    private let endReason = Atomic<UInt8>(0)
+
+    /// Why a flow ends.
+    enum End: UInt8 {
+        case open = 0, idle, responses, unreachable, moved, shutdown, error
+
+        var name: String {
+            switch self {
+            case .open: "open"
+            case .idle: "idle"
+            case .responses: "responses"
+            case .unreachable: "unreachable"
+            case .moved: "moved"
+            case .shutdown: "shutdown"
+            case .error: "error"
+            }
+        }
+    }
+
+    /// Why the flow ended (`open` while it has not).
+    var end: End {
+        if unreachable.load(ordering: .relaxed) { return .unreachable }
+        return End(rawValue: endReason.load(ordering: .relaxed)) ?? .open
+    }
 
     init(client: SocketAddress, server: ServerHandle, socket: UDPSocket, table: FlowTable, now: UInt64) {
         self.client = client
@@ -47,7 +72,8 @@ public final class UDPFlow: Sendable {
 
     /// Takes the flow out of its loop's table and wakes the reply task (which closes the socket). Safe
     /// from any thread; idempotent.
-    func close() {
+    func close(_ reason: End) {
+        _ = endReason.compareExchange(expected: End.open.rawValue, desired: reason.rawValue, ordering: .relaxed)
         if !closed.exchange(true, ordering: .acquiringAndReleasing) {
             table.remove(self)
             socket.abort()
@@ -107,7 +133,7 @@ public actor SessionStore {
         let idle = flows.values.filter { all || now &- $0.lastActivity.load(ordering: .relaxed) >= limit }
         for flow in idle {
             flows[flow.id] = nil
-            flow.close()
+            flow.close(all ? .shutdown : .idle)
         }
         if !all { expired += idle.count }
         return idle

@@ -49,10 +49,14 @@ public final class UDPListenerService: Service {
     public let counters = UDPCounters()
     let loops: [EventLoop]
     let logger: Logger
+    /// Where ended flows are recorded, when the access log is on.
+    let accessLog: AccessLog?
     private let prebound: SanitizerVisibleMutex<[UDPSocket]>
 
     public init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
-                idleTimeout: Duration, maxFlows: Int, responses: Int, logger: Logger) throws {
+                idleTimeout: Duration, maxFlows: Int, responses: Int, accessLog: AccessLog? = nil,
+                logger: Logger) throws {
+        self.accessLog = accessLog
         self.name = name
         self.settings = SanitizerVisibleMutex((group, responses))
         self.loops = loops
@@ -183,7 +187,7 @@ public final class UDPListenerService: Service {
         }
         let moved = existing.unreachable.load(ordering: .relaxed)
         guard moved || existing.closed.load(ordering: .relaxed) else { return existing }
-        existing.close()
+        existing.close(moved ? .moved : .error)
         await store.remove(existing)
         if moved { counters.flowsMoved.add(1, ordering: .relaxed) }
         return try await openFlow(for: client, on: socket, table: table, replies: replies, now: now,
@@ -235,6 +239,13 @@ public final class UDPListenerService: Service {
         defer {
             flow.server.inFlight.subtract(1, ordering: .relaxed)
             flow.socket.close()
+            if let accessLog {
+                let duration = Duration.nanoseconds(Int64(clamping: EventLoop.now() &- flow.opened))
+                accessLog.record(AccessLogEntry(
+                    listener: name, proto: "udp", client: flow.client, server: flow.server.address,
+                    bytesIn: flow.bytesUp.load(ordering: .relaxed), bytesOut: flow.bytesDown.load(ordering: .relaxed),
+                    duration: duration, end: flow.end == .open ? "closed" : flow.end.name))
+            }
         }
         let batch = replies.value
         reading: while !flow.closed.load(ordering: .relaxed) {
@@ -287,7 +298,8 @@ public final class UDPListenerService: Service {
             }
         }
         if !flow.unreachable.load(ordering: .relaxed), !flow.closed.load(ordering: .relaxed) {
-            flow.close()
+            let done = responses > 0 && flow.replies.load(ordering: .relaxed) >= responses
+            flow.close(done ? .responses : .error)
             await store.remove(flow)
         }
     }

@@ -18,6 +18,8 @@ public final class RelayServer: Sendable {
     /// The file the config was read from; `reload()` reads it again. nil for a config given as a value.
     public let configPath: String?
     let logger: Logger
+    /// Where finished connections and flows are recorded (`log.access`); nil when off.
+    public let accessLog: AccessLog?
     /// What runs now; replaced as a whole by each reload.
     private let runtime: SanitizerVisibleMutex<Runtime>
     /// Runs one reload at a time, in the order they were asked for.
@@ -40,6 +42,8 @@ public final class RelayServer: Sendable {
                 restartPolicy: RestartPolicy = RestartPolicy()) throws {
         self.logger = logger
         self.configPath = configPath
+        let accessLog = try Self.makeAccessLog(config.log)
+        self.accessLog = accessLog
         let loops = try EventLoopGroup(loops: config.io.loops, bufferSize: config.io.bufferSize)
         var runtime = Runtime(config: config)
         do {
@@ -48,7 +52,7 @@ public final class RelayServer: Sendable {
             }
             for listener in config.listeners {
                 switch try Self.makeListener(listener, groups: runtime.backendGroups, io: config.io, loops: loops,
-                                             sharing: false, logger: logger) {
+                                             sharing: false, accessLog: accessLog, logger: logger) {
                 case let .tcp(service): runtime.tcpListeners[listener.name] = service
                 case let .udp(service): runtime.udpListeners[listener.name] = service
                 }
@@ -96,6 +100,7 @@ public final class RelayServer: Sendable {
         let (tcp, udp) = runtime.withLock { ($0.tcpListeners.count, $0.udpListeners.count) }
         logger.info("relayd started", ["tcp_listeners": tcp, "udp_listeners": udp, "loops": loops.loops.count,
                                        "buffer_size": config.io.bufferSize])
+        defer { accessLog?.flushNow() }
         try await supervisor.run()
         logger.info("relayd stopped")
     }
@@ -128,6 +133,17 @@ public final class RelayServer: Sendable {
         }
     }
 
+    /// The access log the `log` section asks for; an access file that cannot be opened is an error that names it.
+    static func makeAccessLog(_ config: LogConfig) throws -> AccessLog? {
+        guard config.access else { return nil }
+        do {
+            return try AccessLog(format: config.format, destination: config.accessFile.map { .file($0) } ?? .standardError)
+        } catch {
+            throw ListenerError(listener: "access log", address: config.accessFile ?? "stderr",
+                                reason: "cannot open the access log file: \(error); check `log.access_file` and its directory's permissions")
+        }
+    }
+
     /// A group with the servers its config names by address; host names are resolved by its service.
     static func makeGroup(name: String, config: BackendConfig, logger: Logger) throws -> BackendGroup {
         var servers: [ServerHandle] = []
@@ -145,7 +161,9 @@ public final class RelayServer: Sendable {
 
     /// Binds a listener's sockets. `sharing` binds beside sockets this process already holds on that address.
     static func makeListener(_ listener: ListenerConfig, groups: [String: BackendGroup], io: IOConfig,
-                             loops: EventLoopGroup, sharing: Bool, logger: Logger) throws -> ListenerService {
+                             loops: EventLoopGroup, sharing: Bool, accessLog: AccessLog?, logger: Logger) throws
+        -> ListenerService
+    {
         let address = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
         switch listener.proto {
         case .udp:
@@ -153,7 +171,7 @@ public final class RelayServer: Sendable {
             return .udp(try UDPListenerService(
                 name: listener.name, address: address, group: group, loops: loops.loops,
                 idleTimeout: listener.idleTimeout, maxFlows: listener.maxFlows, responses: listener.responses,
-                logger: logger))
+                accessLog: accessLog, logger: logger))
         case .tcp, .echo:
             let role: TCPConnectionRole = listener.proto == .echo ? .echo : .proxy(try group(for: listener, in: groups))
             return .tcp(try TCPListenerService(
@@ -161,7 +179,7 @@ public final class RelayServer: Sendable {
                 maxConnections: listener.maxConnections, maxConnectionsPerIP: listener.maxConnectionsPerIP,
                 backlog: Int32(listener.backlog),
                 options: TCPOptions(noDelay: listener.tcpNoDelay, keepalive: listener.keepalive),
-                splice: io.splice, sharingAddress: sharing, logger: logger))
+                splice: io.splice, sharingAddress: sharing, accessLog: accessLog, logger: logger))
         }
     }
 
@@ -247,7 +265,7 @@ public final class RelayServer: Sendable {
                 let address = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
                 let sharing = address.port != 0 && held.contains(address)
                 prepared[listener.name] = try Self.makeListener(listener, groups: groups, io: next.io, loops: loops,
-                                                                sharing: sharing, logger: logger)
+                                                                sharing: sharing, accessLog: accessLog, logger: logger)
             }
         } catch {
             for service in prepared.values { service.discard() }

@@ -1,0 +1,170 @@
+import Dispatch
+import RelayIO
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One finished connection or expired UDP flow, as the access log records it.
+public struct AccessLogEntry: Sendable {
+    /// The listener that accepted it.
+    public var listener: String
+    /// `tcp` or `udp`.
+    public var proto: String
+    /// The client's address.
+    public var client: SocketAddress
+    /// The server it was relayed to; nil when none was reached (or for an echo listener).
+    public var server: SocketAddress?
+    /// Bytes received from the client.
+    public var bytesIn: Int
+    /// Bytes sent to the client.
+    public var bytesOut: Int
+    /// From accept (or the flow's first datagram) to close.
+    public var duration: Duration
+    /// How it ended: `closed` (both sides finished), `error`, `cancelled` (drain timeout or shutdown),
+    /// `no_backend` (no server accepted), and for flows `idle`, `responses`, `unreachable`, `shutdown`.
+    public var end: String
+    /// What failed, when `end` is `error` or `no_backend`.
+    public var error: String?
+
+    public init(listener: String, proto: String, client: SocketAddress, server: SocketAddress?, bytesIn: Int,
+                bytesOut: Int, duration: Duration, end: String, error: String? = nil) {
+        self.listener = listener
+        self.proto = proto
+        self.client = client
+        self.server = server
+        self.bytesIn = bytesIn
+        self.bytesOut = bytesOut
+        self.duration = duration
+        self.end = end
+        self.error = error
+    }
+
+    /// The line's fields, in order.
+    var fields: [(String, String)] {
+        var fields: [(String, String)] = [
+            ("listener", listener), ("proto", proto), ("client", client.description),
+            ("server", server?.description ?? "-"), ("bytes_in", String(bytesIn)), ("bytes_out", String(bytesOut)),
+            ("duration_ms", String(format3(Double(duration.nanosecondsClamped) / 1e6))), ("end", end),
+        ]
+        if let error { fields.append(("error", error)) }
+        return fields
+    }
+
+    private func format3(_ value: Double) -> String {
+        let thousandths = Int((value * 1000).rounded())
+        let whole = thousandths / 1000
+        let fraction = thousandths % 1000
+        return fraction == 0 ? String(whole) : "\(whole)." + String(String(fraction + 1000).dropFirst())
+    }
+}
+
+/// Writes access-log lines without ever blocking the event loops: `record` renders the line and appends it to
+/// a buffer under a lock; a background queue writes the buffer out every 100 ms (or at once past 64 KiB).
+/// If the destination stalls (a full pipe, a slow disk) and the buffer reaches 8 MiB, new lines are dropped
+/// and counted instead of using more memory.
+public final class AccessLog: Sendable {
+    /// Where lines go.
+    public enum Destination: Sendable, Equatable {
+        case standardError
+        /// Appended to this file, created if needed (mode 0644).
+        case file(String)
+    }
+
+    public let format: Logger.Format
+    public let destination: Destination
+    /// Lines dropped because the buffer was full.
+    public let dropped = Atomic<Int>(0)
+    /// Lines written (or handed to the kernel).
+    public let written = Atomic<Int>(0)
+    private let state: SanitizerVisibleMutex<State>
+    private let queue = DispatchQueue(label: "relayd.access-log")
+    private let descriptor: Int32
+    private static let flushThreshold = 64 * 1024
+    private static let bufferLimit = 8 * 1024 * 1024
+
+    private struct State {
+        var buffer: [UInt8] = []
+        var lines = 0
+        var flushScheduled = false
+        var closed = false
+    }
+
+    /// Opens the destination; throws with the system's reason when a file cannot be opened.
+    public init(format: Logger.Format, destination: Destination) throws(IOError) {
+        self.format = format
+        self.destination = destination
+        switch destination {
+        case .standardError:
+            descriptor = STDERR_FILENO
+        case let .file(path):
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            if fd < 0 { throw IOError.syscall(call: "open(\(path))", errno: errno) }
+            descriptor = fd
+        }
+        state = SanitizerVisibleMutex(State())
+    }
+
+    deinit {
+        if case .file = destination { Glibc.close(descriptor) }
+    }
+
+    /// Renders and queues one line.
+    public func record(_ entry: AccessLogEntry) {
+        let line = Logger.render(level: .info, message: "access", fields: entry.fields, format: format,
+                                 timestamp: Logger.timestamp())
+        let (schedule, flushNow) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closed, state.buffer.count + line.utf8.count <= Self.bufferLimit else {
+                dropped.add(1, ordering: .relaxed)
+                return (false, false)
+            }
+            state.buffer.append(contentsOf: line.utf8)
+            state.lines += 1
+            let full = state.buffer.count >= Self.flushThreshold
+            if state.flushScheduled && !full { return (false, false) }
+            let first = !state.flushScheduled
+            state.flushScheduled = true
+            return (first && !full, full)
+        }
+        if flushNow {
+            queue.async { self.flush() }
+        } else if schedule {
+            queue.asyncAfter(deadline: .now() + .milliseconds(100)) { self.flush() }
+        }
+    }
+
+    /// Writes out everything queued, waiting for it (shutdown, tests).
+    public func flushNow() {
+        queue.sync { flush() }
+    }
+
+    /// Runs on `queue`: takes the buffer and writes it, retrying short writes and EINTR.
+    private func flush() {
+        let (bytes, lines) = state.withLock { state -> ([UInt8], Int) in
+            defer {
+                state.buffer = []
+                state.buffer.reserveCapacity(Self.flushThreshold)
+                state.lines = 0
+                state.flushScheduled = false
+            }
+            return (state.buffer, state.lines)
+        }
+        guard !bytes.isEmpty else { return }
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let count = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if count > 0 {
+                    offset += count
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    // The destination is gone or full for good: drop the rest rather than spin.
+                    break
+                }
+            }
+        }
+        written.add(lines, ordering: .relaxed)
+    }
+}
