@@ -34,6 +34,8 @@ public final class BackendGroup: Sendable {
     let options: TCPOptions
     /// Observations of real traffic, for the Scoreboard; bounded so a stalled consumer costs no memory.
     let passiveSamples = PassiveSampleQueue()
+    /// How many of the group's servers an operator drained; while 0, picking skips the drain check.
+    private let drainedCount = Atomic<Int>(0)
 
     /// `carrying` and `continuing` hand over what a group this one replaces knew (config reload): the
     /// scores of servers that stay, and the active set with its debounce.
@@ -48,6 +50,7 @@ public final class BackendGroup: Sendable {
         self.balancer = makeBalancer(config.balance)
         self.fallbackBalancer = makeBalancer(config.balance)
         self.all = SanitizerVisibleMutex(ActiveSet(servers: servers, generation: 1))
+        drainedCount.store(servers.filter { $0.drained.load(ordering: .relaxed) }.count, ordering: .relaxed)
         let groupLogger = logger.with(["backend": config.name])
         self.scoreboard = Scoreboard(servers: servers, scoring: config.scoring, probe: config.probe,
                                      carrying: carrying, logger: groupLogger)
@@ -182,8 +185,26 @@ public final class BackendGroup: Sendable {
     private func pick(active: ActiveSet, everyone: ActiveSet, client: IPKey?, excluding excluded: [ServerHandle])
         -> ServerHandle?
     {
-        balancer.pick(from: active, client: client, excluding: excluded)
+        var excluded = excluded
+        if drainedCount.load(ordering: .relaxed) > 0 {
+            excluded += everyone.servers.filter { $0.drained.load(ordering: .relaxed) && !excluded.contains($0) }
+        }
+        return balancer.pick(from: active, client: client, excluding: excluded)
             ?? fallbackBalancer.pick(from: everyone, client: client, excluding: excluded)
+    }
+
+    /// Drains `server` (no new connections or flows; open ones go on) or puts it back in service, and has
+    /// the Selector re-pick the active set at once. Returns false when the state was already that.
+    @discardableResult
+    public func setDrained(_ server: ServerHandle, _ drained: Bool) async -> Bool {
+        guard server.drained.exchange(drained, ordering: .relaxed) != drained else { return false }
+        drainedCount.add(drained ? 1 : -1, ordering: .relaxed)
+        if drained {
+            await selector.evict(server, scoreboard: scoreboard)
+        } else {
+            await selector.evaluate(scoreboard: scoreboard)
+        }
+        return true
     }
 
     /// Ends a connection made by `connect`.

@@ -98,9 +98,12 @@ public actor Selector {
 
         init(_ breakdowns: [(ServerHandle, ScoreBreakdown)]) {
             for (server, breakdown) in breakdowns {
-                candidates.append((server, score: breakdown.total, healthy: breakdown.healthy && breakdown.measured))
+                let drained = server.drained.load(ordering: .relaxed)
+                candidates.append((server, score: breakdown.total,
+                                   healthy: breakdown.healthy && breakdown.measured && !drained))
                 registered.insert(server)
-                if let reason = breakdown.downReason ?? (breakdown.measured ? nil : "not measured") {
+                if let reason = drained ? "drained by an operator"
+                    : breakdown.downReason ?? (breakdown.measured ? nil : "not measured") {
                     downReasons[server] = reason
                 }
             }

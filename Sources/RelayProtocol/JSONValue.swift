@@ -1,0 +1,89 @@
+/// A JSON document built in code and written with its keys in the order given, so admin answers read the same
+/// every time and tests can compare them as text.
+public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByNilLiteral
+{
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    /// Members in writing order; a key given twice is written twice (callers do not).
+    case object([(String, JSONValue)])
+
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(Int64(value)) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(nilLiteral: ()) { self = .null }
+
+    /// An integer.
+    public static func number(_ value: Int) -> JSONValue { .int(Int64(value)) }
+    /// A number; NaN and infinities, which JSON cannot hold, become `null`.
+    public static func number(_ value: Double) -> JSONValue { value.isFinite ? .double(value) : .null }
+    /// A string, or `null` for nil.
+    public static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+    /// A number, or `null` for nil.
+    public static func optional(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
+
+    /// The compact JSON text.
+    public var text: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case let .bool(value): out += value ? "true" : "false"
+        case let .int(value): out += String(value)
+        case let .double(value):
+            if value.isFinite {
+                // Whole numbers as integers (12, not 12.0); the rest in the shortest form that reads back exactly.
+                if value == value.rounded(), abs(value) < 1e15 { out += String(Int64(value)) } else { out += "\(value)" }
+            } else {
+                out += "null"
+            }
+        case let .string(value): JSONValue.quote(value, into: &out)
+        case let .array(elements):
+            out += "["
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out += "," }
+                element.write(to: &out)
+            }
+            out += "]"
+        case let .object(members):
+            out += "{"
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { out += "," }
+                JSONValue.quote(key, into: &out)
+                out += ":"
+                value.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// Writes `text` as a JSON string: quotes, backslashes and control characters escaped.
+    public static func quote(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.text == rhs.text }
+}
