@@ -1,0 +1,104 @@
+extension HTTPRequestParser {
+    /// Parses one `name: value` field line (without its CRLF); `kind` and `number` name it in errors
+    /// ("header line 3").
+    ///
+    /// The name must be a token directly followed by the colon; the value loses its surrounding spaces and tabs
+    /// and may hold no control character other than a tab. A line starting with whitespace is obsolete line
+    /// folding, which RFC 9112 §5.2 lets a server refuse, and this one does.
+    func parseFieldLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>, number: Int, kind: String)
+        throws(HTTPParseError) -> HTTPHeader
+    {
+        let place = "\(kind) line \(number)"
+        guard let first = bytes[line].first, !HTTPSyntax.isWhitespace(first) else {
+            throw .badRequest("\(place) starts with whitespace (obsolete line folding is not accepted)")
+        }
+        guard let colon = bytes[line].firstIndex(of: HTTPSyntax.colon) else {
+            throw .badRequest("\(place) has no colon")
+        }
+        let name = bytes[line.lowerBound..<colon]
+        guard let last = name.last else { throw .badRequest("\(place) has an empty field name") }
+        guard !HTTPSyntax.isWhitespace(last) else { throw .badRequest("\(place) has whitespace before the colon") }
+        guard name.allSatisfy(HTTPSyntax.isTokenByte) else {
+            throw .badRequest("\(place) has a field name that is not a token")
+        }
+        var valueStart = colon + 1
+        var valueEnd = line.upperBound
+        while valueStart < valueEnd, HTTPSyntax.isWhitespace(bytes[valueStart]) { valueStart += 1 }
+        while valueEnd > valueStart, HTTPSyntax.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
+        let value = bytes[valueStart..<valueEnd]
+        guard value.allSatisfy(HTTPSyntax.isFieldValueByte) else {
+            throw .badRequest("\(place) has a control character in its value")
+        }
+        return HTTPHeader(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+    }
+
+    /// Refuses a request with two `Host` fields, an HTTP/1.1 request with none, and a `Host` that is not a host
+    /// (RFC 9112 §3.2 makes all three a 400).
+    func checkHost(_ head: HTTPRequestHead) throws(HTTPParseError) {
+        let hosts = head.headers.values(for: "Host")
+        guard hosts.count <= 1 else { throw .badRequest("more than one Host field") }
+        guard let host = hosts.first else {
+            guard head.version == .http1_0 else { throw .badRequest("an HTTP/1.1 request needs a Host field") }
+            return
+        }
+        guard host.utf8.allSatisfy(HTTPSyntax.isHostByte) else {
+            throw .badRequest("the Host field is not a host name or address")
+        }
+    }
+
+    /// Decides how the body is delimited (RFC 9112 §6), refusing every ambiguous combination.
+    ///
+    /// `Transfer-Encoding` with `Content-Length` is 400 (the classic smuggling vector), as is `Transfer-Encoding`
+    /// in an HTTP/1.0 request. `Content-Length` must be digits only; repeated fields must agree; a length over
+    /// `maxBodyBytes` is 413 before any of the body is read, however many digits it has.
+    func framing(of head: HTTPRequestHead) throws(HTTPParseError) -> HTTPBodyFraming {
+        let transferEncodings = head.headers.values(for: "Transfer-Encoding")
+        let contentLengths = head.headers.values(for: "Content-Length")
+        if !transferEncodings.isEmpty {
+            guard contentLengths.isEmpty else {
+                throw .badRequest("both Transfer-Encoding and Content-Length are present")
+            }
+            guard head.version == .http1_1 else { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
+            let codings = transferEncodings.flatMap { $0.split(separator: ",") }
+                .map { HTTPSyntax.trimmingWhitespace($0).lowercased() }
+                .filter { !$0.isEmpty }
+            guard codings.last == "chunked" else {
+                throw .badRequest("the last transfer coding is not chunked, so the body length is unknown")
+            }
+            guard codings.count == 1 else {
+                if codings.dropLast().contains("chunked") {
+                    throw .badRequest("the chunked transfer coding is applied more than once")
+                }
+                throw HTTPParseError(status: 501, reason: "transfer codings other than chunked are not supported")
+            }
+            return .chunked
+        }
+        guard let first = contentLengths.first else { return .none }
+        let digits = try significantDigits(ofContentLength: first)
+        for other in contentLengths.dropFirst() {
+            guard try significantDigits(ofContentLength: other) == digits else {
+                throw .badRequest("Content-Length fields disagree")
+            }
+        }
+        // Stops at the first digit that takes the value over the limit, so twenty nines cannot overflow.
+        var length = 0
+        for digit in digits {
+            length = length * 10 + Int(digit - UInt8(ascii: "0"))
+            guard length <= limits.maxBodyBytes else {
+                throw HTTPParseError(status: 413, reason: "the body is larger than \(limits.maxBodyBytes) bytes")
+            }
+        }
+        return .length(length)
+    }
+
+    /// The digits of a `Content-Length` value without leading zeros, so that equal lengths compare equal
+    /// however they are written and without converting a possibly huge number.
+    func significantDigits(ofContentLength text: String) throws(HTTPParseError) -> ArraySlice<UInt8> {
+        let digits = Array(text.utf8)
+        guard !digits.isEmpty else { throw .badRequest("Content-Length is empty") }
+        guard digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            throw .badRequest("Content-Length is not a decimal number")
+        }
+        return digits.drop { $0 == UInt8(ascii: "0") }
+    }
+}
