@@ -14,7 +14,7 @@ enum ExitCode: Int32 {
     case usage = 2
 }
 
-let version = "0.1.0"
+let version = RelaydVersion.current
 
 let mainHelp = """
     relayd \(version) - relays TCP to the best backends it can find

@@ -34,6 +34,8 @@ public final class BackendGroup: Sendable {
     let options: TCPOptions
     /// Observations of real traffic, for the Scoreboard; bounded so a stalled consumer costs no memory.
     let passiveSamples = PassiveSampleQueue()
+    /// Connect times, failures and probe results, handed on to a successor group.
+    public let stats: BackendGroupStats
     /// How many of the group's servers an operator drained; while 0, picking skips the drain check.
     private let drainedCount = Atomic<Int>(0)
 
@@ -41,7 +43,8 @@ public final class BackendGroup: Sendable {
     /// scores of servers that stay, and the active set with its debounce.
     public init(config: BackendConfig, servers: [ServerHandle], options: TCPOptions = .backend,
                 carrying: [ServerHandle: ServerScoreState] = [:], continuing selection: SelectorState? = nil,
-                logger: Logger = .disabled) {
+                stats: BackendGroupStats = BackendGroupStats(), logger: Logger = .disabled) {
+        self.stats = stats
         self.name = config.name
         self.config = config
         self.connectTimeout = config.connectTimeout
@@ -95,7 +98,7 @@ public final class BackendGroup: Sendable {
         var carrying: [ServerHandle: ServerScoreState] = [:]
         for server in servers { carrying[server] = byAddress[server.address] }
         return BackendGroup(config: config, servers: servers, options: options, carrying: carrying,
-                            continuing: await selector.snapshot, logger: logger)
+                            continuing: await selector.snapshot, stats: stats, logger: logger)
     }
 
     /// Every server of the group.
@@ -159,7 +162,9 @@ public final class BackendGroup: Sendable {
             do {
                 let connection = try await TCPConnection.connect(to: server.address, on: loop, timeout: connectTimeout,
                                                                  options: options)
-                report(server, .connected(ContinuousClock.now - start))
+                let connectTime = ContinuousClock.now - start
+                report(server, .connected(connectTime))
+                stats.connectDuration.observe(connectTime)
                 server.connectionsTotal.add(1, ordering: .relaxed)
                 return (connection, server)
             } catch let error as IOError {
@@ -167,6 +172,8 @@ public final class BackendGroup: Sendable {
                 excluded.append(server)
                 failures.append(AttemptFailure(server: server.address, error: error.description))
                 report(server, .connectFailed(error.description))
+                stats.connectFailures.increment()
+                server.connectFailures.add(1, ordering: .relaxed)
                 logger.debug("backend connect failed", ["backend": name, "server": server.address, "error": error])
             } catch {
                 server.inFlight.subtract(1, ordering: .relaxed)

@@ -75,13 +75,17 @@ public final class BackendGroupService: Service {
                 guard let server = pending.popFirst() else { return }
                 let loop = loops.next()
                 probes.addTask(executorPreference: loop) {
-                    (server, await Prober.probe(server.address, kind: kind, timeout: timeout, on: loop))
+                    let start = ContinuousClock.now
+                    let result = await Prober.probe(server.address, kind: kind, timeout: timeout, on: loop)
+                    self.group.stats.probeDuration.observe(ContinuousClock.now - start)
+                    return (server, result)
                 }
             }
             for _ in 0..<max(1, concurrency) { startNext() }
             for await (server, result) in probes {
                 await group.scoreboard.recordProbe(server, success: result.success, latency: result.latency,
                                                    error: result.error)
+                (result.success ? group.stats.probeSuccesses : group.stats.probeFailures).increment()
                 if !result.success {
                     logger.debug("probe failed", ["server": server.address, "error": result.error ?? "?"])
                 }

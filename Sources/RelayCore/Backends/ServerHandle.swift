@@ -23,6 +23,8 @@ public final class ServerHandle: Sendable, Hashable, CustomStringConvertible {
     public let latencyEstimateNanos = Atomic<UInt64>(0)
     /// Connections sent to this server since start.
     public let connectionsTotal = Atomic<Int>(0)
+    /// Connection attempts to this server that failed (refused, timed out).
+    public let connectFailures = Atomic<Int>(0)
     /// Put in maintenance by an operator (admin API `drain`, like HAProxy's `set server state drain`): it
     /// gets no new connections or flows, those open go on, and it is still probed. Set through
     /// `BackendGroup.setDrained`, which keeps the group's count of drained servers.

@@ -31,14 +31,15 @@ public struct RelayOutcome: Sendable {
 public enum TCPRelay {
     /// `onFirstResponse` gets the backend's time to first byte: from the first byte relayd wrote to the
     /// backend until the first byte it read back (once per connection; not when the backend spoke first).
+    /// `bytesUp` and `bytesDown`, when given, count the bytes of each direction as they are written.
     public static func run(client: TCPConnection, backend: TCPConnection, pool: BufferPool,
-                           splice: Bool = false,
+                           splice: Bool = false, bytesUp upCounter: Counter? = nil, bytesDown downCounter: Counter? = nil,
                            onFirstResponse: (@Sendable (Duration) -> Void)? = nil) async -> RelayOutcome {
         let state = RelayState(onFirstResponse: onFirstResponse)
         async let upstream = pump(from: client, to: backend, pool: pool, splice: splice, state: state,
-                                  direction: .upstream, freshlyRegistered: true)
+                                  direction: .upstream, freshlyRegistered: true, counter: upCounter)
         let (bytesDown, down) = await pump(from: backend, to: client, pool: pool, splice: splice, state: state,
-                                           direction: .downstream, freshlyRegistered: true)
+                                           direction: .downstream, freshlyRegistered: true, counter: downCounter)
         let (bytesUp, up) = await upstream
         return RelayOutcome(bytesUp: bytesUp, bytesDown: bytesDown, up: up, down: down)
     }
@@ -52,17 +53,20 @@ public enum TCPRelay {
     public static func pump(from source: TCPConnection, to destination: TCPConnection,
                             pool: BufferPool, splice: Bool = false, state: RelayState? = nil,
                             direction: RelayDirection = .upstream,
-                            freshlyRegistered: Bool = false) async -> (Int, RelayEnding) {
+                            freshlyRegistered: Bool = false, counter: Counter? = nil) async -> (Int, RelayEnding) {
         var total = 0
         do {
             if splice {
+                // The pipe reports its total at the end; a spliced connection's bytes are counted then.
                 let pipe = try SplicePipe()
                 total = try await pipe.relay(from: source, to: destination)
+                counter?.increment(by: UInt64(total))
             } else {
                 for try await chunk in source.inbound(pool: pool, freshlyRegistered: freshlyRegistered) {
                     if total == 0, let state { state.firstChunk(direction) }
                     try await destination.write(chunk)
                     total += chunk.count
+                    counter?.increment(by: UInt64(chunk.count))
                 }
             }
             if state?.finishOne() != true { destination.shutdownWrite() }

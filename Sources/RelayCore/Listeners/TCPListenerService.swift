@@ -35,6 +35,8 @@ public final class TCPListenerService: Service {
     public let address: SocketAddress
     /// Counts and limits of this listener's connections.
     public let tracker: ConnectionTracker
+    /// Bytes, durations and endings of this listener's connections.
+    public let stats = ListenerStats()
     /// What new connections get; a config reload may point the listener at another group. Read once per
     /// connection, so a connection keeps the group it started with.
     private let currentRole: SanitizerVisibleMutex<TCPConnectionRole>
@@ -233,6 +235,7 @@ public final class TCPListenerService: Service {
     private func serve(_ accepted: AcceptedSocket, on loop: EventLoop) async {
         let start = ContinuousClock.now
         let summary = await relay(accepted, on: loop)
+        stats.finished(end: summary.end, duration: ContinuousClock.now - start)
         if let accessLog {
             accessLog.record(AccessLogEntry(listener: name, proto: "tcp", client: accepted.peer, server: summary.server,
                                             bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
@@ -252,7 +255,9 @@ public final class TCPListenerService: Service {
         defer { client.close() }
         switch role {
         case .echo:
-            let (bytes, ending) = await TCPRelay.pump(from: client, to: client, pool: loop.buffers, freshlyRegistered: true)
+            let (bytes, ending) = await TCPRelay.pump(from: client, to: client, pool: loop.buffers, freshlyRegistered: true,
+                                                      counter: stats.bytesIn)
+            stats.bytesOut.increment(by: UInt64(bytes))
             let outcome = RelayOutcome(bytesUp: bytes, bytesDown: bytes, up: ending, down: ending)
             return ConnectionSummary(server: nil, outcome: outcome)
         case let .proxy(group):
@@ -269,7 +274,8 @@ public final class TCPListenerService: Service {
                 backend.close()
                 group.release(server)
             }
-            let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice) {
+            let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice,
+                                             bytesUp: stats.bytesIn, bytesDown: stats.bytesOut) {
                 group.report(server, .firstByte($0))
             }
             logger.debug("connection closed", ["client": accepted.peer, "server": server.address,

@@ -11,6 +11,10 @@ public final class UDPCounters: Sendable {
     public let datagramsUp = Atomic<Int>(0)
     /// Datagrams received from servers and relayed to their client.
     public let datagramsDown = Atomic<Int>(0)
+    /// Bytes of the datagrams relayed from clients to servers.
+    public let bytesUp = Atomic<Int>(0)
+    /// Bytes of the datagrams relayed from servers to clients.
+    public let bytesDown = Atomic<Int>(0)
     /// Flows opened.
     public let flowsOpened = Atomic<Int>(0)
     /// Flows moved to another server after the first answered ICMP unreachable.
@@ -65,6 +69,14 @@ public final class UDPListenerService: Service {
         let sockets = try UDPListenerService.bind(name: name, address: requested, loops: loops)
         self.address = try sockets[0].localAddress()
         self.prebound = SanitizerVisibleMutex(sockets)
+    }
+
+    /// Dropped datagrams by reason, for the metrics and the admin API.
+    public var dropCounts: [(String, Int)] {
+        [("flow_limit", counters.droppedFlowLimit.load(ordering: .relaxed)),
+         ("truncated", counters.droppedTruncated.load(ordering: .relaxed)),
+         ("no_backend", counters.droppedNoServer.load(ordering: .relaxed)),
+         ("send_failed", counters.droppedSendFailed.load(ordering: .relaxed))]
     }
 
     /// The group new flows are relayed to.
@@ -172,6 +184,7 @@ public final class UDPListenerService: Service {
                     flow.requests.add(1, ordering: .relaxed)
                     flow.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
                     counters.datagramsUp.add(1, ordering: .relaxed)
+                    counters.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
                 case .wouldBlock:
                     counters.droppedSendFailed.add(1, ordering: .relaxed)
                 }
@@ -291,6 +304,7 @@ public final class UDPListenerService: Service {
                 var bytes = 0
                 for index in 0..<sent { bytes += batch[index].bytes.count }
                 flow.bytesDown.add(bytes, ordering: .relaxed)
+                counters.bytesDown.add(bytes, ordering: .relaxed)
                 counters.datagramsDown.add(sent, ordering: .relaxed)
                 let total = flow.replies.add(batch.count, ordering: .relaxed).newValue
                 batch.reset()

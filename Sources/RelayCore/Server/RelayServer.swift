@@ -36,7 +36,15 @@ public final class RelayServer: Sendable {
         var reloadsSucceeded = 0
         var reloadsFailed = 0
         var lastReload: ReloadResult?
+        /// When the running config was loaded (start or last applied reload), seconds since 1970.
+        var loadedAt = wallClockSeconds()
     }
+
+    /// When the server was created, seconds since 1970.
+    public let startedAt = wallClockSeconds()
+
+    /// Everything that runs now, in one consistent copy.
+    var runtimeSnapshot: Runtime { runtime.withLock { $0 } }
 
     public init(config: RelayConfig, configPath: String? = nil, logger: Logger,
                 restartPolicy: RestartPolicy = RestartPolicy()) throws {
@@ -316,7 +324,10 @@ public final class RelayServer: Sendable {
             return refuse("could not apply the new config: \(error)")
         }
 
-        if !plan.isEmpty { state.generation += 1 }
+        if !plan.isEmpty {
+            state.generation += 1
+            state.loadedAt = wallClockSeconds()
+        }
         state.reloadsSucceeded += 1
         let result = ReloadResult(applied: true, message: plan.isEmpty ? "no change" : "applied", plan: plan,
                                   generation: state.generation)

@@ -1,0 +1,343 @@
+import RelayIO
+import RelayProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The admin API: routes each request to its answer, after checking the bearer token.
+///
+/// Every endpoint needs `Authorization: Bearer TOKEN` when `admin.token` is set, except `GET /dashboard`, a
+/// static page that holds no data (it sends the token from its address fragment on its own requests). A known
+/// path with the wrong method gets 405 with `Allow`; an unknown path 404; a request the parser refuses 400
+/// (or 413/414/431) from `HTTPServerService`.
+struct AdminAPI: Sendable {
+    /// The server it reports on and steers. Weak: the server owns this API's service.
+    weak var server: RelayServer?
+
+    /// One route: its method and path pattern (`{name}` matches any one segment).
+    private struct Route {
+        let method: String
+        let pattern: [String]
+        let handler: @Sendable (RelayServer, HTTPRequest, [String: String]) async -> HTTPResponse
+        let needsToken: Bool
+
+        func match(_ segments: [String]) -> [String: String]? {
+            guard segments.count == pattern.count else { return nil }
+            var parameters: [String: String] = [:]
+            for (part, segment) in zip(pattern, segments) {
+                if part.hasPrefix("{") {
+                    parameters[String(part.dropFirst().dropLast())] = segment
+                } else if part != segment {
+                    return nil
+                }
+            }
+            return parameters
+        }
+    }
+
+    private static let routes: [Route] = [
+        Route(method: "GET", pattern: [], handler: { _, _, _ in index() }, needsToken: true),
+        Route(method: "GET", pattern: ["healthz"], handler: { _, _, _ in .json(200, #"{"status":"ok"}"# + "\n") },
+              needsToken: true),
+        Route(method: "GET", pattern: ["readyz"], handler: { server, _, _ in await server.readiness() }, needsToken: true),
+        Route(method: "GET", pattern: ["stats"], handler: { server, _, _ in .json(200, await server.statsJSON().text + "\n") },
+              needsToken: true),
+        Route(method: "GET", pattern: ["backends"],
+              handler: { server, _, _ in .json(200, await server.backendsJSON().text + "\n") }, needsToken: true),
+        Route(method: "GET", pattern: ["flows"], handler: { server, request, _ in await server.flowsResponse(request) },
+              needsToken: true),
+        Route(method: "GET", pattern: ["metrics"], handler: { server, _, _ in await server.metricsResponse() },
+              needsToken: true),
+        Route(method: "GET", pattern: ["dashboard"],
+              handler: { _, _, _ in .text(200, DashboardPage.html, contentType: "text/html; charset=utf-8") },
+              needsToken: false),
+        Route(method: "POST", pattern: ["reload"], handler: { server, _, _ in await server.reloadResponse() },
+              needsToken: true),
+        Route(method: "POST", pattern: ["cleanup"], handler: { server, _, _ in await server.cleanupResponse() },
+              needsToken: true),
+        Route(method: "POST", pattern: ["backends", "{group}", "{server}", "drain"],
+              handler: { server, _, parameters in await server.setDrained(parameters, true) }, needsToken: true),
+        Route(method: "POST", pattern: ["backends", "{group}", "{server}", "enable"],
+              handler: { server, _, parameters in await server.setDrained(parameters, false) }, needsToken: true),
+    ]
+
+    func handle(_ request: HTTPRequest, peer: SocketAddress) async -> HTTPResponse {
+        guard let server else { return .error(503, "relayd is shutting down") }
+        let method = request.method == "HEAD" ? "GET" : request.method
+        let matching = Self.routes.compactMap { route in route.match(request.pathSegments).map { (route, $0) } }
+        guard !matching.isEmpty else {
+            return .error(404, "no such endpoint: \(request.path); GET / lists them")
+        }
+        guard let (route, parameters) = matching.first(where: { $0.0.method == method }) else {
+            let allowed = Set(matching.map(\.0.method)).sorted()
+            var response = HTTPResponse.error(405, "\(request.method) is not allowed on \(request.path); use "
+                                              + allowed.joined(separator: " or "))
+            response.headers.append(("Allow", (allowed + (allowed.contains("GET") ? ["HEAD"] : [])).joined(separator: ", ")))
+            return response
+        }
+        if route.needsToken, let token = server.config.admin.token, !Self.authorized(request, token: token) {
+            var response = HTTPResponse.error(401, "this admin API needs `Authorization: Bearer TOKEN` (admin.token)")
+            response.headers.append(("WWW-Authenticate", "Bearer realm=\"relayd\""))
+            return response
+        }
+        return await route.handler(server, request, parameters)
+    }
+
+    /// Whether the request carries the token, compared in constant time so timing does not reveal it.
+    static func authorized(_ request: HTTPRequest, token: String) -> Bool {
+        guard let header = request.headers["authorization"] else { return false }
+        let prefix = "bearer "
+        guard header.count > prefix.count, header.lowercased().hasPrefix(prefix) else { return false }
+        let given = Array(header.utf8.dropFirst(prefix.count))
+        let wanted = Array(token.utf8)
+        var difference = UInt8(given.count == wanted.count ? 0 : 1)
+        for index in 0..<wanted.count {
+            difference |= wanted[index] ^ (index < given.count ? given[index] : 0)
+        }
+        return difference == 0
+    }
+
+    private static func index() -> HTTPResponse {
+        let endpoints: JSONValue = .array(routes.map { route in
+            .string("\(route.method) /" + route.pattern.joined(separator: "/"))
+        })
+        return .json(200, JSONValue.object([("service", "relayd"), ("version", .string(RelaydVersion.current)),
+                                            ("endpoints", endpoints)]).text + "\n")
+    }
+}
+
+extension RelayServer {
+    /// 200 when every backend group has a healthy server, else 503 naming the groups that have none.
+    func readiness() async -> HTTPResponse {
+        var groups: [(String, JSONValue)] = []
+        var notReady: [JSONValue] = []
+        for (name, group) in backendGroups.sorted(by: { $0.key < $1.key }) {
+            let healthy = await group.scoreboard.breakdowns().filter { $0.1.healthy && $0.1.measured }.count
+            groups.append((name, .number(healthy)))
+            if healthy == 0 { notReady.append(.string(name)) }
+        }
+        let ready = notReady.isEmpty
+        let body: JSONValue = .object([("ready", .bool(ready)), ("healthy_servers", .object(groups)),
+                                       ("not_ready", .array(notReady))])
+        return .json(ready ? 200 : 503, body.text + "\n")
+    }
+
+    /// The Prometheus text, on the admin port too.
+    func metricsResponse() async -> HTTPResponse {
+        .text(200, await metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+
+    func reloadResponse() async -> HTTPResponse {
+        let result = await reload()
+        var members: [(String, JSONValue)] = [
+            ("applied", .bool(result.applied)), ("message", .string(result.message)),
+            ("generation", .number(result.generation)),
+        ]
+        if let plan = result.plan {
+            members.append(("changes", .object(plan.summary.map { ($0.0, .string($0.1)) })))
+        }
+        return .json(result.applied ? 200 : 400, JSONValue.object(members).text + "\n")
+    }
+
+    /// Closes every idle UDP flow now, as the next expiry check would.
+    func cleanupResponse() async -> HTTPResponse {
+        var expired: [(String, JSONValue)] = []
+        var total = 0
+        for (name, listener) in udpListeners.sorted(by: { $0.key < $1.key }) {
+            let count = await listener.store.expire(now: EventLoop.now()).count
+            total += count
+            expired.append((name, .number(count)))
+        }
+        logger.info("idle flows closed on request", ["flows": total])
+        return .json(200, JSONValue.object([("expired", .number(total)), ("by_listener", .object(expired))]).text + "\n")
+    }
+
+    func setDrained(_ parameters: [String: String], _ drained: Bool) async -> HTTPResponse {
+        let groupName = parameters["group"] ?? ""
+        let address = parameters["server"] ?? ""
+        guard let group = backendGroups[groupName] else {
+            return .error(404, "no backend group is named \(groupName)")
+        }
+        guard let server = group.servers.first(where: { $0.address.description == address }) else {
+            return .error(404, "backend \(groupName) has no server \(address); GET /backends lists them")
+        }
+        let changed = await group.setDrained(server, drained)
+        if changed {
+            logger.info(drained ? "server drained by an operator" : "server enabled by an operator",
+                        ["backend": groupName, "server": address])
+        }
+        let body: JSONValue = .object([("backend", .string(groupName)), ("server", .string(address)),
+                                       ("admin_state", .string(drained ? "drain" : "ready")), ("changed", .bool(changed))])
+        return .json(200, body.text + "\n")
+    }
+
+    /// The open UDP flows (at most `limit` per listener, default 1000, most recently active first).
+    func flowsResponse(_ request: HTTPRequest) async -> HTTPResponse {
+        var limit = 1000
+        if let text = request.queryValue("limit") {
+            guard let value = Int(text), value >= 0 else { return .error(400, "limit must be a whole number ≥ 0") }
+            limit = min(value, 100_000)
+        }
+        let now = EventLoop.now()
+        var listeners: [JSONValue] = []
+        for listener in config.listeners {
+            guard let service = udpListeners[listener.name] else { continue }
+            let flows = await service.store.open.sorted {
+                $0.lastActivity.load(ordering: .relaxed) > $1.lastActivity.load(ordering: .relaxed)
+            }
+            let shown = flows.prefix(limit).map { flow -> JSONValue in
+                .object([
+                    ("client", .string(flow.client.description)), ("server", .string(flow.server.address.description)),
+                    ("age_seconds", .number(Double(now &- flow.opened) / 1e9)),
+                    ("idle_seconds", .number(Double(now &- flow.lastActivity.load(ordering: .relaxed)) / 1e9)),
+                    ("datagrams_in", .number(flow.requests.load(ordering: .relaxed))),
+                    ("datagrams_out", .number(flow.replies.load(ordering: .relaxed))),
+                    ("bytes_in", .number(flow.bytesUp.load(ordering: .relaxed))),
+                    ("bytes_out", .number(flow.bytesDown.load(ordering: .relaxed))),
+                ])
+            }
+            listeners.append(.object([("name", .string(listener.name)), ("total", .number(flows.count)),
+                                      ("flows", .array(Array(shown)))]))
+        }
+        return .json(200, JSONValue.object([("listeners", .array(listeners))]).text + "\n")
+    }
+
+    /// `GET /backends`: every group, its active set, and each server's state and score with its parts.
+    func backendsJSON() async -> JSONValue {
+        var groups: [JSONValue] = []
+        for (name, group) in backendGroups.sorted(by: { $0.key < $1.key }) {
+            let active = group.selector.current
+            let members = Set(active.servers)
+            var servers: [JSONValue] = []
+            for (server, breakdown) in await group.scoreboard.breakdowns() {
+                let state = !breakdown.measured ? "unknown" : breakdown.healthy ? "up" : "down"
+                servers.append(.object([
+                    ("address", .string(server.address.description)), ("weight", .number(server.weight)),
+                    ("state", .string(state)),
+                    ("admin_state", .string(server.drained.load(ordering: .relaxed) ? "drain" : "ready")),
+                    ("in_active_set", .bool(members.contains(server))),
+                    ("score", .object([
+                        ("total", .number(breakdown.total)), ("latency", .number(breakdown.latency)),
+                        ("jitter", .number(breakdown.jitter)), ("success", .number(breakdown.success)),
+                        ("penalty", .number(breakdown.penalty)), ("bonus", .number(breakdown.bonus)),
+                    ])),
+                    ("latency_ms", .optional(breakdown.latencyMs)), ("jitter_ms", .optional(breakdown.jitterMs)),
+                    ("success_rate", .optional(breakdown.successRate)), ("connect_ms", .optional(breakdown.connectMs)),
+                    ("ttfb_ms", .optional(breakdown.ttfbMs)),
+                    ("consecutive_failures", .number(breakdown.consecutiveFailures)),
+                    ("connections_active", .number(server.inFlight.load(ordering: .relaxed))),
+                    ("connections_total", .number(server.connectionsTotal.load(ordering: .relaxed))),
+                    ("down_reason", .optional(breakdown.downReason)), ("last_error", .optional(breakdown.lastError)),
+                ]))
+            }
+            groups.append(.object([
+                ("name", .string(name)), ("balance", .string(group.config.balance.rawValue)),
+                ("active_set", .array(active.servers.map { .string($0.address.description) })),
+                ("active_set_generation", .number(Int(active.generation))),
+                ("selector_switches", .number(await group.selector.switches)),
+                ("servers", .array(servers)),
+            ]))
+        }
+        return .object([("groups", .array(groups))])
+    }
+
+    /// `GET /stats`: the process, the config, every listener's counters and a summary per group.
+    func statsJSON() async -> JSONValue {
+        let state = runtimeSnapshot
+        var process: [String: Double] = [:]
+        for family in ProcessMetrics.read() { process[family.name] = family.samples.first?.value }
+        var listeners: [JSONValue] = []
+        for listener in state.config.listeners {
+            var members: [(String, JSONValue)] = [
+                ("name", .string(listener.name)), ("protocol", .string(listener.proto.rawValue)),
+                ("address", .optional(address(of: listener.name)?.description)),
+                ("backend", .optional(listener.backend)),
+            ]
+            if let tcp = state.tcpListeners[listener.name] {
+                let tracker = tcp.tracker
+                let percentiles = HistogramPercentiles(tcp.stats.duration.snapshot())
+                members += [
+                    ("connections", .object([
+                        ("active", .number(tracker.active)),
+                        ("total", .number(tracker.accepted.load(ordering: .relaxed))),
+                        ("refused", .object([
+                            ("max_connections", .number(tracker.refusedOverLimit.load(ordering: .relaxed))),
+                            ("max_connections_per_ip", .number(tracker.refusedPerIP.load(ordering: .relaxed))),
+                            ("no_backend", .number(Int(tcp.stats.noBackend.value))),
+                        ])),
+                    ])),
+                    ("bytes", .object([("in", .number(Int(tcp.stats.bytesIn.value))),
+                                       ("out", .number(Int(tcp.stats.bytesOut.value)))])),
+                    ("connection_duration_seconds", .object([
+                        ("p50", .optional(percentiles.p50)), ("p95", .optional(percentiles.p95)),
+                        ("p99", .optional(percentiles.p99)),
+                    ])),
+                ]
+            } else if let udp = state.udpListeners[listener.name] {
+                let counters = udp.counters
+                members += [
+                    ("connections", .null),
+                    ("bytes", .object([("in", .number(counters.bytesUp.load(ordering: .relaxed))),
+                                       ("out", .number(counters.bytesDown.load(ordering: .relaxed)))])),
+                    ("udp", .object([
+                        ("flows_active", .number(await udp.store.count)),
+                        ("flows_total", .number(counters.flowsOpened.load(ordering: .relaxed))),
+                        ("datagrams_in", .number(counters.datagramsUp.load(ordering: .relaxed))),
+                        ("datagrams_out", .number(counters.datagramsDown.load(ordering: .relaxed))),
+                        ("drops", .object(udp.dropCounts.map { ($0.0, .number($0.1)) })),
+                    ])),
+                ]
+            }
+            listeners.append(.object(members))
+        }
+        var groups: [JSONValue] = []
+        for (name, group) in state.backendGroups.sorted(by: { $0.key < $1.key }) {
+            let breakdowns = await group.scoreboard.breakdowns()
+            groups.append(.object([
+                ("name", .string(name)), ("balance", .string(group.config.balance.rawValue)),
+                ("servers", .number(breakdowns.count)),
+                ("healthy", .number(breakdowns.filter { $0.1.healthy && $0.1.measured }.count)),
+                ("active_set", .array(group.selector.current.servers.map { .string($0.address.description) })),
+                ("connections_active", .number(group.servers.reduce(0) { $0 + $1.inFlight.load(ordering: .relaxed) })),
+            ]))
+        }
+        let last: JSONValue = state.lastReload.map { result in
+            .object([("result", .string(result.applied ? "success" : "failure")),
+                     ("at", .string(Self.isoTime(result.at))),
+                     ("error", result.applied ? .null : .string(result.message))])
+        } ?? .null
+        return .object([
+            ("version", .string(RelaydVersion.current)),
+            ("uptime_seconds", .number(wallClockSeconds() - startedAt)),
+            ("started_at", .string(Self.isoTime(startedAt))),
+            ("config", .object([
+                ("path", .optional(configPath)), ("generation", .number(state.generation)), ("last_reload", last),
+                ("reloads", .object([("success", .number(state.reloadsSucceeded)),
+                                     ("failure", .number(state.reloadsFailed))])),
+            ])),
+            ("process", .object([
+                ("rss_bytes", .optional(process["process_resident_memory_bytes"])),
+                ("cpu_seconds", .optional(process["process_cpu_seconds_total"])),
+                ("open_fds", .optional(process["process_open_fds"])),
+                ("max_fds", .optional(process["process_max_fds"])),
+                ("threads", .optional(process["process_threads"])),
+            ])),
+            ("listeners", .array(listeners)),
+            ("backends", .array(groups)),
+        ])
+    }
+
+    /// `2026-11-27T09:00:00Z`.
+    static func isoTime(_ seconds: Double) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func pad(_ value: Int32, _ width: Int = 2) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T"
+            + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
+    }
+}

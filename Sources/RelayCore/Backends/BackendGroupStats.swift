@@ -1,0 +1,16 @@
+/// Counters of one backend group that outlive a config reload: a group replaced by its successor hands these
+/// on, so a reload does not reset what Prometheus sees.
+public final class BackendGroupStats: Sendable {
+    /// Time to connect to a server, for every successful backend connection of the group.
+    public let connectDuration = Histogram(buckets: Histogram.latencyBuckets)
+    /// Backend connect attempts that failed (refused, timed out, unreachable).
+    public let connectFailures = Counter()
+    /// Active probes that passed.
+    public let probeSuccesses = Counter()
+    /// Active probes that failed.
+    public let probeFailures = Counter()
+    /// How long each probe took (until its answer, or its timeout).
+    public let probeDuration = Histogram(buckets: Histogram.latencyBuckets)
+
+    public init() {}
+}
