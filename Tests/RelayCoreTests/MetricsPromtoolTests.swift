@@ -1,0 +1,72 @@
+import Foundation
+import RelayProtocol
+import Testing
+@testable import RelayCore
+
+/// Whether `promtool` is on the PATH; without it the check is skipped, not failed.
+let promtoolPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+    .map { "\($0)/promtool" }
+    .first { FileManager.default.isExecutableFile(atPath: $0) }
+
+let promtoolAvailable = promtoolPath != nil
+
+@Suite struct MetricsPromtoolTests {
+    /// A registry with every kind of family relayd writes.
+    static func everyKind() async -> MetricsRegistry {
+        let registry = MetricsRegistry()
+        let bytes = CounterFamily("relayd_bytes_total", help: "Bytes relayed, by listener and direction.",
+                                  labels: ["listener", "direction"])
+        bytes.labels("web", "in").increment(by: 1_234_567)
+        bytes.labels("web", "out").increment(by: 89)
+        let active = GaugeFamily("relayd_connections_active", help: "Open client connections.",
+                                 labels: ["listener"])
+        active.labels("web").set(12)
+        active.labels("odd \"name\"\\ with\nnewline").set(-1)
+        let connect = HistogramFamily("relayd_backend_connect_seconds",
+                                      help: "Time to connect to a server, in seconds.",
+                                      labels: ["backend", "server"], buckets: Histogram.latencyBuckets)
+        for value in [0.0004, 0.0005, 0.003, 0.2, 42.0] { connect.labels("pool", "10.0.0.1:80").observe(value) }
+        // A series that exists but has no observations yet.
+        _ = connect.labels("pool", "10.0.0.2:80")
+        let lifetime = HistogramFamily("relayd_connection_duration_seconds", help: "Connection lifetime.",
+                                       labels: [], buckets: Histogram.durationBuckets)
+        lifetime.labels().observe(Duration.seconds(90))
+        await registry.register(bytes, key: "listener:web/bytes")
+        await registry.register(active, key: "listener:web/active")
+        await registry.register(connect, key: "backend:pool/connect")
+        await registry.register(lifetime, key: "connections/lifetime")
+        await registry.register(ProcessMetrics(), key: "process")
+        await registry.register(BuildInfoCollector(version: "0.1.0"), key: "build")
+        return registry
+    }
+
+    @Test func everyKindOfFamilyParsesWithOurParser() async throws {
+        let exposition = try PrometheusExposition(parsing: await Self.everyKind().render())
+        #expect(exposition.value("relayd_backend_connect_seconds_bucket",
+                                 ["backend": "pool", "server": "10.0.0.1:80", "le": "0.0005"]) == 2)
+        #expect(exposition.value("relayd_backend_connect_seconds_count",
+                                 ["backend": "pool", "server": "10.0.0.2:80"]) == 0)
+        #expect(exposition.value("relayd_connections_active", ["listener": "odd \"name\"\\ with\nnewline"]) == -1)
+        #expect(exposition.sum("relayd_build_info") == 1)
+    }
+
+    @Test(.enabled(if: promtoolAvailable, "promtool (Debian package prometheus) is not installed"))
+    func promtoolAcceptsEveryKindOfFamilyWithoutLintProblems() async throws {
+        let text = await Self.everyKind().render()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(promtoolPath))
+        process.arguments = ["check", "metrics"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "promtool: \(report)\n\(text)")
+        #expect(report.isEmpty, "promtool: \(report)")
+    }
+}
