@@ -12,8 +12,8 @@ import Glibc
 /// path with the wrong method gets 405 with `Allow`; an unknown path 404; a request the parser refuses 400
 /// (or 413/414/431) from `HTTPServerService`.
 struct AdminAPI: Sendable {
-    /// The server it reports on and steers. Weak: the server owns this API's service.
-    weak var server: RelayServer?
+    /// The server it reports on and steers.
+    let reference: ServerReference
 
     /// One route: its method and path pattern (`{name}` matches any one segment).
     private struct Route {
@@ -63,7 +63,7 @@ struct AdminAPI: Sendable {
     ]
 
     func handle(_ request: HTTPRequest, peer: SocketAddress) async -> HTTPResponse {
-        guard let server else { return .error(503, "relayd is shutting down") }
+        guard let server = reference.server else { return .error(503, "relayd is shutting down") }
         let method = request.method == "HEAD" ? "GET" : request.method
         let matching = Self.routes.compactMap { route in route.match(request.pathSegments).map { (route, $0) } }
         guard !matching.isEmpty else {
@@ -104,6 +104,43 @@ struct AdminAPI: Sendable {
         })
         return .json(200, JSONValue.object([("service", "relayd"), ("version", .string(RelaydVersion.current)),
                                             ("endpoints", endpoints)]).text + "\n")
+    }
+}
+
+/// A weak link from a service the server owns back to the server, set once the server exists.
+final class ServerReference: Sendable {
+    private let storage = SanitizerVisibleMutex<WeakServer>(WeakServer())
+
+    private struct WeakServer: @unchecked Sendable {
+        weak var server: RelayServer?
+    }
+
+    var server: RelayServer? { storage.withLock { $0.server } }
+
+    func set(_ server: RelayServer) { storage.withLock { $0.server = server } }
+}
+
+/// The metrics endpoint's routes: the metrics at `metrics.path`, a pointer to them at `/`.
+struct MetricsEndpoint: Sendable {
+    let reference: ServerReference
+
+    func handle(_ request: HTTPRequest, peer: SocketAddress) async -> HTTPResponse {
+        guard let server = reference.server else { return .error(503, "relayd is shutting down") }
+        let path = server.config.metrics.path
+        switch request.path {
+        case path:
+            guard request.method == "GET" || request.method == "HEAD" else {
+                var response = HTTPResponse.error(405, "\(request.method) is not allowed on \(path); use GET")
+                response.headers.append(("Allow", "GET, HEAD"))
+                return response
+            }
+            return await server.metricsResponse()
+        case "/":
+            return .text(200, "<html><body><a href=\"\(path)\">relayd metrics</a></body></html>\n",
+                         contentType: "text/html; charset=utf-8")
+        default:
+            return .error(404, "no such endpoint: \(request.path); the metrics are at \(path)")
+        }
     }
 }
 

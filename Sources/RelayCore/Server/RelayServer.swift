@@ -20,6 +20,10 @@ public final class RelayServer: Sendable {
     let logger: Logger
     /// Where finished connections and flows are recorded (`log.access`); nil when off.
     public let accessLog: AccessLog?
+    /// Every metric, rendered for Prometheus at `metrics.listen` and the admin API's `/metrics`.
+    public let metrics = MetricsRegistry()
+    /// Lets the admin and metrics services reach this server without owning it.
+    let reference = ServerReference()
     /// What runs now; replaced as a whole by each reload.
     private let runtime: SanitizerVisibleMutex<Runtime>
     /// Runs one reload at a time, in the order they were asked for.
@@ -31,6 +35,10 @@ public final class RelayServer: Sendable {
         var tcpListeners: [String: TCPListenerService] = [:]
         var udpListeners: [String: UDPListenerService] = [:]
         var backendGroups: [String: BackendGroup] = [:]
+        /// The admin API (`admin.listen`), when configured.
+        var admin: HTTPServerService?
+        /// The Prometheus endpoint (`metrics.listen`), when configured.
+        var metricsEndpoint: HTTPServerService?
         /// 1 for the config the server started with, +1 for each applied reload.
         var generation = 1
         var reloadsSucceeded = 0
@@ -65,7 +73,14 @@ public final class RelayServer: Sendable {
                 case let .udp(service): runtime.udpListeners[listener.name] = service
                 }
             }
+            runtime.admin = try Self.makeAdmin(config.admin, reference: reference, loops: loops, sharing: false,
+                                               logger: logger)
+            runtime.metricsEndpoint = try Self.makeMetricsEndpoint(config.metrics, reference: reference, loops: loops,
+                                                                   sharing: false, logger: logger)
         } catch {
+            runtime.admin?.discard()
+            for service in runtime.tcpListeners.values { service.discard() }
+            for service in runtime.udpListeners.values { service.discard() }
             loops.shutdown()
             throw error
         }
@@ -77,9 +92,46 @@ public final class RelayServer: Sendable {
         ordered += config.listeners.compactMap { listener -> (any Service)? in
             runtime.tcpListeners[listener.name] ?? runtime.udpListeners[listener.name]
         }
+        ordered += [runtime.admin, runtime.metricsEndpoint].compactMap { $0 }
         self.runtime = SanitizerVisibleMutex(runtime)
         self.supervisor = Supervisor(services: ordered, policy: restartPolicy, drainTimeout: config.drainTimeout,
                                      logger: logger)
+        reference.set(self)
+    }
+
+    /// The admin API service, bound, when `admin.listen` is set.
+    static func makeAdmin(_ config: AdminConfig, reference: ServerReference, loops: EventLoopGroup, sharing: Bool,
+                          logger: Logger) throws -> HTTPServerService? {
+        guard let listen = config.listen else { return nil }
+        let api = AdminAPI(reference: reference)
+        return try HTTPServerService(name: "admin", address: try SocketAddress(ip: listen.host, port: listen.port),
+                                     loop: loops.next(), sharingAddress: sharing, logger: logger) { request, peer in
+            await api.handle(request, peer: peer)
+        }
+    }
+
+    /// The Prometheus endpoint service, bound, when `metrics.listen` is set.
+    static func makeMetricsEndpoint(_ config: MetricsConfig, reference: ServerReference, loops: EventLoopGroup,
+                                    sharing: Bool, logger: Logger) throws -> HTTPServerService? {
+        guard let listen = config.listen else { return nil }
+        let endpoint = MetricsEndpoint(reference: reference)
+        return try HTTPServerService(name: "metrics", address: try SocketAddress(ip: listen.host, port: listen.port),
+                                     loop: loops.next(), sharingAddress: sharing, logger: logger) { request, peer in
+            await endpoint.handle(request, peer: peer)
+        }
+    }
+
+    /// The bound address of the admin API, when it runs.
+    public var adminAddress: SocketAddress? { runtime.withLock { $0.admin?.address } }
+    /// The bound address of the Prometheus endpoint, when it runs.
+    public var metricsAddress: SocketAddress? { runtime.withLock { $0.metricsEndpoint?.address } }
+
+    /// Puts the collectors in the registry (once, when the server starts running).
+    func registerMetrics() async {
+        await metrics.register(ProcessMetrics(), key: "process")
+        await metrics.register(BuildInfoCollector(version: RelaydVersion.current), key: "build")
+        let reference = self.reference
+        await metrics.register(ClosureCollector { await reference.server?.collectMetrics() ?? [] }, key: "relayd")
     }
 
     /// The configuration running now (the last one applied).
@@ -109,6 +161,11 @@ public final class RelayServer: Sendable {
         logger.info("relayd started", ["tcp_listeners": tcp, "udp_listeners": udp, "loops": loops.loops.count,
                                        "buffer_size": config.io.bufferSize])
         defer { accessLog?.flushNow() }
+        await registerMetrics()
+        if let admin = adminAddress { logger.info("admin API ready", ["address": admin, "dashboard": "http://\(admin)/dashboard"]) }
+        if let address = metricsAddress {
+            logger.info("metrics ready", ["address": address, "path": config.metrics.path])
+        }
         try await supervisor.run()
         logger.info("relayd stopped")
     }
@@ -255,6 +312,13 @@ public final class RelayServer: Sendable {
         var groups = current.backendGroups
         var startedGroups: [BackendGroup] = []
         var prepared: [String: ListenerService] = [:]
+        var preparedAdmin: HTTPServerService?
+        var preparedMetrics: HTTPServerService?
+        func discardPrepared() {
+            for service in prepared.values { service.discard() }
+            preparedAdmin?.discard()
+            preparedMetrics?.discard()
+        }
         do {
             for name in plan.addedGroups {
                 let group = try Self.makeGroup(name: name, config: next.backends[name]!, logger: logger)
@@ -267,7 +331,18 @@ public final class RelayServer: Sendable {
                 startedGroups.append(group)
             }
             for name in plan.removedGroups { groups[name] = nil }
-            let held = Set(current.tcpListeners.values.map(\.address) + current.udpListeners.values.map(\.address))
+            let held = Set(current.tcpListeners.values.map(\.address) + current.udpListeners.values.map(\.address)
+                           + [current.admin?.address, current.metricsEndpoint?.address].compactMap { $0 })
+            if plan.adminChanged {
+                let sharing = next.admin.listen.map { held.contains(address: $0) } ?? false
+                preparedAdmin = try Self.makeAdmin(next.admin, reference: reference, loops: loops, sharing: sharing,
+                                                   logger: logger)
+            }
+            if plan.metricsChanged {
+                let sharing = next.metrics.listen.map { held.contains(address: $0) } ?? false
+                preparedMetrics = try Self.makeMetricsEndpoint(next.metrics, reference: reference, loops: loops,
+                                                               sharing: sharing, logger: logger)
+            }
             for listener in next.listeners where plan.addedListeners.contains(listener.name)
                 || plan.reboundListeners.contains(listener.name) {
                 let address = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
@@ -276,7 +351,7 @@ public final class RelayServer: Sendable {
                                                                 sharing: sharing, accessLog: accessLog, logger: logger)
             }
         } catch {
-            for service in prepared.values { service.discard() }
+            discardPrepared()
             return refuse("could not apply the new config: \(error)")
         }
 
@@ -318,9 +393,21 @@ public final class RelayServer: Sendable {
                 await supervisor.remove("backend:\(name)")
             }
             if plan.drainTimeoutChanged { await supervisor.setDrainTimeout(next.drainTimeout) }
+            if plan.adminChanged {
+                await supervisor.remove("admin")
+                state.admin = preparedAdmin
+                if let preparedAdmin { try await supervisor.add(preparedAdmin) }
+                preparedAdmin = nil
+            }
+            if plan.metricsChanged {
+                await supervisor.remove("metrics")
+                state.metricsEndpoint = preparedMetrics
+                if let preparedMetrics { try await supervisor.add(preparedMetrics) }
+                preparedMetrics = nil
+            }
         } catch {
             // Only a shutdown that began meanwhile gets here: the supervisor takes no new service.
-            for service in prepared.values { service.discard() }
+            discardPrepared()
             return refuse("could not apply the new config: \(error)")
         }
 
@@ -352,6 +439,17 @@ public struct ReloadResult: Sendable {
     public let generation: Int
     /// When the reload finished (wall clock, seconds since 1970).
     public let at: Double = wallClockSeconds()
+}
+
+extension Set<SocketAddress> {
+    /// Whether an address this process holds is the one `endpoint` names (port 0 never matches: it asks for a
+    /// fresh port).
+    func contains(address endpoint: Endpoint) -> Bool {
+        guard endpoint.port != 0, let address = try? SocketAddress(ip: endpoint.host, port: endpoint.port) else {
+            return false
+        }
+        return contains(address)
+    }
 }
 
 /// Seconds since 1970, from the real-time clock.

@@ -23,13 +23,21 @@ public struct ReloadPlan: Sendable, Equatable {
     public var needsRestart: [String] = []
     /// The drain time changed.
     public var drainTimeoutChanged = false
+    /// The admin API moves to another address (or starts, or stops). A new token needs no rebind: it is read
+    /// on each request.
+    public var adminChanged = false
+    /// The metrics endpoint moves to another address (or starts, or stops); a new path needs no rebind.
+    public var metricsChanged = false
 
     /// Nothing to do.
     public var isEmpty: Bool {
         addedGroups.isEmpty && removedGroups.isEmpty && changedGroups.isEmpty && addedListeners.isEmpty
             && removedListeners.isEmpty && updatedListeners.isEmpty && reboundListeners.isEmpty
-            && !drainTimeoutChanged
+            && !drainTimeoutChanged && !adminChanged && !metricsChanged && !settingsChanged
     }
+
+    /// Settings read on each use changed (admin token, metrics path): nothing to rebind, but a new config.
+    public var settingsChanged = false
 
     public init(from old: RelayConfig, to new: RelayConfig) {
         for name in new.backends.keys.sorted() {
@@ -59,6 +67,9 @@ public struct ReloadPlan: Sendable, Equatable {
         if old.io != new.io { needsRestart.append("io") }
         if old.log != new.log { needsRestart.append("log") }
         drainTimeoutChanged = old.drainTimeout != new.drainTimeout
+        adminChanged = old.admin.listen != new.admin.listen
+        metricsChanged = old.metrics.listen != new.metrics.listen
+        settingsChanged = old.admin.token != new.admin.token || old.metrics.path != new.metrics.path
     }
 
     /// Whether a listener can keep its sockets: same protocol, address and the options set on the listening
@@ -81,6 +92,8 @@ public struct ReloadPlan: Sendable, Equatable {
         add("backends_added", addedGroups)
         add("backends_removed", removedGroups)
         add("backends_changed", changedGroups)
+        if adminChanged { fields.append(("admin", "rebound")) }
+        if metricsChanged { fields.append(("metrics", "rebound")) }
         add("needs_restart", needsRestart)
         return fields
     }
