@@ -54,7 +54,7 @@ struct AdminAPI: Sendable {
               needsToken: false),
         Route(method: "POST", pattern: ["reload"], handler: { server, _, _ in await server.reloadResponse() },
               needsToken: true),
-        Route(method: "POST", pattern: ["cleanup"], handler: { server, _, _ in await server.cleanupResponse() },
+        Route(method: "POST", pattern: ["cleanup"], handler: { server, request, _ in await server.cleanupResponse(request) },
               needsToken: true),
         Route(method: "POST", pattern: ["backends", "{group}", "{server}", "drain"],
               handler: { server, _, parameters in await server.setDrained(parameters, true) }, needsToken: true),
@@ -177,12 +177,20 @@ extension RelayServer {
         return .json(result.applied ? 200 : 400, JSONValue.object(members).text + "\n")
     }
 
-    /// Closes every idle UDP flow now, as the next expiry check would.
-    func cleanupResponse() async -> HTTPResponse {
+    /// Closes the idle UDP flows now instead of at the next expiry check: those idle for the listener's
+    /// `idle_timeout`, or for `?idle=DURATION` when given (`?idle=0s` closes every flow).
+    func cleanupResponse(_ request: HTTPRequest) async -> HTTPResponse {
+        var idleFor: Duration?
+        if let text = request.queryValue("idle") {
+            guard let duration = DurationParser.parse(text) else {
+                return .error(400, "idle must be a duration such as 30s or 0s, not \(text)")
+            }
+            idleFor = duration
+        }
         var expired: [(String, JSONValue)] = []
         var total = 0
         for (name, listener) in udpListeners.sorted(by: { $0.key < $1.key }) {
-            let count = await listener.store.expire(now: EventLoop.now()).count
+            let count = await listener.store.expire(now: EventLoop.now(), idleFor: idleFor).count
             total += count
             expired.append((name, .number(count)))
         }

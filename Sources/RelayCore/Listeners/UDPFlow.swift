@@ -128,8 +128,8 @@ public actor SessionStore {
 
     /// Closes and forgets the flows idle for longer than `idleTimeout` (or, with `all`, every flow).
     @discardableResult
-    func expire(now: UInt64, all: Bool = false) -> [UDPFlow] {
-        let limit = idleTimeout.nanosecondsClamped
+    func expire(now: UInt64, all: Bool = false, idleFor: Duration? = nil) -> [UDPFlow] {
+        let limit = (idleFor ?? idleTimeout).nanosecondsClamped
         let idle = flows.values.filter { all || now &- $0.lastActivity.load(ordering: .relaxed) >= limit }
         for flow in idle {
             flows[flow.id] = nil
