@@ -118,6 +118,13 @@ extension RelayServer {
                   perServer { _, breakdown, _ in Double(breakdown.consecutiveFailures) })
         out.gauge("relayd_backend_latency_seconds", "The server's smoothed (EWMA) probe latency.",
                   perServer { _, breakdown, _ in breakdown.latencyMs.map { $0 / 1000 } })
+        out.gauge("relayd_backend_connect_seconds", "The server's smoothed (EWMA) connect time seen by real traffic.",
+                  perServer { _, breakdown, _ in breakdown.connectMs.map { $0 / 1000 } })
+        out.gauge("relayd_backend_ttfb_seconds",
+                  "The server's smoothed (EWMA) time to first byte of its responses, seen by real traffic.",
+                  perServer { _, breakdown, _ in breakdown.ttfbMs.map { $0 / 1000 } })
+        out.gauge("relayd_backend_success_ratio", "The server's smoothed (EWMA) success rate, 0 to 1.",
+                  perServer { _, breakdown, _ in breakdown.successRate })
         out.gauge("relayd_backend_connections_active", "Connections and UDP flows open to the server now.",
                   perServer { server, _, _ in Double(server.inFlight.load(ordering: .relaxed)) })
         out.counter("relayd_backend_connections_total", "Connections and UDP flows sent to the server.",
