@@ -116,6 +116,25 @@ import Testing
         #expect(lines == written)
     }
 
+    @Test func reopenFollowsARotatedFile() throws {
+        let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: path + ".1")
+        }
+        let log = try AccessLog(format: .text, destination: .file(path))
+        let entry = AccessLogEntry(listener: "web", proto: "tcp", client: try SocketAddress(ip: "127.0.0.1", port: 1),
+                                   server: nil, bytesIn: 1, bytesOut: 2, duration: .milliseconds(3), end: "closed")
+        log.record(entry)
+        log.flushNow()
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        try log.reopen()
+        log.record(entry)
+        log.flushNow()
+        #expect(try String(contentsOfFile: path + ".1", encoding: .utf8).split(separator: "\n").count == 1)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == 1)
+    }
+
     @Test func anAccessFileThatCannotBeOpened_failsStartWithItsPath() throws {
         let config = try RelayConfig.parse("{ log: { access_file: \"/nonexistent-dir/access.log\" } }")
         #expect {

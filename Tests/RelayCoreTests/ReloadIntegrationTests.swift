@@ -200,6 +200,86 @@ private struct EchoMismatch: Error {
         }
     }
 
+    /// The admin API can be turned on and off by a reload, and a new token applies at once.
+    @Test func reloadStartsAndStopsTheAdminAPI() async throws {
+        let backend = try TestBackend.echo()
+        defer { Task { await backend.stop() } }
+        let base = reloadConfig(servers: [backend.listener.localAddress], extra: [])
+        let path = try temporaryFile(base)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let relay = try RunningRelay("", configPath: path)
+        do {
+            try await withTimeout(.seconds(20)) {
+                #expect(relay.server.adminAddress == nil)
+                let withAdmin = base.replacingOccurrences(of: "drain_timeout:", with: "admin: { listen: \"127.0.0.1:0\" }, drain_timeout:")
+                try withAdmin.write(toFile: path, atomically: true, encoding: .utf8)
+                let started = await relay.server.reload()
+                #expect(started.applied && started.plan?.adminChanged == true)
+                let admin = try #require(relay.server.adminAddress)
+                #expect(try await http(admin, "/healthz").status == 200)
+
+                let token = "a-token-of-twenty-chars"
+                try withAdmin.replacingOccurrences(of: "127.0.0.1:0\" }", with: "127.0.0.1:0\", token: \"\(token)\" }")
+                    .write(toFile: path, atomically: true, encoding: .utf8)
+                let tokened = await relay.server.reload()
+                #expect(tokened.applied && tokened.plan?.adminChanged == false)
+                #expect(relay.server.adminAddress == admin, "a new token does not rebind")
+                #expect(try await http(admin, "/healthz").status == 401)
+                #expect(try await http(admin, "/healthz", token: token).status == 200)
+
+                try base.write(toFile: path, atomically: true, encoding: .utf8)
+                #expect(await relay.server.reload().applied)
+                #expect(relay.server.adminAddress == nil)
+                // The old port is closed (the drain takes a moment).
+                var refused = false
+                for _ in 0..<100 where !refused {
+                    refused = (try? await TestClient.connect(admin)) == nil
+                    if !refused { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(refused)
+            }
+            try await relay.stop()
+        } catch {
+            _ = try? await relay.stop()
+            Issue.record("relay log:\n\(relay.logs.lines.suffix(40).joined(separator: "\n"))")
+            throw error
+        }
+    }
+
+    /// A UDP listener keeps its socket through a reload that points it at another group.
+    @Test func udpListenerSwitchesGroupsInPlace() async throws {
+        let first = try UDPEchoBackend()
+        let second = try UDPEchoBackend()
+        defer { Task { await first.stop(); await second.stop() } }
+        let path = try temporaryFile(udpConfig(servers: [first.address]))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let relay = try RunningRelay("", configPath: path)
+        do {
+            try await withTimeout(.seconds(20)) {
+                let front = try relay.address("dns")
+                let early = try UDPTestClient(front)
+                defer { early.close() }
+                #expect(try await early.roundTrip(Array("one".utf8)) == Array("one".utf8))
+                try udpConfig(servers: [second.address]).write(toFile: path, atomically: true, encoding: .utf8)
+                let result = await relay.server.reload()
+                #expect(result.applied && result.plan?.updatedListeners == ["dns"])
+                #expect(relay.server.address(of: "dns") == front)
+                // The open flow stays on its server; a new client goes to the new group.
+                #expect(try await early.roundTrip(Array("two".utf8)) == Array("two".utf8))
+                let late = try UDPTestClient(front)
+                defer { late.close() }
+                #expect(try await late.roundTrip(Array("three".utf8)) == Array("three".utf8))
+                #expect(first.flowCount == 1)
+                #expect(second.flowCount == 1)
+            }
+            try await relay.stop()
+        } catch {
+            _ = try? await relay.stop()
+            Issue.record("relay log:\n\(relay.logs.lines.suffix(40).joined(separator: "\n"))")
+            throw error
+        }
+    }
+
     /// A reload whose new listener cannot bind changes nothing.
     @Test func bindFailure_refusesTheWholeReload() async throws {
         let backend = try TestBackend.echo()

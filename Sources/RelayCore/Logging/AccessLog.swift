@@ -80,7 +80,8 @@ public final class AccessLog: Sendable {
     public let written = Atomic<Int>(0)
     private let state: SanitizerVisibleMutex<State>
     private let queue = DispatchQueue(label: "relayd.access-log")
-    private let descriptor: Int32
+    /// The open destination; replaced by `reopen` (on `queue`, between two writes).
+    private let descriptor: Atomic<Int32>
     private static let flushThreshold = 64 * 1024
     private static let bufferLimit = 8 * 1024 * 1024
 
@@ -95,19 +96,35 @@ public final class AccessLog: Sendable {
     public init(format: Logger.Format, destination: Destination) throws(IOError) {
         self.format = format
         self.destination = destination
-        switch destination {
-        case .standardError:
-            descriptor = STDERR_FILENO
-        case let .file(path):
-            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            if fd < 0 { throw IOError.syscall(call: "open(\(path))", errno: errno) }
-            descriptor = fd
-        }
+        descriptor = Atomic(try Self.open(destination))
         state = SanitizerVisibleMutex(State())
     }
 
+    private static func open(_ destination: Destination) throws(IOError) -> Int32 {
+        switch destination {
+        case .standardError:
+            return STDERR_FILENO
+        case let .file(path):
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            if fd < 0 { throw IOError.syscall(call: "open(\(path))", errno: errno) }
+            return fd
+        }
+    }
+
     deinit {
-        if case .file = destination { Glibc.close(descriptor) }
+        if case .file = destination { Glibc.close(descriptor.load(ordering: .relaxed)) }
+    }
+
+    /// Writes out what is queued, then opens the file again (config reload), so a log rotated away by
+    /// renaming it is followed by a fresh file. If the file cannot be opened, the old one stays in use.
+    public func reopen() throws(IOError) {
+        guard case .file = destination else { return }
+        let fresh = try Self.open(destination)
+        queue.sync {
+            flush()
+            let old = descriptor.exchange(fresh, ordering: .relaxed)
+            Glibc.close(old)
+        }
     }
 
     /// Renders and queues one line.
@@ -154,7 +171,7 @@ public final class AccessLog: Sendable {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let count = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                let count = write(descriptor.load(ordering: .relaxed), raw.baseAddress! + offset, raw.count - offset)
                 if count > 0 {
                     offset += count
                 } else if count < 0 && errno == EINTR {

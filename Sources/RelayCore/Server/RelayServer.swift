@@ -416,6 +416,12 @@ public final class RelayServer: Sendable {
             state.loadedAt = wallClockSeconds()
         }
         state.reloadsSucceeded += 1
+        do {
+            try accessLog?.reopen()
+        } catch {
+            logger.warn("could not reopen the access log; writing to the file already open",
+                        ["file": next.log.accessFile ?? "-", "error": error])
+        }
         let result = ReloadResult(applied: true, message: plan.isEmpty ? "no change" : "applied", plan: plan,
                                   generation: state.generation)
         state.lastReload = result
