@@ -64,7 +64,7 @@ public struct HTTPRequestParser: Sendable {
         case .length(let length):
             guard bytes.count - head.end >= length else { return nil }
             end = head.end + length
-            body = Array(bytes[head.end..<end])
+            body = HTTPSyntax.copy(bytes, head.end..<end)
         case .chunked:
             guard let (chunkedBody, chunkedEnd) = try parseChunkedBody(bytes, from: head.end) else { return nil }
             (body, end) = (chunkedBody, chunkedEnd)
