@@ -19,7 +19,7 @@
 /// the bytes of a body, and both are bounded by the limits: a call costs at most about `maxHeaderBytes +
 /// maxChunkedFramingBytes` byte steps until the request is complete, then one copy of the body.
 public struct HTTPRequestParser: Sendable {
-    /// The bounds every request must respect, with negative values raised to zero.
+    /// The bounds every request must respect, with negative values raised to zero and huge ones lowered to 2^40.
     public let limits: HTTPLimits
 
     /// How many empty lines before a request line are skipped; a client may send a stray CRLF after a body.
