@@ -30,11 +30,11 @@ extension HTTPRequestParser {
                 guard framingLimit - framing >= 2 else { throw framingTooLarge }
                 guard bytes.count - position >= size else { return nil }
                 let dataEnd = position + size
-                let after = bytes[dataEnd...].prefix(2)
-                guard after.elementsEqual([HTTPSyntax.cr, HTTPSyntax.lf].prefix(after.count)) else {
-                    throw .badRequest("chunk data is not followed by CRLF")
-                }
-                guard after.count == 2 else { return nil }
+                let available = min(bytes.count - dataEnd, 2)
+                guard available < 1 || bytes[dataEnd] == HTTPSyntax.cr,
+                    available < 2 || bytes[dataEnd + 1] == HTTPSyntax.lf
+                else { throw .badRequest("chunk data is not followed by CRLF") }
+                guard available == 2 else { return nil }
                 chunks.append(position..<dataEnd)
                 total += size
                 framing += 2
@@ -51,7 +51,7 @@ extension HTTPRequestParser {
             case .found(let end) where end == position:
                 var body: [UInt8] = []
                 body.reserveCapacity(total)
-                for chunk in chunks { body.append(contentsOf: bytes[chunk]) }
+                for chunk in chunks { body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[chunk])) }
                 return (body, end + 2)
             case .found(let end):
                 trailerCount += 1
@@ -84,7 +84,7 @@ extension HTTPRequestParser {
         guard index == line.upperBound || bytes[index] == UInt8(ascii: ";") else {
             throw .badRequest("a chunk size is followed by something other than an extension")
         }
-        guard bytes[index..<line.upperBound].allSatisfy(HTTPSyntax.isFieldValueByte) else {
+        guard HTTPSyntax.allSatisfy(bytes, index..<line.upperBound, HTTPSyntax.isFieldValueByte) else {
             throw .badRequest("a chunk extension has a control character")
         }
         return size

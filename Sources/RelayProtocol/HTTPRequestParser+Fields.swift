@@ -9,27 +9,29 @@ extension HTTPRequestParser {
         throws(HTTPParseError) -> HTTPHeader
     {
         let place = "\(kind) line \(number)"
-        guard let first = bytes[line].first, !HTTPSyntax.isWhitespace(first) else {
+        guard !line.isEmpty, !HTTPSyntax.isWhitespace(bytes[line.lowerBound]) else {
             throw .badRequest("\(place) starts with whitespace (obsolete line folding is not accepted)")
         }
-        guard let colon = bytes[line].firstIndex(of: HTTPSyntax.colon) else {
+        guard let colon = HTTPSyntax.firstIndex(of: HTTPSyntax.colon, in: bytes, line) else {
             throw .badRequest("\(place) has no colon")
         }
-        let name = bytes[line.lowerBound..<colon]
-        guard let last = name.last else { throw .badRequest("\(place) has an empty field name") }
-        guard !HTTPSyntax.isWhitespace(last) else { throw .badRequest("\(place) has whitespace before the colon") }
-        guard name.allSatisfy(HTTPSyntax.isTokenByte) else {
+        let name = line.lowerBound..<colon
+        guard !name.isEmpty else { throw .badRequest("\(place) has an empty field name") }
+        guard !HTTPSyntax.isWhitespace(bytes[colon - 1]) else {
+            throw .badRequest("\(place) has whitespace before the colon")
+        }
+        guard HTTPSyntax.allSatisfy(bytes, name, HTTPSyntax.isTokenByte) else {
             throw .badRequest("\(place) has a field name that is not a token")
         }
         var valueStart = colon + 1
         var valueEnd = line.upperBound
         while valueStart < valueEnd, HTTPSyntax.isWhitespace(bytes[valueStart]) { valueStart += 1 }
         while valueEnd > valueStart, HTTPSyntax.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
-        let value = bytes[valueStart..<valueEnd]
-        guard value.allSatisfy(HTTPSyntax.isFieldValueByte) else {
+        guard HTTPSyntax.allSatisfy(bytes, valueStart..<valueEnd, HTTPSyntax.isFieldValueByte) else {
             throw .badRequest("\(place) has a control character in its value")
         }
-        return HTTPHeader(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+        return HTTPHeader(
+            name: HTTPSyntax.string(bytes, name), value: HTTPSyntax.string(bytes, valueStart..<valueEnd))
     }
 
     /// Refuses a request with two `Host` fields, an HTTP/1.1 request with none, and a `Host` that is not a host

@@ -9,44 +9,40 @@ extension HTTPRequestParser {
         guard !line.isEmpty else {
             throw .badRequest("the request line is empty (at most two blank lines may precede it)")
         }
+        let notThreeParts = HTTPParseError.badRequest(
+            "the request line is not METHOD, target and version separated by single spaces")
         let space = HTTPSyntax.space
-        guard let firstSpace = bytes[line].firstIndex(of: space) else {
-            throw .badRequest("the request line is not METHOD, target and version separated by single spaces")
-        }
-        guard let secondSpace = bytes[(firstSpace + 1)..<line.upperBound].firstIndex(of: space),
-            !bytes[(secondSpace + 1)..<line.upperBound].contains(space)
-        else {
-            throw .badRequest("the request line is not METHOD, target and version separated by single spaces")
-        }
-        let version = try parseVersion(bytes[(secondSpace + 1)..<line.upperBound])
+        guard let firstSpace = HTTPSyntax.firstIndex(of: space, in: bytes, line),
+            let secondSpace = HTTPSyntax.firstIndex(of: space, in: bytes, (firstSpace + 1)..<line.upperBound),
+            HTTPSyntax.firstIndex(of: space, in: bytes, (secondSpace + 1)..<line.upperBound) == nil
+        else { throw notThreeParts }
+        let version = try parseVersion(bytes, (secondSpace + 1)..<line.upperBound)
 
-        let method = bytes[line.lowerBound..<firstSpace]
-        guard !method.isEmpty, method.allSatisfy(HTTPSyntax.isTokenByte) else {
+        let method = line.lowerBound..<firstSpace
+        guard !method.isEmpty, HTTPSyntax.allSatisfy(bytes, method, HTTPSyntax.isTokenByte) else {
             throw .badRequest("the method is not a token")
         }
-        let target = bytes[(firstSpace + 1)..<secondSpace]
-        guard !target.isEmpty else {
-            throw .badRequest("the request line is not METHOD, target and version separated by single spaces")
-        }
-        guard target.allSatisfy(HTTPSyntax.isTargetByte) else {
+        let target = (firstSpace + 1)..<secondSpace
+        guard !target.isEmpty else { throw notThreeParts }
+        guard HTTPSyntax.allSatisfy(bytes, target, HTTPSyntax.isTargetByte) else {
             throw .badRequest("the request-target has a byte that must be percent-encoded")
         }
 
         let decoded: HTTPRequestTarget
-        if target.elementsEqual("*".utf8) {
-            guard method.elementsEqual("OPTIONS".utf8) else {
+        if HTTPSyntax.equals(bytes, target, "*") {
+            guard HTTPSyntax.equals(bytes, method, "OPTIONS") else {
                 throw .badRequest("the request-target * is only allowed with OPTIONS")
             }
             decoded = HTTPRequestTarget(path: "*", pathSegments: [], query: [])
         } else {
-            guard target.first == UInt8(ascii: "/") else {
+            guard bytes[target.lowerBound] == UInt8(ascii: "/") else {
                 throw .badRequest("the request-target is not a path starting with / (absolute-form is not accepted)")
             }
-            decoded = try HTTPRequestTarget(originForm: Array(target))
+            decoded = try HTTPRequestTarget(originForm: bytes, target)
         }
         return HTTPRequestHead(
-            method: String(decoding: method, as: UTF8.self),
-            target: String(decoding: target, as: UTF8.self),
+            method: HTTPSyntax.string(bytes, method),
+            target: HTTPSyntax.string(bytes, target),
             decodedTarget: decoded,
             version: version,
             headers: [:],
@@ -56,18 +52,18 @@ extension HTTPRequestParser {
 
     /// `HTTP/1.0` or `HTTP/1.1`; 505 for any other `HTTP/` followed by a digit, `.` digit or just a digit (as in
     /// `HTTP/2`), and 400 for anything else, lower-case `http/1.1` included (the name is case-sensitive).
-    func parseVersion(_ text: Slice<UnsafeRawBufferPointer>) throws(HTTPParseError) -> HTTPVersion {
-        if text.elementsEqual("HTTP/1.1".utf8) { return .http1_1 }
-        if text.elementsEqual("HTTP/1.0".utf8) { return .http1_0 }
-        let prefix = "HTTP/".utf8
-        guard text.starts(with: prefix) else {
-            throw .badRequest("the request line does not end with an HTTP version such as HTTP/1.1")
+    func parseVersion(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) throws(HTTPParseError) -> HTTPVersion {
+        if HTTPSyntax.equals(bytes, range, "HTTP/1.1") { return .http1_1 }
+        if HTTPSyntax.equals(bytes, range, "HTTP/1.0") { return .http1_0 }
+        let start = range.lowerBound
+        let isDigit = { (offset: Int) in
+            bytes[start + offset] >= UInt8(ascii: "0") && bytes[start + offset] <= UInt8(ascii: "9")
         }
-        let number = Array(text.dropFirst(prefix.count))
-        let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        let hasPrefix = range.count >= 5 && HTTPSyntax.equals(bytes, start..<(start + 5), "HTTP/")
         let wellFormed =
-            (number.count == 1 && isDigit(number[0]))
-            || (number.count == 3 && isDigit(number[0]) && number[1] == UInt8(ascii: ".") && isDigit(number[2]))
+            hasPrefix
+            && ((range.count == 6 && isDigit(5))
+                || (range.count == 8 && isDigit(5) && bytes[start + 6] == UInt8(ascii: ".") && isDigit(7)))
         guard wellFormed else {
             throw .badRequest("the request line does not end with an HTTP version such as HTTP/1.1")
         }

@@ -19,7 +19,7 @@
 /// the bytes of a body, and both are bounded by the limits: a call costs at most about `maxHeaderBytes +
 /// maxChunkedFramingBytes` byte steps until the request is complete, then one copy of the body.
 public struct HTTPRequestParser: Sendable {
-    /// The bounds every request must respect, with negative values raised to zero.
+    /// The bounds every request must respect, with negative values raised to zero and huge ones lowered to 2^40.
     public let limits: HTTPLimits
 
     /// How many empty lines before a request line are skipped; a client may send a stray CRLF after a body.
@@ -64,7 +64,7 @@ public struct HTTPRequestParser: Sendable {
         case .length(let length):
             guard bytes.count - head.end >= length else { return nil }
             end = head.end + length
-            body = Array(bytes[head.end..<end])
+            body = HTTPSyntax.copy(bytes, head.end..<end)
         case .chunked:
             guard let (chunkedBody, chunkedEnd) = try parseChunkedBody(bytes, from: head.end) else { return nil }
             (body, end) = (chunkedBody, chunkedEnd)

@@ -17,41 +17,57 @@ struct HTTPRequestTarget: Equatable {
         self.query = query
     }
 
-    /// Decodes `raw`, which starts with `/` and holds only bytes `HTTPSyntax.isTargetByte` allows.
+    /// Decodes the target at `range` of `bytes`, which starts with `/` and holds only bytes
+    /// `HTTPSyntax.isTargetByte` allows.
     ///
     /// Throws 400 for a malformed escape (`%G1`, a `%` without two hex digits), for an escape that decodes to
     /// NUL, and for decoded bytes that are not UTF-8.
-    init(originForm raw: [UInt8]) throws(HTTPParseError) {
-        let questionMark = raw.firstIndex(of: UInt8(ascii: "?")) ?? raw.endIndex
-        let rawPath = raw[..<questionMark]
-        path = try HTTPRequestTarget.decode(rawPath, plusIsSpace: false, part: "path")
+    init(originForm bytes: UnsafeRawBufferPointer, _ range: Range<Int>) throws(HTTPParseError) {
+        let questionMark = HTTPSyntax.firstIndex(of: UInt8(ascii: "?"), in: bytes, range) ?? range.upperBound
+        let rawPath = range.lowerBound..<questionMark
+        path = try HTTPRequestTarget.decode(bytes, rawPath, plusIsSpace: false, part: "path")
         pathSegments = []
-        for segment in rawPath.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
-            pathSegments.append(try HTTPRequestTarget.decode(segment, plusIsSpace: false, part: "path"))
+        var segmentStart = rawPath.lowerBound
+        while segmentStart < rawPath.upperBound {
+            let slash = HTTPSyntax.firstIndex(of: UInt8(ascii: "/"), in: bytes, segmentStart..<rawPath.upperBound)
+            let segmentEnd = slash ?? rawPath.upperBound
+            if segmentEnd > segmentStart {
+                pathSegments.append(
+                    try HTTPRequestTarget.decode(bytes, segmentStart..<segmentEnd, plusIsSpace: false, part: "path"))
+            }
+            segmentStart = segmentEnd + 1
         }
         query = []
-        guard questionMark < raw.endIndex else { return }
-        let rawQuery = raw[(questionMark + 1)...]
-        for pair in rawQuery.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
-            let name = try HTTPRequestTarget.decode(pair[..<equals], plusIsSpace: true, part: "query")
-            let value =
-                equals < pair.endIndex
-                ? try HTTPRequestTarget.decode(pair[(equals + 1)...], plusIsSpace: true, part: "query") : ""
-            query.append(HTTPQueryItem(name: name, value: value))
+        var pairStart = questionMark + 1
+        while pairStart < range.upperBound {
+            let ampersand = HTTPSyntax.firstIndex(of: UInt8(ascii: "&"), in: bytes, pairStart..<range.upperBound)
+            let pairEnd = ampersand ?? range.upperBound
+            if pairEnd > pairStart {
+                let equals = HTTPSyntax.firstIndex(of: UInt8(ascii: "="), in: bytes, pairStart..<pairEnd) ?? pairEnd
+                let name = try HTTPRequestTarget.decode(bytes, pairStart..<equals, plusIsSpace: true, part: "query")
+                let value =
+                    equals < pairEnd
+                    ? try HTTPRequestTarget.decode(bytes, (equals + 1)..<pairEnd, plusIsSpace: true, part: "query")
+                    : ""
+                query.append(HTTPQueryItem(name: name, value: value))
+            }
+            pairStart = pairEnd + 1
         }
     }
 
-    /// `raw` with every `%XX` replaced by its byte (and `+` by a space when `plusIsSpace`), as UTF-8 text.
-    static func decode(_ raw: ArraySlice<UInt8>, plusIsSpace: Bool, part: String) throws(HTTPParseError) -> String {
+    /// The bytes at `range` with every `%XX` replaced by its byte (and `+` by a space when `plusIsSpace`), as
+    /// UTF-8 text.
+    static func decode(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, plusIsSpace: Bool, part: String)
+        throws(HTTPParseError) -> String
+    {
         var decoded: [UInt8] = []
-        decoded.reserveCapacity(raw.count)
-        var index = raw.startIndex
-        while index < raw.endIndex {
-            let byte = raw[index]
+        decoded.reserveCapacity(range.count)
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let byte = bytes[index]
             if byte == UInt8(ascii: "%") {
-                guard raw.endIndex - index >= 3, let high = HTTPSyntax.hexValue(raw[index + 1]),
-                    let low = HTTPSyntax.hexValue(raw[index + 2])
+                guard range.upperBound - index >= 3, let high = HTTPSyntax.hexValue(bytes[index + 1]),
+                    let low = HTTPSyntax.hexValue(bytes[index + 2])
                 else { throw .badRequest("the \(part) has a % not followed by two hex digits") }
                 let value = high << 4 | low
                 guard value != 0 else { throw .badRequest("the \(part) has an encoded NUL (%00)") }

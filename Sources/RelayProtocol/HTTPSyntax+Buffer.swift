@@ -1,0 +1,48 @@
+// Scans over a range of a raw buffer, written as plain index loops: the generic `Slice` algorithms they replace
+// (`firstIndex(of:)`, `allSatisfy`, `elementsEqual`) cost a metadata lookup per byte in debug builds, which made the
+// parser dozens of times slower there than in release.
+extension HTTPSyntax {
+    /// The first offset in `range` holding `byte`, or nil.
+    static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+        var index = range.lowerBound
+        while index < range.upperBound {
+            if bytes[index] == byte { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Whether every byte in `range` satisfies `predicate`; true for an empty range.
+    static func allSatisfy(
+        _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ predicate: (UInt8) -> Bool
+    ) -> Bool {
+        var index = range.lowerBound
+        while index < range.upperBound {
+            if !predicate(bytes[index]) { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// Whether the bytes in `range` are exactly the ASCII `text`.
+    static func equals(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: StaticString) -> Bool {
+        guard range.count == text.utf8CodeUnitCount else { return false }
+        let expected = UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        var offset = 0
+        while offset < range.count {
+            if bytes[range.lowerBound + offset] != expected[offset] { return false }
+            offset += 1
+        }
+        return true
+    }
+
+    /// The bytes in `range`, copied.
+    static func copy(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(rebasing: bytes[range]))
+    }
+
+    /// The bytes in `range` as text, invalid UTF-8 replaced by U+FFFD.
+    static func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+}
