@@ -274,6 +274,12 @@ extension RelayServer {
                     ("connections_active", .number(server.inFlight.load(ordering: .relaxed))),
                     ("connections_total", .number(server.connectionsTotal.load(ordering: .relaxed))),
                     ("down_reason", .optional(breakdown.downReason)), ("last_error", .optional(breakdown.lastError)),
+                    ("pool", group.pool?.pool(for: server).map { pool in
+                        let sizing = pool.sizing
+                        return .object([("size", .number(sizing.size)), ("available", .number(pool.available)),
+                                        ("hits", .number(Int(pool.hits.value))), ("misses", .number(Int(pool.misses.value))),
+                                        ("peak_concurrency", .number(sizing.peak))])
+                    } ?? .null),
                 ]))
             }
             groups.append(.object([

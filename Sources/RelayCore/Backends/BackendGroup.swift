@@ -36,6 +36,8 @@ public final class BackendGroup: Sendable {
     let passiveSamples = PassiveSampleQueue()
     /// Connect times, failures and probe results, handed on to a successor group.
     public let stats: BackendGroupStats
+    /// Warm connections to the active servers (`pool`); nil when the strategy is `none`.
+    public let pool: ConnectionPool?
     /// How many of the group's servers an operator drained; while 0, picking skips the drain check.
     private let drainedCount = Atomic<Int>(0)
 
@@ -45,6 +47,7 @@ public final class BackendGroup: Sendable {
                 carrying: [ServerHandle: ServerScoreState] = [:], continuing selection: SelectorState? = nil,
                 stats: BackendGroupStats = BackendGroupStats(), logger: Logger = .disabled) {
         self.stats = stats
+        self.pool = config.pool.isEnabled ? ConnectionPool(config: config.pool, group: config.name, logger: logger) : nil
         self.name = config.name
         self.config = config
         self.connectTimeout = config.connectTimeout
@@ -158,6 +161,10 @@ public final class BackendGroup: Sendable {
                 break
             }
             server.inFlight.add(1, ordering: .relaxed)
+            if let warm = pool?.pool(for: server)?.take(on: loop) {
+                server.connectionsTotal.add(1, ordering: .relaxed)
+                return (warm, server)
+            }
             let start = ContinuousClock.now
             do {
                 let connection = try await TCPConnection.connect(to: server.address, on: loop, timeout: connectTimeout,

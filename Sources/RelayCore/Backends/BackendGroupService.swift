@@ -38,6 +38,9 @@ public final class BackendGroupService: Service {
                 }
                 tasks.addTask { await self.consumePassiveSamples() }
                 tasks.addTask { await self.evictOnHardFailures() }
+                if let pool = self.group.pool {
+                    tasks.addTask { await pool.run(group: self.group, loops: self.loops, options: self.group.options) }
+                }
                 tasks.addTask {
                     try await self.resolveHostNames()
                     if self.group.config.probe.initialEnabled { await self.initialProbe() }

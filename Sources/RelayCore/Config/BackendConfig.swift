@@ -29,12 +29,15 @@ public struct BackendConfig: Sendable, Equatable {
     public var scoring: ScoringParameters
     /// How scores choose the servers that take traffic (`selector`).
     public var selector: SelectorParameters
+    /// Connections opened ahead of time to the active servers (`pool`, default none).
+    public var pool: PoolConfig
 
     public init(name: String, servers: [ServerEntry], balance: BalanceAlgorithm = .roundRobin,
                 connectTimeout: Duration = .seconds(1), maxConnectAttempts: Int = 0, defaultPort: UInt16? = nil,
                 serversFile: String? = nil, serversFilePath: String? = nil, dnsRefresh: Duration = .seconds(30),
                 probe: ProbeParameters = ProbeParameters(), scoring: ScoringParameters = ScoringParameters(),
-                selector: SelectorParameters = SelectorParameters()) {
+                selector: SelectorParameters = SelectorParameters(), pool: PoolConfig = PoolConfig()) {
+        self.pool = pool
         self.name = name
         self.servers = servers
         self.balance = balance
@@ -94,6 +97,7 @@ public struct BackendConfig: Sendable, Equatable {
             fields.read("probe", into: &config.probe) { ProbeParameters.read(from: $0) }
             fields.read("scoring", into: &config.scoring) { ScoringParameters.read(from: $0) }
             fields.read("selector", into: &config.selector) { SelectorParameters.read(from: $0) }
+            fields.read("pool", into: &config.pool) { PoolConfig.read(from: $0) }
             return validName && fields.isValid ? config : nil
         }
     }

@@ -144,6 +144,39 @@ extension RelayServer {
                                        help: "How long health probes took (until the answer or the timeout).",
                                        series: groups.map { ([("backend", $0.name)], $0.stats.probeDuration.snapshot()) }))
 
+        // Connection pools.
+        var pools: [(BackendGroup, ServerPool, PoolSizing)] = []
+        for group in groups {
+            for pool in group.pool?.serverPools ?? [] { pools.append((group, pool, pool.sizing)) }
+        }
+        func perPool(_ value: (ServerPool, PoolSizing) -> Double) -> [([String: String], Double)] {
+            pools.map { group, pool, sizing in
+                (["backend": group.name, "server": pool.server.address.description], value(pool, sizing))
+            }
+        }
+        out.gauge("relayd_pool_size", "Connections the pool aims for per server (in use + warm).",
+                  perPool { _, sizing in Double(sizing.size) })
+        out.gauge("relayd_pool_available_connections", "Warm connections ready for the next clients.",
+                  perPool { pool, _ in Double(pool.available) })
+        out.gauge("relayd_pool_in_use_connections", "Connections to the server in use now.",
+                  perPool { pool, _ in Double(pool.server.inFlight.load(ordering: .relaxed)) })
+        out.counter("relayd_pool_hits_total", "Client connections that got a warm connection.",
+                    perPool { pool, _ in Double(pool.hits.value) })
+        out.counter("relayd_pool_misses_total", "Client connections that found no warm connection and dialed.",
+                    perPool { pool, _ in Double(pool.misses.value) })
+        out.counter("relayd_pool_discarded_total",
+                    "Warm connections closed unused: closed by the server, sent data while idle, idle too long, "
+                    + "or beyond the size.", perPool { pool, _ in Double(pool.discarded.value) })
+        out.counter("relayd_pool_scale_ups_total", "Times a dynamic pool grew.", perPool { _, sizing in Double(sizing.scaleUps) })
+        out.counter("relayd_pool_scale_downs_total", "Times a dynamic pool shrank.",
+                    perPool { _, sizing in Double(sizing.scaleDowns) })
+        out.gauge("relayd_pool_utilization_ratio", "Connections in use divided by the pool size.",
+                  perPool { pool, sizing in
+                      Double(pool.server.inFlight.load(ordering: .relaxed)) / Double(max(1, sizing.size))
+                  })
+        out.gauge("relayd_pool_peak_concurrency", "Highest concurrency seen in the pool's recent window.",
+                  perPool { _, sizing in Double(sizing.peak) })
+
         // The daemon itself.
         var restarts: [([String: String], Double)] = []
         for name in await supervisor.serviceNames {
