@@ -246,6 +246,37 @@ private struct EchoMismatch: Error {
         }
     }
 
+    /// A reload changes the log level of every component at once, and warns about what needs a restart.
+    @Test func reloadChangesTheLogLevel_andNamesWhatNeedsARestart() async throws {
+        let backend = try TestBackend.echo()
+        defer { Task { await backend.stop() } }
+        let base = reloadConfig(servers: [backend.listener.localAddress], extra: [])
+        let path = try temporaryFile(base)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let relay = try RunningRelay("", configPath: path)
+        do {
+            try await withTimeout(.seconds(20)) {
+                try await echoOnce(try relay.address("main"), "before")
+                #expect(relay.logs.lines.contains { $0.contains("level=debug") })
+                try base.replacingOccurrences(of: "io: { loops: 2 }", with: "io: { loops: 1 }, log: { level: \"warn\" }")
+                    .write(toFile: path, atomically: true, encoding: .utf8)
+                let result = await relay.server.reload()
+                #expect(result.applied && result.plan?.needsRestart == ["io"])
+                #expect(relay.logs.lines.contains { $0.contains("needs") || $0.contains("restart") })
+                let count = relay.logs.lines.count
+                try await echoOnce(try relay.address("main"), "after")
+                try await Task.sleep(for: .milliseconds(100))
+                let later = relay.logs.lines.dropFirst(count)
+                #expect(!later.contains { $0.contains("level=debug") || $0.contains("level=info") })
+                #expect(relay.server.config.io.loops == 2, "io keeps its running value")
+            }
+            try await relay.stop()
+        } catch {
+            _ = try? await relay.stop()
+            throw error
+        }
+    }
+
     /// A UDP listener keeps its socket through a reload that points it at another group.
     @Test func udpListenerSwitchesGroupsInPlace() async throws {
         let first = try UDPEchoBackend()

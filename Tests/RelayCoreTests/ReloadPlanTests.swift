@@ -66,11 +66,15 @@ import Testing
         #expect(plan.updatedListeners.isEmpty)
     }
 
-    @Test func ioAndLogChanges_needARestart() throws {
-        let next = base.replacingOccurrences(of: "backends:", with: "io: { loops: 3 }, log: { level: \"debug\" }, backends:")
+    @Test func ioAndAccessLogChanges_needARestart_levelAndFormatDoNot() throws {
+        let next = base.replacingOccurrences(of: "backends:",
+                                             with: "io: { loops: 3 }, log: { level: \"debug\", access: true }, backends:")
         let plan = ReloadPlan(from: try config(base), to: try config(next))
-        #expect(plan.needsRestart == ["io", "log"])
-        #expect(plan.isEmpty)
+        #expect(plan.needsRestart == ["io", "log.access"])
+        #expect(plan.logChanged)
+        let levelOnly = base.replacingOccurrences(of: "backends:", with: "log: { format: \"json\" }, backends:")
+        let second = ReloadPlan(from: try config(base), to: try config(levelOnly))
+        #expect(second.needsRestart.isEmpty && second.logChanged && !second.isEmpty)
     }
 
     @Test func drainTimeout_isApplied() throws {

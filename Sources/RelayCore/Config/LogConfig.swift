@@ -9,7 +9,7 @@ public struct LogConfig: Sendable, Equatable {
     /// false): time, listener, client, server, bytes each way, duration and how it ended, in `format`.
     public var access: Bool
     /// Where access-log lines go (`access_file`, default none: standard error with the other lines). Setting
-    /// it turns `access` on. The file is opened for appending, and opened again on reload (for log rotation).
+    /// it turns `access` on. The file is opened for appending, and opened again on each reload (log rotation).
     public var accessFile: String?
 
     public init(level: Logger.Level = .info, format: Logger.Format = .text, access: Bool = false,

@@ -43,18 +43,26 @@ public struct Logger: Sendable {
         case text, json
     }
 
-    /// Events below this level are dropped.
-    public var level: Level
-    /// How each line is rendered.
-    public var format: Format
+    /// Events below this level are dropped. Shared by this logger and every copy made from it (`with`), so a
+    /// config reload changes it everywhere at once.
+    public var level: Level {
+        get { settings.level }
+        nonmutating set { settings.level = newValue }
+    }
+    /// How each line is rendered; shared like `level`.
+    public var format: Format {
+        get { settings.format }
+        nonmutating set { settings.format = newValue }
+    }
+    /// The level and format, shared by this logger's copies.
+    public let settings: LogSettings
     /// Where lines go.
     public let sink: LogSink
     /// Fields added to every line, after the message and before the event's own fields.
     public private(set) var context: [(String, String)] = []
 
     public init(level: Level = .info, format: Format = .text, sink: LogSink = .standardError) {
-        self.level = level
-        self.format = format
+        self.settings = LogSettings(level: level, format: format)
         self.sink = sink
     }
 
@@ -70,7 +78,7 @@ public struct Logger: Sendable {
         return copy
     }
 
-    @inlinable public func isEnabled(_ level: Level) -> Bool { level >= self.level }
+    public func isEnabled(_ level: Level) -> Bool { level >= self.level }
 
     public func trace(_ message: @autoclosure () -> String,
                       _ fields: @autoclosure () -> KeyValuePairs<String, any CustomStringConvertible> = [:]) {
@@ -173,6 +181,29 @@ public struct Logger: Sendable {
             }
         }
         return out + "\""
+    }
+}
+
+/// A logger's level and format, shared by all its copies and changed in place by a config reload.
+public final class LogSettings: Sendable {
+    private let packed: Atomic<Int>
+
+    init(level: Logger.Level, format: Logger.Format) {
+        packed = Atomic(Self.pack(level, format))
+    }
+
+    private static func pack(_ level: Logger.Level, _ format: Logger.Format) -> Int {
+        level.rawValue | (format == .json ? 0x100 : 0)
+    }
+
+    public var level: Logger.Level {
+        get { Logger.Level(rawValue: packed.load(ordering: .relaxed) & 0xFF) ?? .info }
+        set { packed.store(Self.pack(newValue, format), ordering: .relaxed) }
+    }
+
+    public var format: Logger.Format {
+        get { packed.load(ordering: .relaxed) & 0x100 != 0 ? .json : .text }
+        set { packed.store(Self.pack(level, newValue), ordering: .relaxed) }
     }
 }
 

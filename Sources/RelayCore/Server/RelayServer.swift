@@ -301,8 +301,10 @@ public final class RelayServer: Sendable {
         // Sections that need a restart keep their running values, so what runs always matches `config`.
         var next = requested
         next.io = current.config.io
-        next.log = current.config.log
-        let plan = ReloadPlan(from: current.config, to: next)
+        next.log.access = current.config.log.access
+        next.log.accessFile = current.config.log.accessFile
+        var plan = ReloadPlan(from: current.config, to: next)
+        plan.needsRestart = ReloadPlan(from: current.config, to: requested).needsRestart
         if !plan.needsRestart.isEmpty {
             logger.warn("config reload: some changes take effect only after a restart; they are ignored until then",
                         ["sections": plan.needsRestart.joined(separator: ",")])
@@ -393,6 +395,10 @@ public final class RelayServer: Sendable {
                 await supervisor.remove("backend:\(name)")
             }
             if plan.drainTimeoutChanged { await supervisor.setDrainTimeout(next.drainTimeout) }
+            if plan.logChanged {
+                logger.level = next.log.level
+                logger.format = next.log.format
+            }
             if plan.adminChanged {
                 await supervisor.remove("admin")
                 state.admin = preparedAdmin

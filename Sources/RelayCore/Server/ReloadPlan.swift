@@ -23,6 +23,8 @@ public struct ReloadPlan: Sendable, Equatable {
     public var needsRestart: [String] = []
     /// The drain time changed.
     public var drainTimeoutChanged = false
+    /// `log.level` or `log.format` changed; applied to every logger at once.
+    public var logChanged = false
     /// The admin API moves to another address (or starts, or stops). A new token needs no rebind: it is read
     /// on each request.
     public var adminChanged = false
@@ -33,7 +35,7 @@ public struct ReloadPlan: Sendable, Equatable {
     public var isEmpty: Bool {
         addedGroups.isEmpty && removedGroups.isEmpty && changedGroups.isEmpty && addedListeners.isEmpty
             && removedListeners.isEmpty && updatedListeners.isEmpty && reboundListeners.isEmpty
-            && !drainTimeoutChanged && !adminChanged && !metricsChanged && !settingsChanged
+            && !drainTimeoutChanged && !logChanged && !adminChanged && !metricsChanged && !settingsChanged
     }
 
     /// Settings read on each use changed (admin token, metrics path): nothing to rebind, but a new config.
@@ -65,7 +67,10 @@ public struct ReloadPlan: Sendable, Equatable {
         removedListeners = old.listeners.map(\.name).filter { !newNames.contains($0) }
 
         if old.io != new.io { needsRestart.append("io") }
-        if old.log != new.log { needsRestart.append("log") }
+        if old.log.access != new.log.access || old.log.accessFile != new.log.accessFile {
+            needsRestart.append("log.access")
+        }
+        logChanged = old.log.level != new.log.level || old.log.format != new.log.format
         drainTimeoutChanged = old.drainTimeout != new.drainTimeout
         adminChanged = old.admin.listen != new.admin.listen
         metricsChanged = old.metrics.listen != new.metrics.listen
@@ -92,6 +97,7 @@ public struct ReloadPlan: Sendable, Equatable {
         add("backends_added", addedGroups)
         add("backends_removed", removedGroups)
         add("backends_changed", changedGroups)
+        if logChanged { fields.append(("log", "level/format")) }
         if adminChanged { fields.append(("admin", "rebound")) }
         if metricsChanged { fields.append(("metrics", "rebound")) }
         add("needs_restart", needsRestart)
