@@ -106,24 +106,12 @@ import Testing
     /// Runs `promtool check metrics` on `text` when promtool is installed; our own parser above already
     /// validated the format either way.
     private func checkWithPromtool(_ text: String) throws {
-        guard let promtoolPath else {
+        guard promtoolAvailable else {
             print("note: promtool (Debian package prometheus) is not installed; the format was checked by PrometheusExposition only")
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: promtoolPath)
-        process.arguments = ["check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "promtool: \(report)")
+        let (status, report) = try runPromtool(text)
+        #expect(status == 0, "promtool: \(report)")
         #expect(report.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "promtool lint: \(report)")
     }
 }

@@ -10,6 +10,24 @@ let promtoolPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "").
 
 let promtoolAvailable = promtoolPath != nil
 
+/// Pipes `text` to `promtool check metrics`; returns its exit status and everything it printed.
+func runPromtool(_ text: String) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try #require(promtoolPath))
+    process.arguments = ["check", "metrics"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    input.fileHandleForWriting.write(Data(text.utf8))
+    try input.fileHandleForWriting.close()
+    let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, report)
+}
+
 @Suite struct MetricsPromtoolTests {
     /// A registry with every kind of family relayd writes.
     static func everyKind() async -> MetricsRegistry {
@@ -53,20 +71,8 @@ let promtoolAvailable = promtoolPath != nil
     @Test(.enabled(if: promtoolAvailable, "promtool (Debian package prometheus) is not installed"))
     func promtoolAcceptsEveryKindOfFamilyWithoutLintProblems() async throws {
         let text = await Self.everyKind().render()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(promtoolPath))
-        process.arguments = ["check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "promtool: \(report)\n\(text)")
+        let (status, report) = try runPromtool(text)
+        #expect(status == 0, "promtool: \(report)\n\(text)")
         #expect(report.isEmpty, "promtool: \(report)")
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import RelayIO
+import RelayProtocol
 import Synchronization
 
 /// A structured logger: one line per event, with a level and `key=value` fields, to stderr by default.
@@ -163,24 +164,7 @@ public struct Logger: Sendable {
     }
 
     static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        JSONValue.quoted(value)
     }
 }
 
