@@ -19,8 +19,12 @@ public actor ConnectionPool {
     let logger: Logger
     /// The pools by server, read by the hot path.
     private nonisolated let pools = SanitizerVisibleMutex<[ServerHandle: ServerPool]>([:])
-    /// How often upkeep looks at the pools: short, so a taken connection is replaced before the next client.
-    static let tick = Duration.milliseconds(20)
+    /// How often upkeep looks at the pools without being woken by a take: how soon a server that joined the
+    /// active set starts warming, and the resolution of back-off, sweeps and scaling intervals.
+    /// At most 250 ms, and no longer than a dynamic pool's scaling interval.
+    nonisolated var tick: Duration {
+        config.strategy == .dynamic ? min(.milliseconds(250), config.scalingInterval) : .milliseconds(250)
+    }
     /// Most dials started per server per tick, so warming a large pool does not send a burst of SYNs.
     static let dialBurst = 64
 
@@ -41,19 +45,28 @@ public actor ConnectionPool {
     }
 
     /// Runs the upkeep until cancelled, then closes every warm connection.
+    ///
+    /// Upkeep runs when a connection is taken (so it is replaced at once) and every `tick` (active-set
+    /// changes, dial back-off, sweeps, scaling); with no traffic the pool wakes only four times a second.
     func run(group: BackendGroup, loops: EventLoopGroup, options: TCPOptions) async {
         defer {
             for pool in pools.withLock({ $0.values }) { pool.close() }
             pools.withLock { $0.removeAll() }
         }
+        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let sweepPeriod = min(Duration.seconds(1), config.idleTimeout / 2).nanosecondsClamped
         var lastScale = EventLoop.now()
         var lastSweep = lastScale
         logger.info("connection pool started", ["strategy": config.strategy.rawValue])
-        await withDiscardingTaskGroup { dials in
-            while !Task.isCancelled {
+        let tick = self.tick
+        await withDiscardingTaskGroup { tasks in
+            tasks.addTask {
+                while (try? await Task.sleep(for: tick)) != nil { wake.yield() }
+                wake.finish()
+            }
+            for await _ in wakeups {
                 let now = EventLoop.now()
-                followActiveSet(group, now: now)
+                followActiveSet(group, now: now) { wake.yield() }
                 for pool in pools.withLock({ Array($0.values) }) {
                     if pool.drainExpired(now: now, drainTimeout: config.drainTimeout) {
                         pool.close()
@@ -66,7 +79,7 @@ public actor ConnectionPool {
                         let loop = loops.next()
                         let address = pool.server.address
                         let timeout = config.dialTimeout
-                        dials.addTask(executorPreference: loop) {
+                        tasks.addTask(executorPreference: loop) {
                             let connection = try? await TCPConnection.connect(to: address, on: loop, timeout: timeout,
                                                                               options: options)
                             pool.dialed(connection, now: EventLoop.now())
@@ -81,18 +94,18 @@ public actor ConnectionPool {
                     lastSweep = now
                     for pool in serverPools { pool.sweep(now: now, idleTimeout: config.idleTimeout) }
                 }
-                try? await Task.sleep(for: Self.tick)
             }
         }
     }
 
     /// Creates pools for servers that joined the active set and marks those that left.
-    private nonisolated func followActiveSet(_ group: BackendGroup, now: UInt64) {
+    private nonisolated func followActiveSet(_ group: BackendGroup, now: UInt64,
+                                             onTake: @escaping @Sendable () -> Void) {
         let active = Set(group.selector.current.servers.filter { !$0.drained.load(ordering: .relaxed) })
         let (joined, current) = pools.withLock { pools -> ([ServerHandle], [ServerPool]) in
             var joined: [ServerHandle] = []
             for server in active where pools[server] == nil {
-                pools[server] = ServerPool(server: server, config: config)
+                pools[server] = ServerPool(server: server, config: config, onTake: onTake)
                 joined.append(server)
             }
             return (joined, Array(pools.values))

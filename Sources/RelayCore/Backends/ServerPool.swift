@@ -18,6 +18,8 @@ public final class ServerPool: Sendable {
     /// closed instead of being used.
     public let discarded = Counter()
     private let state: SanitizerVisibleMutex<State>
+    /// Wakes the pool's upkeep so a taken connection is replaced at once.
+    private let onTake: @Sendable () -> Void
 
     struct State {
         /// Warm connections, most recently opened last (taken first: the least likely to have been dropped).
@@ -42,8 +44,9 @@ public final class ServerPool: Sendable {
         let since: UInt64
     }
 
-    init(server: ServerHandle, config: PoolConfig) {
+    init(server: ServerHandle, config: PoolConfig, onTake: @escaping @Sendable () -> Void = {}) {
         self.server = server
+        self.onTake = onTake
         state = SanitizerVisibleMutex(State(sizing: PoolSizing(config: config)))
     }
 
@@ -59,6 +62,7 @@ public final class ServerPool: Sendable {
                 return state.idle.remove(at: index).connection
             }
             guard let candidate else { break }
+            onTake()
             if Self.isUsable(candidate) {
                 hits.increment()
                 return candidate
@@ -67,6 +71,7 @@ public final class ServerPool: Sendable {
             candidate.close()
         }
         misses.increment()
+        onTake()
         return nil
     }
 
