@@ -190,6 +190,17 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
             }
         }
     }
+
+    @Test func aUDPListenerCannotUseAPooledGroup() {
+        #expect {
+            _ = try RelayConfig.parse("""
+                { listeners: [ { name: "dns", protocol: "udp", listen: "127.0.0.1:0", backend: "a" } ],
+                  backends: { a: { servers: ["127.0.0.1:1"], pool: { strategy: "static" } } } }
+                """)
+        } throws: { error in
+            (error as? ConfigError)?.issues.contains { $0.path == "listeners[0].backend" && $0.message.contains("pool") } == true
+        }
+    }
 }
 
 @Suite(.serialized) struct ConnectionPoolTests {

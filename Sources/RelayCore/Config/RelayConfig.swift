@@ -104,6 +104,7 @@ public struct RelayConfig: Sendable, Equatable {
             checkBackends(readListeners, groupNames: groupNames, log: root.log)
             checkAddresses(readListeners, log: root.log)
             checkHTTPAddresses(config, readListeners, log: root.log)
+            checkPools(config, readListeners, log: root.log)
             return fields.isValid ? config : nil
         }
     }
@@ -158,6 +159,18 @@ public struct RelayConfig: Sendable, Equatable {
                     log.add("an echo listener answers by itself and takes no backend; remove this key", at: backendPath)
                 }
             }
+        }
+    }
+
+    /// A pool opens TCP connections, so a group with one cannot serve a UDP listener.
+    private static func checkPools(_ config: RelayConfig, _ listeners: [ListenerReading], log: ConfigIssueLog) {
+        for reading in listeners where reading.hasValid("protocol", "backend") && reading.config.proto == .udp {
+            guard let name = reading.config.backend, let group = config.backends[name], group.pool.isEnabled else {
+                continue
+            }
+            log.add("group `\(name)` has a connection pool (pool.strategy `\(group.pool.strategy.rawValue)`), which "
+                    + "opens TCP connections; a udp listener needs a group without one (strategy \"none\")",
+                    at: ConfigPath.key("backend", in: reading.path))
         }
     }
 
