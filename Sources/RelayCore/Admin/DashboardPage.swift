@@ -809,7 +809,7 @@ enum DashboardPage {
                   td("n" + (isNum(success) && success < 95 ? " warn" : ""),
                     isNum(success) ? fmtPercent(success, success >= 99.95 ? 0 : 1) : dash),
                   td("n" + (sv.consecutive_failures > 0 ? " badv" : ""), fmtInt(sv.consecutive_failures)),
-                  td("n", fmtInt(sv.connections_active)),
+                  activeCell(sv),
                   td("n", fmtRate(rate(sv.connections_total, o.connections_total, dt))),
                   noteCell,
                 );
@@ -817,7 +817,7 @@ enum DashboardPage {
               });
               // Fixed column widths, so the tables of all groups line up.
               const colgroup = el("colgroup", null,
-                ...[36, 140, 104, 40, 204, 74, 72, 74, 70, 50, 60, 68, null].map((width) => {
+                ...[36, 140, 104, 40, 204, 74, 72, 74, 70, 50, 112, 68, null].map((width) => {
                   const col = el("col");
                   if (width) col.style.width = width + "px";
                   return col;
@@ -834,6 +834,19 @@ enum DashboardPage {
             if (!cards.length) cards.push(el("div", "panel empty", "No backend groups."));
             replaceChildren($("groups"), cards);
             setText("tot-servers", total ? up + " / " + total : dash);
+          }
+
+          // Open connections, and the warm ones of the server's connection pool when it has one.
+          function activeCell(sv) {
+            const cell = td("n", fmtInt(sv.connections_active));
+            const pool = sv.pool;
+            if (pool && typeof pool === "object") {
+              cell.append(el("span", "beside", "+" + fmtInt(pool.available) + " warm"));
+              cell.title = "connection pool: " + fmtInt(pool.available) + " warm of size " + fmtInt(pool.size)
+                + ", " + fmtInt(pool.hits) + " hits, " + fmtInt(pool.misses) + " misses, peak "
+                + fmtInt(pool.peak_concurrency);
+            }
+            return cell;
           }
 
           function scoreCell(sv) {
