@@ -1252,6 +1252,25 @@ static int tt_drive(tt_conn_t *c, const unsigned char *payload, size_t size, uns
     return 1;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile p in [0, 1] of n sorted values; 0 when there are none. */
+static double rank_pct(const uint64_t *sorted, uint64_t n, double p)
+{
+    if (n == 0)
+        return 0.0;
+    uint64_t rank = (uint64_t)(p * (double)n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank > n)
+        rank = n;
+    return (double)sorted[rank - 1];
+}
+
 static int cmd_ttfb(int argc, char **argv)
 {
     const char *usage =
@@ -1277,7 +1296,6 @@ static int cmd_ttfb(int argc, char **argv)
     for (long i = 0; i < o.max_inflight; i++)
         cs[i].fd = -1;
     tt_sample_t *samples = xcalloc((size_t)planned, sizeof *samples);
-    hist_t *h_first = xcalloc(1, sizeof *h_first), *h_connect = xcalloc(1, sizeof *h_connect);
     errs_t e = {0};
     uint64_t done = 0, skipped = 0, sum_first = 0;
     long started = 0, inflight = 0;
@@ -1374,8 +1392,6 @@ static int cmd_ttfb(int argc, char **argv)
                 s->connect = c->t_connect - c->t_start;
                 s->first = c->t_first - c->t_start;
                 s->done = end - c->t_start;
-                hist_add(h_first, s->first);
-                hist_add(h_connect, s->connect);
                 sum_first += s->first;
             } else if (r == -2) {
                 e.data++;
@@ -1386,13 +1402,22 @@ static int cmd_ttfb(int argc, char **argv)
         }
     }
     double secs = (double)(now_ns() - t0) / 1e9;
+    /* Exact percentiles (nearest rank) over every sample: they are all in memory anyway. */
+    uint64_t *firsts = xcalloc(done ? done : 1, sizeof *firsts);
+    uint64_t *connects = xcalloc(done ? done : 1, sizeof *connects);
+    for (uint64_t i = 0; i < done; i++) {
+        firsts[i] = samples[i].first;
+        connects[i] = samples[i].connect;
+    }
+    qsort(firsts, done, sizeof *firsts, cmp_u64);
+    qsort(connects, done, sizeof *connects, cmp_u64);
     printf("mode=ttfb rate=%.2f size=%ld planned=%ld seconds=%.3f conns=%" PRIu64
            " ttfb_p50_us=%.1f ttfb_p90_us=%.1f ttfb_p99_us=%.1f ttfb_max_us=%.1f"
            " ttfb_mean_us=%.1f connect_p50_us=%.1f connect_p99_us=%.1f skipped=%" PRIu64,
-           o.rate, o.size, planned, secs, done, hist_pct(h_first, 0.50) / 1e3,
-           hist_pct(h_first, 0.90) / 1e3, hist_pct(h_first, 0.99) / 1e3,
-           (double)h_first->max / 1e3, done ? (double)sum_first / (double)done / 1e3 : 0.0,
-           hist_pct(h_connect, 0.50) / 1e3, hist_pct(h_connect, 0.99) / 1e3, skipped);
+           o.rate, o.size, planned, secs, done, rank_pct(firsts, done, 0.50) / 1e3,
+           rank_pct(firsts, done, 0.90) / 1e3, rank_pct(firsts, done, 0.99) / 1e3,
+           rank_pct(firsts, done, 1.0) / 1e3, done ? (double)sum_first / (double)done / 1e3 : 0.0,
+           rank_pct(connects, done, 0.50) / 1e3, rank_pct(connects, done, 0.99) / 1e3, skipped);
     errs_print(&e);
     printf("\n");
     fflush(stdout);
