@@ -11,6 +11,9 @@
  *       Request/response on persistent connections; latency histogram.
  *   hold HOST PORT --count N [--seconds S] [--parallel P]
  *       Open N idle connections, report when all are established, hold them.
+ *   ttfb HOST PORT [--rate R] [--seconds S | --count N] [--size B] [--samples FILE]
+ *       Time to first byte at a fixed rate of new connections: connect, send B bytes, time until
+ *       the first byte of the answer, read the whole echo, close. One sample per connection.
  *   probe HOST PORT [--size B] [--timeout-ms MS]
  *       One echo round trip; exit status 0 when it worked (readiness check).
  *   udp-probe HOST PORT [--timeout-ms MS]
@@ -19,7 +22,10 @@
  *       Print N distinct ports free for TCP and UDP on 127.0.0.1, outside the ephemeral range.
  *
  * Results go to stdout as one line of key=value pairs; messages go to stderr.
- * Targets must be loopback addresses: this tool refuses anything else.
+ * Targets must be loopback addresses: this tool refuses anything else, unless --allow-private is
+ * given, which also accepts private addresses (10/8, 172.16/12, 192.168/16, fc00::/7): for a
+ * backend in a network namespace of the benchmark's own, behind a link with added delay
+ * (Tools/bench/pool).
  *
  * Build: gcc -O2 -pthread -Wall -Wextra -o relayload relayload.c
  */
@@ -165,6 +171,22 @@ static bool is_loopback(const struct sockaddr_storage *ss)
     return false;
 }
 
+/* Private (RFC 1918 / unique local) addresses: accepted with --allow-private only. */
+static bool is_private(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        uint32_t v = ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr);
+        return (v >> 24) == 10 || (v >> 20) == 0xac1 || (v >> 16) == 0xc0a8;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        return (in6->sin6_addr.s6_addr[0] & 0xfe) == 0xfc;
+    }
+    return false;
+}
+
+static bool g_allow_private; /* --allow-private */
+
 static addr_t resolve(const char *host, const char *port)
 {
     struct addrinfo hints = {0}, *res = NULL;
@@ -181,8 +203,12 @@ static addr_t resolve(const char *host, const char *port)
     a.len = res->ai_addrlen;
     a.family = res->ai_family;
     freeaddrinfo(res);
+    if (g_allow_private && is_private(&a.ss))
+        return a;
     if (!is_loopback(&a.ss))
-        die("'%s' is not a loopback address: this tool only talks to 127.0.0.0/8 or ::1", host);
+        die("'%s' is not a loopback address: this tool only talks to 127.0.0.0/8 or ::1%s", host,
+            g_allow_private ? " and, with --allow-private, to private addresses"
+                            : " (see --allow-private)");
     return a;
 }
 
@@ -263,15 +289,16 @@ static double hist_pct(const hist_t *h, double p)
 
 typedef struct {
     const char *host, *port;
-    long threads, concurrency, size, count, parallel, timeout_ms;
-    double seconds;
+    long threads, concurrency, size, count, parallel, timeout_ms, max_inflight;
+    double seconds, rate;
     bool seconds_given;
+    const char *samples; /* ttfb: per-connection samples written here */
 } opts_t;
 
 static opts_t parse_opts(int argc, char **argv, int npos, const char *usage)
 {
     opts_t o = {.threads = 2, .concurrency = 64, .size = 100, .count = 0, .parallel = 128,
-                .timeout_ms = 5000, .seconds = 5.0};
+                .timeout_ms = 5000, .seconds = 5.0, .rate = 20.0, .max_inflight = 64};
     const char *pos[2] = {NULL, NULL};
     int got = 0;
     for (int i = 0; i < argc; i++) {
@@ -280,6 +307,10 @@ static opts_t parse_opts(int argc, char **argv, int npos, const char *usage)
             if (got >= npos)
                 die("unexpected argument '%s'\nusage: %s", a, usage);
             pos[got++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--allow-private")) { /* the only option without a value */
+            g_allow_private = true;
             continue;
         }
         if (i + 1 >= argc)
@@ -300,7 +331,13 @@ static opts_t parse_opts(int argc, char **argv, int npos, const char *usage)
         else if (!strcmp(a, "--seconds")) {
             o.seconds = parse_double(a, v, 0.01, 86400.0);
             o.seconds_given = true;
-        } else if (!strcmp(a, "--host"))
+        } else if (!strcmp(a, "--rate"))
+            o.rate = parse_double(a, v, 0.01, 100000.0);
+        else if (!strcmp(a, "--max-inflight"))
+            o.max_inflight = parse_long(a, v, 1, 100000);
+        else if (!strcmp(a, "--samples"))
+            o.samples = v;
+        else if (!strcmp(a, "--host"))
             o.host = v;
         else
             die("unknown option '%s'\nusage: %s", a, usage);
@@ -1156,6 +1193,252 @@ static int cmd_hold(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* ttfb: time to first byte of fresh connections at a fixed rate                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/* One connection in flight. A slot is free while fd < 0. */
+typedef struct {
+    int fd;
+    uint32_t gen;
+    bool connected;
+    size_t sent, recvd;
+    uint64_t t_start, t_connect, t_first;
+} tt_conn_t;
+
+typedef struct {
+    uint64_t start, connect, first, done; /* ns; start from the beginning of the run, others from start */
+} tt_sample_t;
+
+static void tt_close(tt_conn_t *c, long *inflight)
+{
+    close(c->fd); /* also removes it from the epoll set */
+    c->fd = -1;
+    (*inflight)--;
+}
+
+/* Sends what is left of the request and reads what has come back. Returns 1 when the whole echo is
+ * in, 0 when it would block, -1 on reset or EOF, -2 when the echo differs from the request. */
+static int tt_drive(tt_conn_t *c, const unsigned char *payload, size_t size, unsigned char *scratch)
+{
+    while (c->sent < size) {
+        ssize_t n = send(c->fd, payload + c->sent, size - c->sent, MSG_NOSIGNAL);
+        if (n > 0)
+            c->sent += (size_t)n;
+        else if (n < 0 && errno == EINTR)
+            continue;
+        else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        else
+            return -1;
+    }
+    while (c->recvd < size) {
+        ssize_t n = recv(c->fd, scratch, size - c->recvd, 0);
+        if (n > 0) {
+            if (c->t_first == 0)
+                c->t_first = now_ns();
+            if (memcmp(scratch, payload + c->recvd, (size_t)n) != 0)
+                return -2;
+            c->recvd += (size_t)n;
+        } else if (n == 0) {
+            return -1;
+        } else if (errno == EINTR) {
+            continue;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return 0;
+        } else {
+            return -1;
+        }
+    }
+    return 1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile p in [0, 1] of n sorted values; 0 when there are none. */
+static double rank_pct(const uint64_t *sorted, uint64_t n, double p)
+{
+    if (n == 0)
+        return 0.0;
+    uint64_t rank = (uint64_t)(p * (double)n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank > n)
+        rank = n;
+    return (double)sorted[rank - 1];
+}
+
+static int cmd_ttfb(int argc, char **argv)
+{
+    const char *usage =
+        "relayload ttfb HOST PORT [--rate 20] [--seconds 5 | --count N] [--size 100] "
+        "[--max-inflight 64] [--timeout-ms 5000] [--samples FILE] [--allow-private]";
+    opts_t o = parse_opts(argc, argv, 2, usage);
+    addr_t a = resolve(o.host, o.port);
+    if (o.count > 0 && o.seconds_given)
+        die("give --seconds or --count, not both\nusage: %s", usage);
+    long planned = o.count > 0 ? o.count : (long)(o.seconds * o.rate + 0.5);
+    if (planned < 1)
+        die("--seconds x --rate gives no connection at all\nusage: %s", usage);
+    ensure_nofile(o.max_inflight + 64);
+    signal(SIGPIPE, SIG_IGN);
+    FILE *samples_out = NULL;
+    if (o.samples && !(samples_out = fopen(o.samples, "w")))
+        die("cannot write %s: %s", o.samples, strerror(errno));
+
+    size_t size = (size_t)o.size;
+    unsigned char *payload = make_payload(size);
+    unsigned char *scratch = xcalloc(1, size);
+    tt_conn_t *cs = xcalloc((size_t)o.max_inflight, sizeof *cs);
+    for (long i = 0; i < o.max_inflight; i++)
+        cs[i].fd = -1;
+    tt_sample_t *samples = xcalloc((size_t)planned, sizeof *samples);
+    errs_t e = {0};
+    uint64_t done = 0, skipped = 0, sum_first = 0;
+    long started = 0, inflight = 0;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        die("epoll_create1: %s", strerror(errno));
+    double interval_ns = 1e9 / o.rate;
+    uint64_t timeout_ns = (uint64_t)o.timeout_ms * 1000000u;
+    uint64_t t0 = now_ns();
+    struct epoll_event evs[MAX_EVENTS];
+
+    while (started < planned || inflight > 0) {
+        uint64_t now = now_ns();
+        /* Start every connection whose time has come: one every 1/rate seconds, on a fixed
+         * schedule (a late start does not shift the ones after it). */
+        while (started < planned && now >= t0 + (uint64_t)((double)started * interval_ns)) {
+            long slot = -1;
+            for (long i = 0; i < o.max_inflight && slot < 0; i++)
+                if (cs[i].fd < 0)
+                    slot = i;
+            started++;
+            if (slot < 0) {
+                skipped++; /* --max-inflight connections still waiting: the target is too slow */
+                continue;
+            }
+            tt_conn_t *c = &cs[slot];
+            c->gen++;
+            c->connected = false;
+            c->sent = c->recvd = 0;
+            c->t_first = c->t_connect = 0;
+            c->t_start = now_ns();
+            c->fd = start_connect(&a);
+            if (c->fd < 0) {
+                count_connect_error(&e, errno);
+                continue;
+            }
+            inflight++;
+            struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                     .data.u64 = pack((uint32_t)slot, c->gen)};
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+                die("epoll_ctl: %s", strerror(errno));
+            now = now_ns();
+        }
+        /* Connections that took too long. */
+        uint64_t wake = UINT64_MAX;
+        for (long i = 0; i < o.max_inflight; i++) {
+            if (cs[i].fd < 0)
+                continue;
+            if (now - cs[i].t_start >= timeout_ns) {
+                e.timeout++;
+                tt_close(&cs[i], &inflight);
+            } else if (cs[i].t_start + timeout_ns < wake) {
+                wake = cs[i].t_start + timeout_ns;
+            }
+        }
+        if (started < planned) {
+            uint64_t next = t0 + (uint64_t)((double)started * interval_ns);
+            if (next < wake)
+                wake = next;
+        }
+        if (started >= planned && inflight == 0)
+            break;
+        int wait_ms = wake == UINT64_MAX ? 1000
+                      : wake <= now      ? 0
+                                         : (int)((wake - now + 999999u) / 1000000u);
+        int n = epoll_wait(ep, evs, MAX_EVENTS, wait_ms);
+        if (n < 0 && errno != EINTR)
+            die("epoll_wait: %s", strerror(errno));
+        for (int k = 0; k < n; k++) {
+            uint32_t i = (uint32_t)evs[k].data.u64;
+            uint32_t gen = (uint32_t)(evs[k].data.u64 >> 32);
+            tt_conn_t *c = &cs[i];
+            if (c->fd < 0 || c->gen != gen)
+                continue;
+            if (!c->connected) {
+                int err = sock_error(c->fd);
+                if (err) {
+                    count_connect_error(&e, err);
+                    tt_close(c, &inflight);
+                    continue;
+                }
+                if (!(evs[k].events & EPOLLOUT))
+                    continue;
+                c->connected = true;
+                c->t_connect = now_ns();
+            }
+            int r = tt_drive(c, payload, size, scratch);
+            if (r == 0)
+                continue;
+            if (r == 1) {
+                uint64_t end = now_ns();
+                tt_sample_t *s = &samples[done++];
+                s->start = c->t_start - t0;
+                s->connect = c->t_connect - c->t_start;
+                s->first = c->t_first - c->t_start;
+                s->done = end - c->t_start;
+                sum_first += s->first;
+            } else if (r == -2) {
+                e.data++;
+            } else {
+                e.reset++;
+            }
+            tt_close(c, &inflight);
+        }
+    }
+    double secs = (double)(now_ns() - t0) / 1e9;
+    /* Exact percentiles (nearest rank) over every sample: they are all in memory anyway. */
+    uint64_t *firsts = xcalloc(done ? done : 1, sizeof *firsts);
+    uint64_t *connects = xcalloc(done ? done : 1, sizeof *connects);
+    for (uint64_t i = 0; i < done; i++) {
+        firsts[i] = samples[i].first;
+        connects[i] = samples[i].connect;
+    }
+    qsort(firsts, done, sizeof *firsts, cmp_u64);
+    qsort(connects, done, sizeof *connects, cmp_u64);
+    printf("mode=ttfb rate=%.2f size=%ld planned=%ld seconds=%.3f conns=%" PRIu64
+           " ttfb_p50_us=%.1f ttfb_p90_us=%.1f ttfb_p99_us=%.1f ttfb_max_us=%.1f"
+           " ttfb_mean_us=%.1f connect_p50_us=%.1f connect_p99_us=%.1f skipped=%" PRIu64,
+           o.rate, o.size, planned, secs, done, rank_pct(firsts, done, 0.50) / 1e3,
+           rank_pct(firsts, done, 0.90) / 1e3, rank_pct(firsts, done, 0.99) / 1e3,
+           rank_pct(firsts, done, 1.0) / 1e3, done ? (double)sum_first / (double)done / 1e3 : 0.0,
+           rank_pct(connects, done, 0.50) / 1e3, rank_pct(connects, done, 0.99) / 1e3, skipped);
+    errs_print(&e);
+    printf("\n");
+    fflush(stdout);
+    errs_explain(&e);
+    if (skipped)
+        fprintf(stderr, "relayload ttfb: %" PRIu64 " connections were not started: %ld were "
+                "still waiting for an answer (--max-inflight)\n", skipped, o.max_inflight);
+    if (samples_out) {
+        fprintf(samples_out, "start_ms\tconnect_us\tttfb_us\tdone_us\n");
+        for (uint64_t i = 0; i < done; i++)
+            fprintf(samples_out, "%.3f\t%.1f\t%.1f\t%.1f\n", (double)samples[i].start / 1e6,
+                    (double)samples[i].connect / 1e3, (double)samples[i].first / 1e3,
+                    (double)samples[i].done / 1e3);
+        if (fclose(samples_out) != 0)
+            die("writing %s: %s", o.samples, strerror(errno));
+    }
+    close(ep);
+    return done == 0 ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* probe, udp-probe, freeport                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -1332,9 +1615,12 @@ int main(int argc, char **argv)
         "  connrate HOST PORT [--threads 2] [--concurrency 64] [--seconds 5] [--size 100]\n"
         "  rr HOST PORT [--threads 2] [--connections 32] [--seconds 5] [--size 100]\n"
         "  hold HOST PORT --count N [--seconds S] [--parallel 128]\n"
+        "  ttfb HOST PORT [--rate 20] [--seconds 5 | --count N] [--size 100] [--samples FILE]\n"
         "  probe HOST PORT [--size 100] [--timeout-ms 5000]\n"
         "  udp-probe HOST PORT [--timeout-ms 5000]\n"
-        "  freeport [--count 1]\n";
+        "  freeport [--count 1]\n"
+        "Targets must be loopback addresses; --allow-private also accepts 10/8, 172.16/12,\n"
+        "192.168/16 and fc00::/7 (a benchmark's own network namespace).\n";
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;
@@ -1351,6 +1637,8 @@ int main(int argc, char **argv)
         return run_clients(argc, argv, true);
     if (!strcmp(cmd, "hold"))
         return cmd_hold(argc, argv);
+    if (!strcmp(cmd, "ttfb"))
+        return cmd_ttfb(argc, argv);
     if (!strcmp(cmd, "probe"))
         return cmd_probe(argc, argv);
     if (!strcmp(cmd, "udp-probe"))
