@@ -1,18 +1,20 @@
-/// How many connections one server's pool should hold: the rules of `static` and `dynamic`, as a pure state
+/// How many warm connections one server's pool keeps: the rules of `static` and `dynamic`, as a pure state
 /// machine the pool drives with `observe` (each acquisition) and `tick` (each scaling interval).
 ///
-/// The size counts connections in use plus warm ones, so the pool keeps `size − in use` warm connections.
-/// `static` keeps `size_per_remote`. `dynamic` starts at `min_size` and every interval moves toward
-/// `peak × (1 + target_buffer_ratio)` (clamped to `min_size...max_size`) by at most `scale_up_increment` up
-/// or `scale_down_increment` down, where the peak is the highest concurrency seen over the last
-/// `peakWindow` intervals. (The seed kept the peak of the last 100 acquisitions, so with no traffic the peak
-/// never fell and the pool never shrank; a window of intervals decays even when nothing happens.)
+/// The size counts warm connections (open, unused): every connection a client takes is replaced at once, so
+/// the next clients find one ready whatever the load. `static` keeps `size_per_remote`. `dynamic` starts at
+/// `min_size` and every interval moves toward `peak × (1 + target_buffer_ratio)` (clamped to
+/// `min_size...max_size`) by at most `scale_up_increment` up or `scale_down_increment` down, where the peak
+/// is the most connections in use at once over the last `peakWindow` intervals: enough warm connections for
+/// the busiest moment of the recent past to start over at once. (The seed kept the peak of the last 100
+/// acquisitions, so with no traffic the peak never fell and the pool never shrank; a window of intervals
+/// decays even when nothing happens.)
 public struct PoolSizing: Sendable, Equatable {
     /// Intervals the peak is remembered for.
     public static let peakWindow = 10
 
     public let config: PoolConfig
-    /// The current size: connections in use plus warm ones the pool aims for.
+    /// The current size: the warm connections the pool aims for.
     public private(set) var size: Int
     /// Highest concurrency seen in the current interval.
     private var currentPeak = 0

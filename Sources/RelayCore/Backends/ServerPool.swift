@@ -26,7 +26,7 @@ public final class ServerPool: Sendable {
         var idle: [Idle] = []
         /// Dials in flight.
         var dialing = 0
-        /// How big the pool should be.
+        /// How many warm connections to keep.
         var sizing: PoolSizing
         /// When the server left the active set (monotonic ns); nil while it is in it.
         var retiredAt: UInt64?
@@ -87,19 +87,18 @@ public final class ServerPool: Sendable {
 
     /// Warm connections now.
     public var available: Int { state.withLock { $0.idle.count } }
-    /// How big the pool should be (in use + warm).
+    /// How many warm connections the pool keeps.
     public var size: Int { state.withLock { $0.sizing.size } }
     /// The sizing state, for metrics and tests.
     public var sizing: PoolSizing { state.withLock { $0.sizing } }
     /// Whether the server left the active set and is being drained.
     var isRetired: Bool { state.withLock { $0.retiredAt != nil } }
 
-    /// How many dials to start now to reach the size: the size minus connections in use, warm and dialing.
+    /// How many dials to start now to reach the size: the size minus connections warm and dialing.
     func dialsWanted(now: UInt64, limit: Int) -> Int {
         state.withLock { state in
             guard !state.closed, state.retiredAt == nil, now >= state.nextDialAt else { return 0 }
-            let inUse = server.inFlight.load(ordering: .relaxed)
-            let wanted = state.sizing.size - inUse - state.idle.count - state.dialing
+            let wanted = state.sizing.size - state.idle.count - state.dialing
             let count = max(0, min(wanted, limit))
             state.dialing += count
             return count
@@ -118,8 +117,7 @@ public final class ServerPool: Sendable {
                 return false
             }
             state.dialFailures = 0
-            let inUse = server.inFlight.load(ordering: .relaxed)
-            guard !state.closed, state.retiredAt == nil, state.idle.count + inUse < state.sizing.size else {
+            guard !state.closed, state.retiredAt == nil, state.idle.count < state.sizing.size else {
                 return false
             }
             state.idle.append(Idle(connection: connection, since: now))
@@ -136,12 +134,12 @@ public final class ServerPool: Sendable {
         let removed = state.withLock { state -> [TCPConnection] in
             var removed: [TCPConnection] = []
             state.idle.removeAll { idle in
-                let stale = now &- idle.since >= limit || !Self.isUsable(idle.connection)
+                // A dial that finished after `now` was read has `since` > `now`: it is new, not stale.
+                let stale = (now > idle.since && now - idle.since >= limit) || !Self.isUsable(idle.connection)
                 if stale { removed.append(idle.connection) }
                 return stale
             }
-            let inUse = server.inFlight.load(ordering: .relaxed)
-            let excess = state.idle.count - max(0, state.sizing.size - inUse)
+            let excess = state.idle.count - state.sizing.size
             if excess > 0 {
                 removed += state.idle.prefix(excess).map(\.connection)
                 state.idle.removeFirst(excess)

@@ -8,21 +8,21 @@ public struct PoolConfig: Sendable, Equatable {
     public enum Strategy: String, Sendable, CaseIterable {
         /// No pool: every client connection dials its server.
         case none
-        /// `size_per_remote` connections per active server.
+        /// `size_per_remote` warm connections per active server.
         case `static`
-        /// Between `min_size` and `max_size` per active server, following the recent peak of connections in
-        /// use: target = peak × (1 + `target_buffer_ratio`), moved toward by at most `scale_up_increment` /
-        /// `scale_down_increment` per `interval`.
+        /// Between `min_size` and `max_size` warm connections per active server, following the recent peak of
+        /// connections in use: target = peak × (1 + `target_buffer_ratio`), moved toward by at most
+        /// `scale_up_increment` / `scale_down_increment` per `interval`.
         case dynamic
     }
 
     /// `strategy`, default `none`.
     public var strategy: Strategy
-    /// `static.size_per_remote`, default 50: connections per active server (in use + warm).
+    /// `static.size_per_remote`, default 50: warm connections per active server.
     public var sizePerRemote: Int
-    /// `dynamic.min_size`, default 20: the smallest pool per active server.
+    /// `dynamic.min_size`, default 20: the fewest warm connections per active server.
     public var minSize: Int
-    /// `dynamic.max_size`, default 500: the largest pool per active server.
+    /// `dynamic.max_size`, default 500: the most warm connections per active server.
     public var maxSize: Int
     /// `dynamic.scaling.interval`, default 1s: how often the size is adjusted.
     public var scalingInterval: Duration

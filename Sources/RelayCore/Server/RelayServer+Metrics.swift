@@ -154,7 +154,7 @@ extension RelayServer {
                 (["backend": group.name, "server": pool.server.address.description], value(pool, sizing))
             }
         }
-        out.gauge("relayd_pool_size", "Connections the pool aims for per server (in use + warm).",
+        out.gauge("relayd_pool_size", "Warm connections the pool aims to keep per server.",
                   perPool { _, sizing in Double(sizing.size) })
         out.gauge("relayd_pool_available_connections", "Warm connections ready for the next clients.",
                   perPool { pool, _ in Double(pool.available) })
@@ -170,9 +170,11 @@ extension RelayServer {
         out.counter("relayd_pool_scale_ups_total", "Times a dynamic pool grew.", perPool { _, sizing in Double(sizing.scaleUps) })
         out.counter("relayd_pool_scale_downs_total", "Times a dynamic pool shrank.",
                     perPool { _, sizing in Double(sizing.scaleDowns) })
-        out.gauge("relayd_pool_utilization_ratio", "Connections in use divided by the pool size.",
-                  perPool { pool, sizing in
-                      Double(pool.server.inFlight.load(ordering: .relaxed)) / Double(max(1, sizing.size))
+        out.gauge("relayd_pool_utilization_ratio",
+                  "Connections in use divided by in use plus warm: how much of what the pool opened is serving.",
+                  perPool { pool, _ in
+                      let inUse = Double(pool.server.inFlight.load(ordering: .relaxed))
+                      return inUse / max(1, inUse + Double(pool.available))
                   })
         out.gauge("relayd_pool_peak_concurrency", "Highest concurrency seen in the pool's recent window.",
                   perPool { _, sizing in Double(sizing.peak) })
