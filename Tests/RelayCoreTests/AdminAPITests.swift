@@ -201,10 +201,7 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
         let backend = try TestBackend.echo()
         defer { Task { await backend.stop() } }
         let text = adminConfig(servers: [backend.listener.localAddress])
-        let path = try temporaryFile(text)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let relay = try RunningRelay("", configPath: path)
-        do {
+        try await withReloadableRelay(text) { relay, path in
             let admin = try #require(relay.server.adminAddress)
             try text.replacingOccurrences(of: "drain_timeout: \"2s\"", with: "drain_timeout: \"3s\"")
                 .write(toFile: path, atomically: true, encoding: .utf8)
@@ -221,10 +218,6 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
             #expect(config["generation"] as? Int == 2)
             let last = try #require(config["last_reload"] as? [String: Any])
             #expect(last["result"] as? String == "failure")
-            try await relay.stop()
-        } catch {
-            _ = try? await relay.stop()
-            throw error
         }
     }
 

@@ -82,10 +82,7 @@ import Testing
         let backend = try TestBackend.echo()
         defer { Task { await backend.stop() } }
         let text = adminConfig(servers: [backend.listener.localAddress])
-        let path = try temporaryFile(text)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let relay = try RunningRelay("", configPath: path)
-        do {
+        try await withReloadableRelay(text) { relay, path in
             let metrics = try #require(relay.server.metricsAddress)
             try text.replacingOccurrences(of: "\"2s\"", with: "\"4s\"").write(toFile: path, atomically: true, encoding: .utf8)
             #expect(await relay.server.reload().applied)
@@ -96,10 +93,6 @@ import Testing
             #expect(exposition.value("relayd_config_reloads_total", ["result": "failure"]) == 1)
             #expect(exposition.value("relayd_config_last_reload_successful") == 0)
             #expect(exposition.value("relayd_config_generation") == 2)
-            try await relay.stop()
-        } catch {
-            _ = try? await relay.stop()
-            throw error
         }
     }
 

@@ -45,24 +45,6 @@ private final class LoadStats: Sendable {
     func failed(_ reason: String) { state.withLock { $0.failures.append(reason) } }
 }
 
-/// Runs `body` with a relay started from `configText` written to a temporary file (so `reload()` can read
-/// the file again after `body` rewrites it), within `limit`, and always stops the relay; on failure the
-/// relay's log is recorded.
-private func withReloadableRelay(_ configText: String, limit: Duration = .seconds(20),
-                                 _ body: @escaping @Sendable (RunningRelay, String) async throws -> Void) async throws {
-    let path = try temporaryFile(configText)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    let relay = try RunningRelay("", configPath: path)
-    do {
-        try await withTimeout(limit) { try await body(relay, path) }
-        try await relay.stop()
-    } catch {
-        _ = try? await relay.stop()
-        Issue.record("relay log:\n\(relay.logs.lines.suffix(60).joined(separator: "\n"))")
-        throw error
-    }
-}
-
 private struct EchoMismatch: Error {
     let sent: String
     let received: [UInt8]
