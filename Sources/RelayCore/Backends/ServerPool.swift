@@ -91,8 +91,6 @@ public final class ServerPool: Sendable {
     public var size: Int { state.withLock { $0.sizing.size } }
     /// The sizing state, for metrics and tests.
     public var sizing: PoolSizing { state.withLock { $0.sizing } }
-    /// Whether the server left the active set and is being drained.
-    var isRetired: Bool { state.withLock { $0.retiredAt != nil } }
 
     /// How many dials to start now to reach the size: the size minus connections warm and dialing.
     func dialsWanted(now: UInt64, limit: Int) -> Int {
