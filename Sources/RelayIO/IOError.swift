@@ -45,6 +45,61 @@ public enum IOError: Error, Sendable, Equatable, CustomStringConvertible {
         guard let code = errno else { return false }
         return code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM
     }
+
+    /// Whose failure this is: relayd's own (it ran short of something on this machine) or the peer's and
+    /// the path to it. The one place that decides it, so a server is never blamed for relayd's shortage.
+    public var origin: IOFailureOrigin {
+        guard let code = errno else { return .remote }
+        switch code {
+        case EMFILE: return .local(.fileDescriptors)
+        case ENFILE: return .local(.systemFileDescriptors)
+        case ENOBUFS, ENOMEM: return .local(.memory)
+        // connect(2) found no free local port (or the source address is gone): nothing the server did.
+        case EADDRNOTAVAIL, EADDRINUSE: return .local(.ephemeralPorts)
+        default: return .remote
+        }
+    }
+}
+
+/// Who an I/O failure is to be blamed on.
+public enum IOFailureOrigin: Sendable, Equatable {
+    /// relayd itself ran short of `LocalResource`; the peer may be perfectly healthy.
+    case local(LocalResource)
+    /// The peer, or the network between relayd and it.
+    case remote
+
+    /// The resource relayd ran out of, when the failure is its own.
+    public var localResource: LocalResource? {
+        if case let .local(resource) = self { return resource }
+        return nil
+    }
+}
+
+/// What relayd can run short of on its own machine.
+public enum LocalResource: String, Sendable, CaseIterable {
+    /// The process's open-files limit (EMFILE).
+    case fileDescriptors = "file_descriptors"
+    /// The system-wide open-files table (ENFILE).
+    case systemFileDescriptors = "system_file_descriptors"
+    /// Kernel socket buffers or memory (ENOBUFS, ENOMEM).
+    case memory
+    /// Local ports for outgoing connections (EADDRNOTAVAIL, EADDRINUSE on connect).
+    case ephemeralPorts = "ephemeral_ports"
+
+    /// What to do about it, for a log line.
+    public var hint: String {
+        switch self {
+        case .fileDescriptors:
+            return "raise the open-files limit (ulimit -n, LimitNOFILE) or lower max_connections"
+        case .systemFileDescriptors:
+            return "the whole system is out of open files: raise fs.file-max or find the process holding them"
+        case .memory:
+            return "the kernel is out of socket memory: check net.ipv4.tcp_mem and the machine's memory"
+        case .ephemeralPorts:
+            return "out of local ports to the server: widen net.ipv4.ip_local_port_range, enable a connection pool, "
+                + "or add servers"
+        }
+    }
 }
 
 /// The outcome of a non-blocking call: it did something, or it would have had to block.
