@@ -86,6 +86,16 @@ public enum LocalResource: String, Sendable, CaseIterable {
     /// Local ports for outgoing connections (EADDRNOTAVAIL, EADDRINUSE on connect).
     case ephemeralPorts = "ephemeral_ports"
 
+    /// What ran out, in words.
+    public var phrase: String {
+        switch self {
+        case .fileDescriptors: return "file descriptors"
+        case .systemFileDescriptors: return "system-wide file descriptors"
+        case .memory: return "socket memory"
+        case .ephemeralPorts: return "local ports"
+        }
+    }
+
     /// What to do about it, for a log line.
     public var hint: String {
         switch self {

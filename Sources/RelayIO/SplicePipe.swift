@@ -28,7 +28,9 @@ public final class SplicePipe {
     }
 
     /// Copies `source` to `destination` through the pipe until end of stream; returns the byte count.
-    public func relay(from source: TCPConnection, to destination: TCPConnection) async throws -> Int {
+    /// `onChunk` is called after each chunk moved into the pipe, with its size.
+    public func relay(from source: TCPConnection, to destination: TCPConnection,
+                      onChunk: ((Int) -> Void)? = nil) async throws -> Int {
         var total = 0
         while true {
             if pending == 0 {
@@ -37,6 +39,7 @@ public final class SplicePipe {
                     return total
                 case let .processed(count):
                     pending = count
+                    onChunk?(count)
                 case .wouldBlock:
                     try await source.registration.wait(for: .read)
                     continue

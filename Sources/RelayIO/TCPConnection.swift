@@ -155,6 +155,14 @@ public final class TCPConnection: Sendable {
         _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
     }
 
+    /// Whether bytes (or an end of stream) wait to be read, by one non-blocking peek that consumes nothing.
+    /// Safe from any thread while the connection is open; false once it is closed.
+    public func hasPendingInput() -> Bool {
+        guard !closed.load(ordering: .acquiring) else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) >= 0
+    }
+
     /// Wakes every waiter with `IOError.closed`; safe from any thread.
     public func abort() {
         registration.abort()

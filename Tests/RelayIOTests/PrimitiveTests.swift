@@ -115,3 +115,21 @@ final class Fired: @unchecked Sendable {
         #expect(timedOut)
     }
 }
+
+@Suite struct IOErrorOriginTests {
+    @Test(arguments: [(EMFILE, LocalResource.fileDescriptors), (ENFILE, .systemFileDescriptors), (ENOBUFS, .memory),
+                      (ENOMEM, .memory), (EADDRNOTAVAIL, .ephemeralPorts)] as [(Int32, LocalResource)])
+    func relaydsOwnShortagesAreLocal(code: Int32, resource: LocalResource) {
+        #expect(IOError.syscall(call: "socket", errno: code).origin == .local(resource))
+    }
+
+    @Test(arguments: [ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ECONNRESET, EPIPE])
+    func thePeersFailuresAreRemote(code: Int32) {
+        #expect(IOError.syscall(call: "connect", errno: code).origin == .remote)
+    }
+
+    @Test func timeoutsAndClosedSocketsAreRemote() {
+        #expect(IOError.timedOut.origin == .remote)
+        #expect(IOError.closed.origin == .remote)
+    }
+}

@@ -271,6 +271,7 @@ extension RelayServer {
                     ("success_rate", .optional(breakdown.successRate)), ("connect_ms", .optional(breakdown.connectMs)),
                     ("ttfb_ms", .optional(breakdown.ttfbMs)),
                     ("consecutive_failures", .number(breakdown.consecutiveFailures)),
+                    ("connect_failures", .number(server.connectFailures.load(ordering: .relaxed))),
                     ("connections_active", .number(server.inFlight.load(ordering: .relaxed))),
                     ("connections_total", .number(server.connectionsTotal.load(ordering: .relaxed))),
                     ("down_reason", .optional(breakdown.downReason)), ("last_error", .optional(breakdown.lastError)),
@@ -315,7 +316,8 @@ extension RelayServer {
                         ("refused", .object([
                             ("max_connections", .number(tracker.refusedOverLimit.load(ordering: .relaxed))),
                             ("max_connections_per_ip", .number(tracker.refusedPerIP.load(ordering: .relaxed))),
-                            ("no_backend", .number(Int(tcp.stats.noBackend.value))),
+                            ("no_backend", .number(Int(tcp.stats.ended(.noBackend).value))),
+                            ("local_resources", .number(Int(tcp.stats.ended(.localResources).value))),
                         ])),
                     ])),
                     ("bytes", .object([("in", .number(Int(tcp.stats.bytesIn.value))),

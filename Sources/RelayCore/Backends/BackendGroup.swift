@@ -145,8 +145,27 @@ public final class BackendGroup: Sendable {
         }
     }
 
+    /// relayd itself ran short of something while connecting (file descriptors, memory, local ports): the
+    /// client's connection is refused, and no server is blamed for it.
+    public struct LocalShortage: Error, Sendable, CustomStringConvertible {
+        /// What ran out.
+        public let resource: LocalResource
+        /// The failed call and its errno.
+        public let error: IOError
+        /// The server relayd was connecting to (which did nothing wrong).
+        public let server: SocketAddress
+        public var description: String {
+            "relayd ran out of \(resource.phrase) connecting to \(server) "
+                + "(\(error)); \(resource.hint)"
+        }
+    }
+
     /// Connects to the best server for `client`, skipping servers that fail. The returned server's
     /// `inFlight` has been incremented: call `release(_:)` when the connection ends.
+    ///
+    /// A failure of relayd's own (`IOError.origin` is local) ends the attempt at once with `LocalShortage`:
+    /// it is not the server's, so it reaches neither the Scoreboard nor the failure counters, and trying
+    /// the next server would only fail the same way.
     public func connect(client: SocketAddress?, on loop: EventLoop, logger: Logger) async throws
         -> (TCPConnection, ServerHandle)
     {
@@ -176,6 +195,9 @@ public final class BackendGroup: Sendable {
                 return (connection, server)
             } catch let error as IOError {
                 server.inFlight.subtract(1, ordering: .relaxed)
+                if let resource = error.origin.localResource {
+                    throw LocalShortage(resource: resource, error: error, server: server.address)
+                }
                 excluded.append(server)
                 failures.append(AttemptFailure(server: server.address, error: error.description))
                 report(server, .connectFailed(error.description))

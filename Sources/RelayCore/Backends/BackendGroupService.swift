@@ -19,6 +19,8 @@ public final class BackendGroupService: Service {
     /// Where probes run.
     let loops: EventLoopGroup
     let logger: Logger
+    /// One warning a second at most when probes cannot run for lack of relayd's own resources.
+    private let shortageLog = EventThrottle(limit: 1, window: .seconds(1))
 
     public init(group: BackendGroup, loops: EventLoopGroup, logger: Logger) {
         self.name = "backend:\(group.name)"
@@ -86,6 +88,17 @@ public final class BackendGroupService: Service {
             }
             for _ in 0..<max(1, concurrency) { startNext() }
             for await (server, result) in probes {
+                if let resource = result.localShortage {
+                    // relayd's own shortage says nothing about the server: not scored, counted apart.
+                    group.stats.probeLocalErrors.increment()
+                    if case let .emit(suppressed) = shortageLog.event() {
+                        logger.warn("probe skipped: relayd is out of \(resource.phrase) (the server is not blamed)",
+                                    ["server": server.address, "resource": resource.rawValue,
+                                     "error": result.error ?? "?", "hint": resource.hint, "suppressed": suppressed])
+                    }
+                    startNext()
+                    continue
+                }
                 await group.scoreboard.recordProbe(server, success: result.success, latency: result.latency,
                                                    error: result.error)
                 (result.success ? group.stats.probeSuccesses : group.stats.probeFailures).increment()

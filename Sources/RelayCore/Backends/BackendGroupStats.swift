@@ -9,6 +9,10 @@ public final class BackendGroupStats: Sendable {
     public let probeSuccesses = Counter()
     /// Active probes that failed.
     public let probeFailures = Counter()
+    /// Probes that could not run because relayd itself was out of sockets, memory or ports (not scored).
+    public let probeLocalErrors = Counter()
+    /// Pool dials that could not start for the same reason (no back-off from the server).
+    public let poolDialLocalErrors = Counter()
     /// How long each probe took (until its answer, or its timeout).
     public let probeDuration = Histogram(buckets: Histogram.latencyBuckets)
 

@@ -25,6 +25,8 @@ public actor ConnectionPool {
     nonisolated var tick: Duration {
         config.strategy == .dynamic ? min(.milliseconds(250), config.scalingInterval) : .milliseconds(250)
     }
+    /// One warning a second at most when dials cannot start for lack of relayd's own resources.
+    private nonisolated let shortageLog = EventThrottle(limit: 1, window: .seconds(1))
     /// Most dials started per server per tick, so warming a large pool does not send a burst of SYNs.
     static let dialBurst = 64
 
@@ -79,10 +81,26 @@ public actor ConnectionPool {
                         let loop = loops.next()
                         let address = pool.server.address
                         let timeout = config.dialTimeout
-                        tasks.addTask(executorPreference: loop) {
-                            let connection = try? await TCPConnection.connect(to: address, on: loop, timeout: timeout,
-                                                                              options: options)
-                            pool.dialed(connection, now: EventLoop.now())
+                        let stats = group.stats
+                        tasks.addTask(executorPreference: loop) { [logger, shortageLog] in
+                            do {
+                                let connection = try await TCPConnection.connect(to: address, on: loop,
+                                                                                 timeout: timeout, options: options)
+                                pool.dialed(connection, now: EventLoop.now())
+                            } catch let error as IOError where error.origin.localResource != nil {
+                                // relayd's own shortage: no back-off from the server, just a pause.
+                                pool.dialSkipped(now: EventLoop.now())
+                                stats.poolDialLocalErrors.increment()
+                                if case let .emit(suppressed) = shortageLog.event(),
+                                   let resource = error.origin.localResource {
+                                    logger.warn("pool dial skipped: relayd is out of \(resource.phrase) "
+                                                + "(the server is not blamed)",
+                                                ["server": address, "error": error, "hint": resource.hint,
+                                                 "suppressed": suppressed])
+                                }
+                            } catch {
+                                pool.dialed(nil, now: EventLoop.now())
+                            }
                         }
                     }
                 }

@@ -124,6 +124,18 @@ public final class ServerPool: Sendable {
         if !keep { connection?.close() }
     }
 
+    /// A dial could not start because relayd itself was short of sockets, memory or ports: the server is not
+    /// backed off from (its failure count stays), dialing pauses for `localPause` and tries again.
+    func dialSkipped(now: UInt64) {
+        state.withLock { state in
+            state.dialing -= 1
+            state.nextDialAt = max(state.nextDialAt, now + Self.localPause)
+        }
+    }
+
+    /// How long dialing pauses after relayd ran short of its own resources (one upkeep tick).
+    static let localPause: UInt64 = 250_000_000
+
     /// Closes warm connections that are dead, dirty or idle for `idleTimeout`, and (after a scale-down) those
     /// beyond what the pool should hold. Returns how many were closed.
     @discardableResult

@@ -106,6 +106,8 @@ struct ConfigReader {
         let wanted = "a duration with a unit, such as \"250ms\", \"15s\" or \"1m30s\""
         switch value {
         case .number(let number):
+            // Zero needs no unit: `idle_timeout: 0` reads as "off" wherever zero is allowed.
+            if allowZero, number == 0 { return .zero }
             return expected(wanted, hint: "write a unit, e.g. \"\(ConfigValue.render(number))s\"")
         case .string(let text):
             if let duration = DurationParser.parse(text) {

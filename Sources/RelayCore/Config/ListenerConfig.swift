@@ -25,9 +25,15 @@ public struct ListenerConfig: Sendable, Equatable {
     /// Length of the kernel's queue of connections not yet accepted (`backlog`, default 1024, 1 to 65535); the
     /// kernel also caps it at `net.core.somaxconn`.
     public var backlog: Int
-    /// UDP: a flow with no datagram either way for this long is closed (`idle_timeout`, default 30s, more than
-    /// zero), which bounds the sockets kept for clients that went away.
+    /// A UDP flow with no datagram either way for this long is closed (`idle_timeout`, default 30s, more than
+    /// zero), which bounds the sockets kept for clients that went away. A TCP connection with no byte either way
+    /// for this long is closed on both sides (default 10m, like nginx stream's `proxy_timeout`; 0 = never), so
+    /// half-open clients, dead NAT entries and slowloris clients do not hold a slot forever.
     public var idleTimeout: Duration
+    /// TCP: a client that sends nothing for this long after connecting is closed (`first_byte_timeout`, default
+    /// 0 = never), like HAProxy's `timeout client` before the first request. Not for protocols where the server
+    /// speaks first.
+    public var firstByteTimeout: Duration
     /// UDP: flows open at once (`max_flows`, default 100000, at least 1); a datagram that would open one more is
     /// dropped and counted, and existing flows are not touched.
     public var maxFlows: Int
@@ -37,8 +43,8 @@ public struct ListenerConfig: Sendable, Equatable {
 
     public init(name: String, proto: ListenerProtocol = .tcp, listen: Endpoint, backend: String? = nil,
                 maxConnections: Int = 10_000, maxConnectionsPerIP: Int = 0, tcpNoDelay: Bool = true,
-                keepalive: Bool = true, backlog: Int = 1024, idleTimeout: Duration = .seconds(30),
-                maxFlows: Int = 100_000, responses: Int = 0) {
+                keepalive: Bool = true, backlog: Int = 1024, idleTimeout: Duration? = nil,
+                firstByteTimeout: Duration = .zero, maxFlows: Int = 100_000, responses: Int = 0) {
         self.name = name
         self.proto = proto
         self.listen = listen
@@ -48,9 +54,20 @@ public struct ListenerConfig: Sendable, Equatable {
         self.tcpNoDelay = tcpNoDelay
         self.keepalive = keepalive
         self.backlog = backlog
-        self.idleTimeout = idleTimeout
+        self.idleTimeout = idleTimeout ?? Self.defaultIdleTimeout(proto)
+        self.firstByteTimeout = firstByteTimeout
         self.maxFlows = maxFlows
         self.responses = responses
+    }
+
+    /// `idle_timeout` when the config does not say: 30s for a UDP flow, 10m for a TCP connection.
+    static func defaultIdleTimeout(_ proto: ListenerProtocol) -> Duration {
+        proto == .udp ? .seconds(30) : .seconds(600)
+    }
+
+    /// The timeouts a TCP listener's connections get.
+    public var connectionTimeouts: ConnectionTimeouts {
+        ConnectionTimeouts(idle: idleTimeout, firstByte: firstByteTimeout)
     }
 
     /// Reads one element of `listeners`, returning the listener (with placeholders for keys that failed) and the
@@ -71,7 +88,15 @@ public struct ListenerConfig: Sendable, Equatable {
             fields.read("tcp_nodelay", into: &config.tcpNoDelay) { $0.bool() }
             fields.read("keepalive", into: &config.keepalive) { $0.bool() }
             fields.read("backlog", into: &config.backlog) { $0.integer(in: 1...65535) }
-            fields.read("idle_timeout", into: &config.idleTimeout) { $0.duration(allowZero: false) }
+            config.idleTimeout = defaultIdleTimeout(config.proto)
+            // A UDP flow must expire (its socket is only freed then); a TCP connection may be left alone.
+            fields.read("idle_timeout", into: &config.idleTimeout) { $0.duration(allowZero: config.proto != .udp) }
+            if config.proto == .udp, fields.optional("first_byte_timeout") != nil {
+                fields.reject("first_byte_timeout", "only TCP listeners take `first_byte_timeout`; a UDP flow has "
+                              + "`idle_timeout` only")
+            } else {
+                fields.read("first_byte_timeout", into: &config.firstByteTimeout) { $0.duration(allowZero: true) }
+            }
             fields.read("max_flows", into: &config.maxFlows) { $0.integer(in: 1...10_000_000) }
             fields.read("responses", into: &config.responses) { $0.integer(in: 0...1_000_000) }
             return (config, fields.failedKeys)

@@ -32,10 +32,12 @@ public enum TCPRelay {
     /// `onFirstResponse` gets the backend's time to first byte: from the first byte relayd wrote to the
     /// backend until the first byte it read back (once per connection; not when the backend spoke first).
     /// `bytesUp` and `bytesDown`, when given, count the bytes of each direction as they are written.
+    /// `activity`, when given, counts the chunks of each direction for the listener's timeout sweep.
     public static func run(client: TCPConnection, backend: TCPConnection, pool: BufferPool,
                            splice: Bool = false, bytesUp upCounter: Counter? = nil, bytesDown downCounter: Counter? = nil,
+                           activity: ConnectionActivity? = nil,
                            onFirstResponse: (@Sendable (Duration) -> Void)? = nil) async -> RelayOutcome {
-        let state = RelayState(onFirstResponse: onFirstResponse)
+        let state = RelayState(onFirstResponse: onFirstResponse, activity: activity)
         async let upstream = pump(from: client, to: backend, pool: pool, splice: splice, state: state,
                                   direction: .upstream, freshlyRegistered: true, counter: upCounter)
         let (bytesDown, down) = await pump(from: backend, to: client, pool: pool, splice: splice, state: state,
@@ -59,11 +61,15 @@ public enum TCPRelay {
             if splice {
                 // The pipe reports its total at the end; a spliced connection's bytes are counted then.
                 let pipe = try SplicePipe()
-                total = try await pipe.relay(from: source, to: destination)
+                let activity = state?.activity
+                total = try await pipe.relay(from: source, to: destination) { _ in activity?.moved(direction) }
                 counter?.increment(by: UInt64(total))
             } else {
                 for try await chunk in source.inbound(pool: pool, freshlyRegistered: freshlyRegistered) {
-                    if total == 0, let state { state.firstChunk(direction) }
+                    if let state {
+                        if total == 0 { state.firstChunk(direction) }
+                        state.activity?.moved(direction)
+                    }
                     try await destination.write(chunk)
                     total += chunk.count
                     counter?.increment(by: UInt64(chunk.count))
@@ -72,6 +78,11 @@ public enum TCPRelay {
             if state?.finishOne() != true { destination.shutdownWrite() }
             return (total, .endOfStream)
         } catch {
+            if state?.activity?.expiry != nil {
+                // A timeout ended the connection: both sockets were woken on purpose and close with an
+                // orderly end of stream, not a reset.
+                return (total, .cancelled)
+            }
             // Pass the failure on as a reset, and wake the other direction, which may be parked
             // reading a healthy but idle peer.
             source.setResetOnClose()
@@ -100,9 +111,12 @@ public final class RelayState: Sendable {
     /// When the first chunk went upstream (monotonic ns, 0 = not yet).
     private let firstUpstream = Atomic<UInt64>(0)
     private let onFirstResponse: (@Sendable (Duration) -> Void)?
+    /// The connection's chunk counts and timeouts, when the listener watches them.
+    let activity: ConnectionActivity?
 
-    public init(onFirstResponse: (@Sendable (Duration) -> Void)? = nil) {
+    public init(onFirstResponse: (@Sendable (Duration) -> Void)? = nil, activity: ConnectionActivity? = nil) {
         self.onFirstResponse = onFirstResponse
+        self.activity = activity
     }
 
     /// Records one direction's end; true when it is the second (the connection is about to close).

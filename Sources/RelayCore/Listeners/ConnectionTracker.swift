@@ -25,6 +25,8 @@ public final class ConnectionTracker: Sendable {
         var active = 0
         var perIP: [IPKey: Int] = [:]
         var tasks: [UInt64: Task<Void, Never>] = [:]
+        /// Open connections' activity and what the timeout sweep saw of it, by ticket.
+        var watched: [UInt64: (activity: ConnectionActivity, watch: ConnectionTimeouts.Watch)] = [:]
         var finishedEarly: Set<UInt64> = []
         var nextID: UInt64 = 1
         var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
@@ -79,11 +81,42 @@ public final class ConnectionTracker: Sendable {
         return result
     }
 
-    /// Remembers the task serving `ticket`, so a drain that runs out of time can cancel it.
-    public func attach(_ task: Task<Void, Never>, to ticket: Ticket) {
+    /// Remembers the task serving `ticket`, so a drain that runs out of time can cancel it, and the
+    /// connection's activity, so `sweepTimeouts` can close it when one of its timeouts passes.
+    public func attach(_ task: Task<Void, Never>, activity: ConnectionActivity? = nil, to ticket: Ticket) {
         state.withLock { state in
-            if state.finishedEarly.remove(ticket.id) == nil { state.tasks[ticket.id] = task }
+            guard state.finishedEarly.remove(ticket.id) == nil else { return }
+            state.tasks[ticket.id] = task
+            if let activity, activity.timeouts.isEnabled {
+                state.watched[ticket.id] = (activity, ConnectionTimeouts.Watch(since: activity.accepted))
+            }
         }
+    }
+
+    /// One pass of the timeout sweep: closes every open connection whose idle or first-byte timeout has
+    /// passed at `now` (see `ConnectionTimeouts.check`). Returns how many it closed.
+    @discardableResult
+    public func sweepTimeouts(now: UInt64) -> Int {
+        let expired = state.withLock { state -> [(ConnectionActivity, ConnectionEnd)] in
+            var expired: [(ConnectionActivity, ConnectionEnd)] = []
+            for (id, entry) in state.watched {
+                var watch = entry.watch
+                let activity = entry.activity
+                let verdict = activity.timeouts.check(now: now, accepted: activity.accepted,
+                                                      up: activity.up.load(ordering: .relaxed),
+                                                      down: activity.down.load(ordering: .relaxed), watch: &watch,
+                                                      clientSentBytes: activity.clientHasPendingInput)
+                if let verdict {
+                    expired.append((activity, verdict))
+                    state.watched[id] = nil
+                } else if watch != entry.watch {
+                    state.watched[id] = (activity, watch)
+                }
+            }
+            return expired
+        }
+        for (activity, reason) in expired { activity.expire(reason) }
+        return expired.count
     }
 
     /// Releases the slot of a finished connection.
@@ -91,6 +124,7 @@ public final class ConnectionTracker: Sendable {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.active -= 1
             if state.tasks.removeValue(forKey: ticket.id) == nil { state.finishedEarly.insert(ticket.id) }
+            state.watched[ticket.id] = nil
             if let ip = ticket.ip {
                 let left = state.perIP[ip, default: 1] - 1
                 state.perIP[ip] = left > 0 ? left : nil

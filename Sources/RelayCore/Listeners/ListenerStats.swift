@@ -7,23 +7,21 @@ public final class ListenerStats: Sendable {
     public let bytesOut = Counter()
     /// Lifetime of finished connections, from accept to close.
     public let duration = Histogram(buckets: Histogram.durationBuckets)
-    /// Finished connections by how they ended (`AccessLogEntry.end`).
-    public let ended: [String: Counter]
-    /// Connections refused because no server of the group accepted them.
-    public var noBackend: Counter { ended["no_backend"]! }
-
-    /// The ways a connection can end, as counted.
-    public static let endings = ["closed", "error", "cancelled", "no_backend"]
+    /// Finished connections by how they ended, in `ConnectionEnd.allCases` order.
+    private let endings: [Counter]
 
     public init() {
-        var ended: [String: Counter] = [:]
-        for ending in Self.endings { ended[ending] = Counter() }
-        self.ended = ended
+        endings = ConnectionEnd.allCases.map { _ in Counter() }
+    }
+
+    /// Finished connections that ended as `end`.
+    public func ended(_ end: ConnectionEnd) -> Counter {
+        endings[Int(end.code) - 1]
     }
 
     /// Counts one finished connection.
-    func finished(end: String, duration: Duration) {
-        ended[end]?.increment()
+    func finished(end: ConnectionEnd, duration: Duration) {
+        ended(end).increment()
         self.duration.observe(duration)
     }
 }

@@ -40,6 +40,12 @@ public final class TCPListenerService: Service {
     /// What new connections get; a config reload may point the listener at another group. Read once per
     /// connection, so a connection keeps the group it started with.
     private let currentRole: SanitizerVisibleMutex<TCPConnectionRole>
+    /// The idle and first-byte timeouts of new connections (`idle_timeout`, `first_byte_timeout`).
+    private let currentTimeouts: SanitizerVisibleMutex<ConnectionTimeouts>
+    /// One warning a second at most when relayd runs short of its own resources.
+    private let shortageLog = EventThrottle(limit: 1, window: .seconds(1))
+    /// Access-log lines of refused connections, at most 10 a second per reason.
+    private let refusalLines: [ConnectionRefusal: EventThrottle]
     let loops: [EventLoop]
     let backlog: Int32
     let options: TCPOptions
@@ -54,11 +60,15 @@ public final class TCPListenerService: Service {
     public init(name: String, address requested: SocketAddress, role: TCPConnectionRole, loops: [EventLoop],
                 maxConnections: Int, maxConnectionsPerIP: Int, backlog: Int32 = 1024,
                 options: TCPOptions = TCPOptions(), splice: Bool = false, sharingAddress: Bool = false,
-                accessLog: AccessLog? = nil, logger: Logger) throws {
+                timeouts: ConnectionTimeouts = .off, accessLog: AccessLog? = nil, logger: Logger) throws {
         self.accessLog = accessLog
         self.name = name
         self.splice = splice
         self.currentRole = SanitizerVisibleMutex(role)
+        self.currentTimeouts = SanitizerVisibleMutex(timeouts)
+        var refusalLines: [ConnectionRefusal: EventThrottle] = [:]
+        for refusal in ConnectionRefusal.allCases { refusalLines[refusal] = EventThrottle(limit: 10, window: .seconds(1)) }
+        self.refusalLines = refusalLines
         self.loops = loops
         self.backlog = backlog
         self.options = options
@@ -73,10 +83,16 @@ public final class TCPListenerService: Service {
     /// What new connections get.
     public var role: TCPConnectionRole { currentRole.withLock { $0 } }
 
+    /// The timeouts new connections get.
+    public var timeouts: ConnectionTimeouts { currentTimeouts.withLock { $0 } }
+
     /// Applies a reloaded config that keeps this listener's sockets: new connections go to `role` and are
-    /// admitted under the new limits; connections already open keep their backend and their slot.
-    public func update(role: TCPConnectionRole, maxConnections: Int, maxConnectionsPerIP: Int) {
+    /// admitted under the new limits and timeouts; connections already open keep their backend, their slot
+    /// and their timeouts.
+    public func update(role: TCPConnectionRole, maxConnections: Int, maxConnectionsPerIP: Int,
+                       timeouts: ConnectionTimeouts? = nil) {
         currentRole.withLock { $0 = role }
+        if let timeouts { currentTimeouts.withLock { $0 = timeouts } }
         tracker.updateLimits(maxConnections: maxConnections, maxPerIP: maxConnectionsPerIP)
     }
 
@@ -130,19 +146,39 @@ public final class TCPListenerService: Service {
         defer { stopAccepting.cancel() }
         logger.info("listening", ["address": address, "loops": sockets.count, "attempt": context.attempt])
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for socket in sockets {
-                group.addTask(executorPreference: socket.loop) { try await self.acceptLoop(socket) }
+        // The sweep runs as long as this run does, through the drain too: draining connections keep their
+        // timeouts.
+        try await withThrowingTaskGroup(of: Void.self) { sweeper in
+            sweeper.addTask { await self.sweepLoop() }
+            defer { sweeper.cancelAll() }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for socket in sockets {
+                    group.addTask(executorPreference: socket.loop) { try await self.acceptLoop(socket) }
+                }
+                // The first accept loop to fail ends the group at once (cancelling the others), so the
+                // supervisor restarts the listener instead of waiting on loops that still run.
+                while try await group.next() != nil {}
             }
-            // The first accept loop to fail ends the group at once (cancelling the others), so the
-            // supervisor restarts the listener instead of waiting on loops that still run.
-            while try await group.next() != nil {}
+            guard context.shutdown.isTriggered else {
+                throw ListenerError(listener: name, address: address.description,
+                                    reason: "accept loop ended unexpectedly")
+            }
+            for socket in sockets { socket.close() }
+            await drain(timeout: context.drainTimeout)
         }
-        guard context.shutdown.isTriggered else {
-            throw ListenerError(listener: name, address: address.description, reason: "accept loop ended unexpectedly")
+    }
+
+    /// Closes connections whose idle or first-byte timeout passed, a few times per shortest timeout (at
+    /// most once a second), and writes out the counts of refusal lines the access log suppressed.
+    private func sweepLoop() async {
+        while !Task.isCancelled {
+            let period = timeouts.sweepPeriod
+            guard (try? await Task.sleep(for: period)) != nil else { return }
+            let now = EventLoop.now()
+            let closed = tracker.sweepTimeouts(now: now)
+            if closed > 0 { logger.debug("closed connections past their timeouts", ["connections": closed]) }
+            flushSuppressedRefusals(now: now)
         }
-        for socket in sockets { socket.close() }
-        await drain(timeout: context.drainTimeout)
     }
 
     private func drain(timeout: Duration) async {
@@ -187,17 +223,54 @@ public final class TCPListenerService: Service {
             case let .failure(refusal):
                 accepted.refuse()
                 logger.debug("connection refused", ["client": accepted.peer, "reason": refusal])
+                recordRefusal(refusal == .overLimit ? .maxConnections : .maxConnectionsPerIP, client: accepted.peer)
                 continue
             }
             let target = EventLoop.leastLoaded(preferring: loop, among: loops)
             target.connections.add(1, ordering: .relaxed)
+            let timeouts = self.timeouts
+            let activity = timeouts.isEnabled ? ConnectionActivity(accepted: EventLoop.now(), timeouts: timeouts) : nil
             let task = Task(executorPreference: target) { [self] in
-                await self.serve(accepted, on: target)
+                await self.serve(accepted, on: target, activity: activity)
                 target.connections.subtract(1, ordering: .relaxed)
                 self.tracker.finish(ticket)
             }
-            tracker.attach(task, to: ticket)
+            tracker.attach(task, activity: activity, to: ticket)
         }
+    }
+
+    /// Writes the access-log line of a refused connection, unless this reason already had its 10 lines
+    /// this second.
+    private func recordRefusal(_ refusal: ConnectionRefusal, client: SocketAddress, server: SocketAddress? = nil,
+                               error: String? = nil) {
+        guard let accessLog, let throttle = refusalLines[refusal] else { return }
+        guard case let .emit(suppressed) = throttle.event() else { return }
+        if suppressed > 0 {
+            accessLog.recordSuppressed(listener: name, proto: "tcp", end: refusal.rawValue, count: suppressed)
+        }
+        accessLog.record(AccessLogEntry(listener: name, proto: "tcp", client: client, server: server, bytesIn: 0,
+                                        bytesOut: 0, duration: .zero, end: refusal.rawValue, error: error))
+    }
+
+    /// Writes the "N more suppressed" lines of reasons whose flood has ended.
+    private func flushSuppressedRefusals(now: UInt64) {
+        guard let accessLog else { return }
+        for refusal in ConnectionRefusal.allCases {
+            let suppressed = refusalLines[refusal]?.flush(now: now) ?? 0
+            if suppressed > 0 {
+                accessLog.recordSuppressed(listener: name, proto: "tcp", end: refusal.rawValue, count: suppressed)
+            }
+        }
+    }
+
+    /// Logs that relayd ran short of `resource`, at most once a second, with how many more times it did.
+    private func reportShortage(_ resource: LocalResource, client: SocketAddress, error: String) {
+        guard case let .emit(suppressed) = shortageLog.event() else { return }
+        var fields: KeyValuePairs<String, any CustomStringConvertible> {
+            ["resource": resource.rawValue, "client": client, "error": error, "hint": resource.hint,
+             "suppressed": suppressed]
+        }
+        logger.warn("relayd is out of \(resource.phrase); refusing connections (no server is blamed)", fields)
     }
 
     /// What one connection did, for the access log and the metrics.
@@ -205,10 +278,10 @@ public final class TCPListenerService: Service {
         var server: SocketAddress?
         var bytesIn = 0
         var bytesOut = 0
-        var end = "closed"
+        var end = ConnectionEnd.closed
         var error: String?
 
-        init(server: SocketAddress? = nil, bytesIn: Int = 0, bytesOut: Int = 0, end: String = "closed",
+        init(server: SocketAddress? = nil, bytesIn: Int = 0, bytesOut: Int = 0, end: ConnectionEnd = .closed,
              error: String? = nil) {
             self.server = server
             self.bytesIn = bytesIn
@@ -221,42 +294,58 @@ public final class TCPListenerService: Service {
             self.init(server: server, bytesIn: outcome.bytesUp, bytesOut: outcome.bytesDown)
             switch (outcome.up, outcome.down) {
             case (.endOfStream, .endOfStream):
-                end = "closed"
+                end = .closed
             case let (.failed(reason), _), let (_, .failed(reason)):
-                end = "error"
+                end = .error
                 error = reason
             case (.cancelled, _), (_, .cancelled):
-                end = "cancelled"
+                end = .cancelled
             }
         }
     }
 
     /// Serves one connection, then records it in the access log.
-    private func serve(_ accepted: AcceptedSocket, on loop: EventLoop) async {
+    private func serve(_ accepted: AcceptedSocket, on loop: EventLoop, activity: ConnectionActivity?) async {
         let start = ContinuousClock.now
-        let summary = await relay(accepted, on: loop)
+        var summary = await relay(accepted, on: loop, activity: activity)
+        if let expiry = activity?.expiry, summary.end == .cancelled || summary.end == .closed {
+            summary.end = expiry
+        }
         stats.finished(end: summary.end, duration: ContinuousClock.now - start)
-        if let accessLog {
+        if let refusal = ConnectionRefusal(summary.end) {
+            recordRefusal(refusal, client: accepted.peer, server: summary.server, error: summary.error)
+        } else if let accessLog {
             accessLog.record(AccessLogEntry(listener: name, proto: "tcp", client: accepted.peer, server: summary.server,
                                             bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
-                                            duration: ContinuousClock.now - start, end: summary.end,
+                                            duration: ContinuousClock.now - start, end: summary.end.rawValue,
                                             error: summary.error))
         }
     }
 
-    private func relay(_ accepted: AcceptedSocket, on loop: EventLoop) async -> ConnectionSummary {
+    private func relay(_ accepted: AcceptedSocket, on loop: EventLoop, activity: ConnectionActivity?) async
+        -> ConnectionSummary
+    {
         let client: TCPConnection
         do {
             client = try TCPConnection(adopting: accepted, on: loop)
         } catch {
+            if let resource = error.origin.localResource {
+                reportShortage(resource, client: accepted.peer, error: String(describing: error))
+                return ConnectionSummary(end: .localResources, error: String(describing: error))
+            }
             logger.warn("could not register accepted connection", ["client": accepted.peer, "error": String(describing: error)])
-            return ConnectionSummary(end: "error", error: String(describing: error))
+            return ConnectionSummary(end: .error, error: String(describing: error))
         }
-        defer { client.close() }
+        defer {
+            activity?.release()
+            client.close()
+        }
+        activity?.watch(client)
         switch role {
         case .echo:
-            let (bytes, ending) = await TCPRelay.pump(from: client, to: client, pool: loop.buffers, freshlyRegistered: true,
-                                                      counter: stats.bytesIn)
+            let state = activity.map { RelayState(activity: $0) }
+            let (bytes, ending) = await TCPRelay.pump(from: client, to: client, pool: loop.buffers, state: state,
+                                                      freshlyRegistered: true, counter: stats.bytesIn)
             stats.bytesOut.increment(by: UInt64(bytes))
             let outcome = RelayOutcome(bytesUp: bytes, bytesDown: bytes, up: ending, down: ending)
             return ConnectionSummary(server: nil, outcome: outcome)
@@ -265,17 +354,21 @@ public final class TCPListenerService: Service {
             let server: ServerHandle
             do {
                 (backend, server) = try await group.connect(client: accepted.peer, on: loop, logger: logger)
+            } catch let shortage as BackendGroup.LocalShortage {
+                reportShortage(shortage.resource, client: accepted.peer, error: String(describing: shortage.error))
+                return ConnectionSummary(end: .localResources, error: shortage.description)
             } catch {
                 logger.warn("no backend reachable; closing client connection",
                             ["client": accepted.peer, "backend": group.name, "error": String(describing: error)])
-                return ConnectionSummary(end: "no_backend", error: String(describing: error))
+                return ConnectionSummary(end: .noBackend, error: String(describing: error))
             }
             defer {
                 backend.close()
                 group.release(server)
             }
+            activity?.watch(backend)
             let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice,
-                                             bytesUp: stats.bytesIn, bytesDown: stats.bytesOut) {
+                                             bytesUp: stats.bytesIn, bytesDown: stats.bytesOut, activity: activity) {
                 group.report(server, .firstByte($0))
             }
             logger.debug("connection closed", ["client": accepted.peer, "server": server.address,

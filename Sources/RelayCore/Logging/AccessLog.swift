@@ -129,8 +129,19 @@ public final class AccessLog: Sendable {
 
     /// Renders and queues one line.
     public func record(_ entry: AccessLogEntry) {
-        let line = Logger.render(level: .info, message: "access", fields: entry.fields, format: format,
-                                 timestamp: Logger.timestamp())
+        append(Logger.render(level: .info, message: "access", fields: entry.fields, format: format,
+                             timestamp: Logger.timestamp()))
+    }
+
+    /// Records that `count` lines of connections ended as `end` were left out (a flood of refusals).
+    public func recordSuppressed(listener: String, proto: String, end: String, count: Int) {
+        append(Logger.render(level: .info, message: "access lines suppressed",
+                             fields: [("listener", listener), ("proto", proto), ("end", end),
+                                      ("suppressed", String(count))],
+                             format: format, timestamp: Logger.timestamp()))
+    }
+
+    private func append(_ line: String) {
         let (schedule, flushNow) = state.withLock { state -> (Bool, Bool) in
             guard !state.closed, state.buffer.count + line.utf8.count <= Self.bufferLimit else {
                 dropped.add(1, ordering: .relaxed)

@@ -9,6 +9,9 @@ public struct ProbeResult: Sendable, Equatable {
     public var latency: Duration?
     /// Why the probe failed, for logs and `relayd probe`.
     public var error: String?
+    /// The probe could not run because relayd itself ran short of this (no socket, no memory, no local
+    /// port): it says nothing about the server, so it is counted apart and never scored.
+    public var localShortage: LocalResource? = nil
 }
 
 /// Active health checks: one function per probe kind, each bounded by a deadline, run on an event loop.
@@ -33,6 +36,11 @@ public enum Prober {
             }
         } catch IOError.timedOut {
             return ProbeResult(success: false, latency: nil, error: "no answer within \(DurationParser.format(timeout))")
+        } catch let error as IOError where error.origin.localResource != nil {
+            let resource = error.origin.localResource
+            return ProbeResult(success: false, latency: nil,
+                               error: "relayd could not probe: out of \(resource?.phrase ?? "resources") (\(error))",
+                               localShortage: resource)
         } catch {
             return ProbeResult(success: false, latency: nil, error: String(describing: error))
         }

@@ -20,19 +20,24 @@ extension RelayServer {
                   tcp.map { (["listener": $0.name], Double($0.tracker.active)) })
         out.counter("relayd_connections_refused_total",
                     "TCP connections refused, by listener and reason (max_connections, max_connections_per_ip, "
-                    + "no_backend: no server of the group accepted it).",
+                    + "no_backend: no server of the group accepted it, local_resources: relayd itself ran out of "
+                    + "file descriptors, memory or local ports).",
                     tcp.flatMap { listener in [
                         (["listener": listener.name, "reason": "max_connections"],
                          Double(listener.tracker.refusedOverLimit.load(ordering: .relaxed))),
                         (["listener": listener.name, "reason": "max_connections_per_ip"],
                          Double(listener.tracker.refusedPerIP.load(ordering: .relaxed))),
-                        (["listener": listener.name, "reason": "no_backend"], Double(listener.stats.noBackend.value)),
+                        (["listener": listener.name, "reason": "no_backend"],
+                         Double(listener.stats.ended(.noBackend).value)),
+                        (["listener": listener.name, "reason": "local_resources"],
+                         Double(listener.stats.ended(.localResources).value)),
                     ] })
         out.counter("relayd_connections_closed_total",
-                    "TCP connections finished, by listener and how they ended (closed, error, cancelled, no_backend).",
+                    "TCP connections finished, by listener and how they ended (closed, error, cancelled, no_backend, "
+                    + "local_resources, idle: idle_timeout passed, client_timeout: first_byte_timeout passed).",
                     tcp.flatMap { listener in
-                        ListenerStats.endings.map { end in
-                            (["listener": listener.name, "end": end], Double(listener.stats.ended[end]!.value))
+                        ConnectionEnd.allCases.map { end in
+                            (["listener": listener.name, "end": end.rawValue], Double(listener.stats.ended(end).value))
                         }
                     })
         var bytes: [([String: String], Double)] = []
@@ -138,8 +143,12 @@ extension RelayServer {
         for group in groups {
             probes.append((["backend": group.name, "result": "success"], Double(group.stats.probeSuccesses.value)))
             probes.append((["backend": group.name, "result": "failure"], Double(group.stats.probeFailures.value)))
+            probes.append((["backend": group.name, "result": "local_error"],
+                           Double(group.stats.probeLocalErrors.value)))
         }
-        out.counter("relayd_probes_total", "Active health probes, by backend group and result.", probes)
+        out.counter("relayd_probes_total",
+                    "Active health probes, by backend group and result (success, failure, local_error: relayd itself "
+                    + "had no socket, memory or port for it; not scored).", probes)
         out.families.append(.histogram("relayd_probe_duration_seconds",
                                        help: "How long health probes took (until the answer or the timeout).",
                                        series: groups.map { ([("backend", $0.name)], $0.stats.probeDuration.snapshot()) }))
@@ -178,6 +187,10 @@ extension RelayServer {
                   })
         out.gauge("relayd_pool_peak_concurrency", "Highest concurrency seen in the pool's recent window.",
                   perPool { _, sizing in Double(sizing.peak) })
+        out.counter("relayd_pool_dial_local_errors_total",
+                    "Pool dials that could not start because relayd itself had no socket, memory or port (the "
+                    + "server is not backed off from), by backend group.",
+                    groups.filter { $0.pool != nil }.map { (["backend": $0.name], Double($0.stats.poolDialLocalErrors.value)) })
 
         // The daemon itself.
         var restarts: [([String: String], Double)] = []

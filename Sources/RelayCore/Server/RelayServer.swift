@@ -244,7 +244,8 @@ public final class RelayServer: Sendable {
                 maxConnections: listener.maxConnections, maxConnectionsPerIP: listener.maxConnectionsPerIP,
                 backlog: Int32(listener.backlog),
                 options: TCPOptions(noDelay: listener.tcpNoDelay, keepalive: listener.keepalive),
-                splice: io.splice, sharingAddress: sharing, accessLog: accessLog, logger: logger))
+                splice: io.splice, sharingAddress: sharing, timeouts: listener.connectionTimeouts,
+                accessLog: accessLog, logger: logger))
         }
     }
 
@@ -372,7 +373,7 @@ public final class RelayServer: Sendable {
                     let role: TCPConnectionRole = listener.proto == .echo
                         ? .echo : .proxy(try Self.group(for: listener, in: groups))
                     tcp.update(role: role, maxConnections: listener.maxConnections,
-                               maxConnectionsPerIP: listener.maxConnectionsPerIP)
+                               maxConnectionsPerIP: listener.maxConnectionsPerIP, timeouts: listener.connectionTimeouts)
                 } else if let udp = state.udpListeners[listener.name] {
                     await udp.update(group: try Self.group(for: listener, in: groups), idleTimeout: listener.idleTimeout,
                                      maxFlows: listener.maxFlows, responses: listener.responses)

@@ -1,0 +1,53 @@
+/// How a TCP connection through a listener ended, as the access log, `relayd_connections_closed_total{end}`
+/// and the admin API name it.
+public enum ConnectionEnd: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Both sides finished (end of stream each way).
+    case closed
+    /// Reading or writing failed on either side; both were reset.
+    case error
+    /// Cancelled by a drain timeout or a shutdown.
+    case cancelled
+    /// No server of the group accepted the connection.
+    case noBackend = "no_backend"
+    /// relayd itself ran short of file descriptors, memory or local ports; no server was blamed.
+    case localResources = "local_resources"
+    /// No byte either way for the listener's `idle_timeout`.
+    case idle
+    /// The client sent nothing for the listener's `first_byte_timeout` after connecting.
+    case clientTimeout = "client_timeout"
+
+    public var description: String { rawValue }
+
+    /// A small code for atomics.
+    var code: UInt8 {
+        switch self {
+        case .closed: 1
+        case .error: 2
+        case .cancelled: 3
+        case .noBackend: 4
+        case .localResources: 5
+        case .idle: 6
+        case .clientTimeout: 7
+        }
+    }
+
+    /// Endings that are refusals: the connection was accepted and closed without being relayed.
+    var isRefusal: Bool { self == .noBackend || self == .localResources }
+}
+
+/// Why a listener refused a connection: each reason gets its own access-log budget.
+enum ConnectionRefusal: String, Sendable, CaseIterable {
+    case maxConnections = "max_connections"
+    case maxConnectionsPerIP = "max_connections_per_ip"
+    case noBackend = "no_backend"
+    case localResources = "local_resources"
+
+    /// The refusal a connection's ending stands for, if it is one.
+    init?(_ end: ConnectionEnd) {
+        switch end {
+        case .noBackend: self = .noBackend
+        case .localResources: self = .localResources
+        default: return nil
+        }
+    }
+}
