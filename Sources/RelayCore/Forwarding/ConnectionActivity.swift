@@ -4,9 +4,10 @@ import Synchronization
 /// What one relayed TCP connection has moved so far, and the timeouts it lives under.
 ///
 /// The pumps bump `up` and `down` once per chunk (a relaxed add on the connection's own counters: no clock
-/// read, no syscall, no allocation); the listener's sweep compares them with what it saw on its previous
-/// pass (`ConnectionTimeouts`) and, when a timeout passed, calls `expire`, which wakes both sockets so the
-/// relay ends and closes them without a reset: both peers see an orderly end of stream.
+/// read, no syscall, no allocation); when the connection is due in its listener's `TimeoutSchedule`, `look`
+/// compares them with what it saw before (`ConnectionTimeouts`) and, when a timeout passed, the listener
+/// calls `expire`, which wakes both sockets so the relay ends and closes them without a reset: both peers
+/// see an orderly end of stream.
 public final class ConnectionActivity: Sendable {
     /// Chunks relayed client → server.
     let up = Atomic<UInt64>(0)
@@ -16,7 +17,12 @@ public final class ConnectionActivity: Sendable {
     let accepted: UInt64
     /// The timeouts in force when the connection was accepted (a reload applies to new connections).
     let timeouts: ConnectionTimeouts
-    /// The timeout that ended the connection (`Ending.rawValue`), 0 while none has.
+    /// What the listener saw at its last look that found the counts changed (`ConnectionTimeouts.Watch`), and
+    /// when it looks next; touched only by the listener's sweep, under its tracker's lock.
+    private let watchedChunks = Atomic<UInt64>(0)
+    private let watchedSince: Atomic<UInt64>
+    let nextCheck = Atomic<UInt64>(0)
+    /// The timeout that ended the connection (`ConnectionEnd.code`), 0 while none has.
     private let expiredBy = Atomic<UInt8>(0)
     /// The connection's sockets, woken by `expire`.
     private let sockets = SanitizerVisibleMutex<[TCPConnection]>([])
@@ -24,6 +30,23 @@ public final class ConnectionActivity: Sendable {
     init(accepted: UInt64, timeouts: ConnectionTimeouts) {
         self.accepted = accepted
         self.timeouts = timeouts
+        self.watchedSince = Atomic(accepted)
+    }
+
+    /// One timeout look at this connection (see `ConnectionTimeouts.check`).
+    func look(now: UInt64) -> ConnectionTimeouts.Decision {
+        let before = ConnectionTimeouts.Watch(chunks: watchedChunks.load(ordering: .relaxed),
+                                              since: watchedSince.load(ordering: .relaxed))
+        var watch = before
+        let decision = timeouts.check(now: now, accepted: accepted, up: up.load(ordering: .relaxed),
+                                      down: down.load(ordering: .relaxed), watch: &watch) {
+            clientHasPendingInput()
+        }
+        if watch != before {
+            watchedChunks.store(watch.chunks, ordering: .relaxed)
+            watchedSince.store(watch.since, ordering: .relaxed)
+        }
+        return decision
     }
 
     /// Counts one chunk relayed in `direction`.

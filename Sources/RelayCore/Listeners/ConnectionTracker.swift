@@ -25,8 +25,10 @@ public final class ConnectionTracker: Sendable {
         var active = 0
         var perIP: [IPKey: Int] = [:]
         var tasks: [UInt64: Task<Void, Never>] = [:]
-        /// Open connections' activity and what the timeout sweep saw of it, by ticket.
-        var watched: [UInt64: (activity: ConnectionActivity, watch: ConnectionTimeouts.Watch)] = [:]
+        /// Open connections under a timeout, by ticket.
+        var watched: [UInt64: ConnectionActivity] = [:]
+        /// When each of them needs its next timeout look.
+        var schedule = TimeoutSchedule()
         var finishedEarly: Set<UInt64> = []
         var nextID: UInt64 = 1
         var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
@@ -87,37 +89,46 @@ public final class ConnectionTracker: Sendable {
         state.withLock { state in
             guard state.finishedEarly.remove(ticket.id) == nil else { return }
             state.tasks[ticket.id] = task
-            if let activity, activity.timeouts.isEnabled {
-                state.watched[ticket.id] = (activity, ConnectionTimeouts.Watch(since: activity.accepted))
+            if let activity, let first = activity.timeouts.firstCheck(accepted: activity.accepted) {
+                state.watched[ticket.id] = activity
+                activity.nextCheck.store(first, ordering: .relaxed)
+                state.schedule.schedule(ticket.id, at: first)
             }
         }
     }
 
-    /// One pass of the timeout sweep: closes every open connection whose idle or first-byte timeout has
-    /// passed at `now` (see `ConnectionTimeouts.check`). Returns how many it closed.
+    /// One pass of the timeout sweep: looks at the connections due at `now` (only those) and closes every one
+    /// whose idle or first-byte timeout has passed (see `ConnectionTimeouts.check`). Returns how many it closed.
     @discardableResult
     public func sweepTimeouts(now: UInt64) -> Int {
         let expired = state.withLock { state -> [(ConnectionActivity, ConnectionEnd)] in
             var expired: [(ConnectionActivity, ConnectionEnd)] = []
-            for (id, entry) in state.watched {
-                var watch = entry.watch
-                let activity = entry.activity
-                let verdict = activity.timeouts.check(now: now, accepted: activity.accepted,
-                                                      up: activity.up.load(ordering: .relaxed),
-                                                      down: activity.down.load(ordering: .relaxed), watch: &watch,
-                                                      clientSentBytes: activity.clientHasPendingInput)
-                if let verdict {
-                    expired.append((activity, verdict))
+            for id in state.schedule.popDue(now: now) {
+                // Connections that finished since they were scheduled are simply gone.
+                guard let activity = state.watched[id] else { continue }
+                switch activity.look(now: now) {
+                case let .expire(reason):
+                    expired.append((activity, reason))
                     state.watched[id] = nil
-                } else if watch != entry.watch {
-                    state.watched[id] = (activity, watch)
+                case let .checkAgain(at: next):
+                    activity.nextCheck.store(next, ordering: .relaxed)
+                    state.schedule.schedule(id, at: next)
+                case .done:
+                    state.watched[id] = nil
                 }
+            }
+            // Entries of finished connections stay until due; rebuild once they outnumber the live ones.
+            if state.schedule.count > 2 * state.watched.count + 1024 {
+                state.schedule.compact(state.watched.map { ($0.key, $0.value.nextCheck.load(ordering: .relaxed)) })
             }
             return expired
         }
         for (activity, reason) in expired { activity.expire(reason) }
         return expired.count
     }
+
+    /// Entries in the timeout schedule (live and finished connections), for tests.
+    var scheduledTimeoutChecks: Int { state.withLock { $0.schedule.count } }
 
     /// Releases the slot of a finished connection.
     public func finish(_ ticket: Ticket) {
