@@ -31,11 +31,13 @@ func adminConfig(servers: [SocketAddress], token: String? = nil, udp: [SocketAdd
         """
 }
 
-/// Waits until every server of `group` is measured and up (bounded).
+/// Waits until every server of `group` is measured and up (bounded). An empty scoreboard (servers not yet
+/// registered) does not count as healthy.
 func waitUntilHealthy(_ relay: RunningRelay, group name: String) async throws {
     let group = try #require(relay.server.backendGroups[name])
     for _ in 0..<200 {
-        if await group.scoreboard.breakdowns().allSatisfy({ $0.1.measured && $0.1.healthy }) { return }
+        let breakdowns = await group.scoreboard.breakdowns()
+        if !breakdowns.isEmpty && breakdowns.allSatisfy({ $0.1.measured && $0.1.healthy }) { return }
         try await Task.sleep(for: .milliseconds(25))
     }
     Issue.record("group \(name) did not become healthy")
