@@ -31,11 +31,13 @@ func adminConfig(servers: [SocketAddress], token: String? = nil, udp: [SocketAdd
         """
 }
 
-/// Waits until every server of `group` is measured and up (bounded).
+/// Waits until every server of `group` is measured and up (bounded). An empty scoreboard (servers not yet
+/// registered) does not count as healthy.
 func waitUntilHealthy(_ relay: RunningRelay, group name: String) async throws {
     let group = try #require(relay.server.backendGroups[name])
     for _ in 0..<200 {
-        if await group.scoreboard.breakdowns().allSatisfy({ $0.1.measured && $0.1.healthy }) { return }
+        let breakdowns = await group.scoreboard.breakdowns()
+        if !breakdowns.isEmpty && breakdowns.allSatisfy({ $0.1.measured && $0.1.healthy }) { return }
         try await Task.sleep(for: .milliseconds(25))
     }
     Issue.record("group \(name) did not become healthy")
@@ -130,25 +132,60 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
         }
     }
 
-    @Test func withAToken_everyEndpointButTheDashboardNeedsIt() async throws {
+    @Test func withAToken_everyEndpointButHealthReadinessAndTheDashboardNeedsIt() async throws {
         let backend = try TestBackend.echo()
         defer { Task { await backend.stop() } }
         let token = "s3cret-token-0123456789"
         try await withRelay(adminConfig(servers: [backend.listener.localAddress], token: token)) { relay in
             let admin = try #require(relay.server.adminAddress)
-            for path in ["/healthz", "/stats", "/backends", "/flows", "/metrics", "/readyz"] {
+            for path in ["/", "/stats", "/backends", "/flows", "/metrics"] {
                 let denied = try await http(admin, path)
                 #expect(denied.status == 401, "\(path)")
                 #expect(denied.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
                 #expect(try await http(admin, path, token: "wrong-token-0123456789").status == 401)
                 #expect(try await http(admin, path, token: token).status != 401, "\(path)")
             }
-            #expect(try await http(admin, "POST", "/reload").status == 401)
-            #expect(try await http(admin, "POST", "/cleanup").status == 401)
+            let server = backend.listener.localAddress.description
+            for path in ["/reload", "/cleanup", "/backends/app/\(server)/drain", "/backends/app/\(server)/enable"] {
+                #expect(try await http(admin, "POST", path).status == 401, "\(path)")
+            }
             #expect(try await http(admin, "/dashboard").status == 200)
+            // A load balancer's health check carries no secret: liveness and readiness answer without it,
+            // and readiness then says only whether relayd is ready, not which groups it has.
+            try await waitUntilHealthy(relay, group: "app")
+            for given in [nil, "wrong-token-0123456789"] {
+                let health = try await http(admin, "/healthz", token: given)
+                #expect(health.status == 200)
+                #expect(try health.json()["status"] as? String == "ok")
+                let ready = try await http(admin, "/readyz", token: given)
+                #expect(ready.status == 200)
+                #expect(try ready.json().keys.sorted() == ["ready"])
+            }
+            let detailed = try await http(admin, "/readyz", token: token).json()
+            #expect((detailed["healthy_servers"] as? [String: Any])?["app"] as? Int == 1)
             // The metrics endpoint of its own takes no token, as Prometheus exporters do.
             let metrics = try #require(relay.server.metricsAddress)
             #expect(try await http(metrics, "/metrics").status == 200)
+        }
+    }
+
+    @Test func withAToken_readinessAnswers503WithoutItWhileAGroupHasNoHealthyServer() async throws {
+        let token = "s3cret-token-0123456789"
+        try await withRelay(adminConfig(servers: [try deadAddress()], token: token)) { relay in
+            let admin = try #require(relay.server.adminAddress)
+            // Wait for the server to be down: before that it is unmeasured, then up until `fall` failures.
+            let group = try #require(relay.server.backendGroups["app"])
+            for _ in 0..<200 {
+                if await group.scoreboard.breakdowns().first?.1.healthy == false { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            let ready = try await http(admin, "/readyz")
+            #expect(ready.status == 503)
+            #expect(try ready.json().keys.sorted() == ["ready"])
+            #expect(try ready.json()["ready"] as? Bool == false)
+            let detailed = try await http(admin, "/readyz", token: token)
+            #expect(detailed.status == 503)
+            #expect(try detailed.json()["not_ready"] as? [String] == ["app"])
         }
     }
 

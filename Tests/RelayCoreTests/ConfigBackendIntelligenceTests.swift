@@ -134,7 +134,7 @@ private func onlyProblem(_ text: String, sourceLocation: SourceLocation = #_sour
     @Test func keysOfAnotherProbeKindAreRejected() {
         #expect(onlyProblem(group("probe: { path: '/healthz' }"))
             == "backends.app.probe.path: only an http probe takes `path`, and this probe's kind is `tcp` (the "
-            + #"default); remove this key or set `kind: "http"`"#)
+            + #"default, since no udp listener uses this group); remove this key or set `kind: "http"`"#)
         #expect(onlyProblem(group("probe: { kind: 'udp', expect_status: 200 }"))
             == "backends.app.probe.expect_status: only an http probe takes `expect_status`, and this probe's kind "
             + #"is `udp`; remove this key or set `kind: "http"`"#)

@@ -64,4 +64,19 @@ import Testing
         let (status, output) = try await runRelayd(["probe", "-c", path, "--count", "1"])
         #expect(status == 1, "\(output)")
     }
+
+    @Test func probeOfAGroupBehindAUDPListenerUsesUDPByDefault() async throws {
+        let backend = try UDPEchoBackend()
+        defer { Task { await backend.stop() } }
+        let path = try temporaryFile("""
+            { listeners: [ { name: "dns", protocol: "udp", listen: "127.0.0.1:0", backend: "dns" } ],
+              backends: { dns: { servers: ["\(backend.address)"], probe: { timeout: "500ms" } } } }
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (status, json) = try await runRelayd(["probe", "-c", path, "--json", "--count", "1"])
+        #expect(status == 0, "\(json)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        #expect(rows.count == 1)
+        #expect(rows.first?["healthy"] as? Bool == true, "\(rows)")
+    }
 }

@@ -200,8 +200,8 @@ private struct EchoMismatch: Error {
             let tokened = await relay.server.reload()
             #expect(tokened.applied && tokened.plan?.adminChanged == false)
             #expect(relay.server.adminAddress == admin, "a new token does not rebind")
-            #expect(try await http(admin, "/healthz").status == 401)
-            #expect(try await http(admin, "/healthz", token: token).status == 200)
+            #expect(try await http(admin, "/stats").status == 401)
+            #expect(try await http(admin, "/stats", token: token).status == 200)
 
             try base.write(toFile: path, atomically: true, encoding: .utf8)
             #expect(await relay.server.reload().applied)

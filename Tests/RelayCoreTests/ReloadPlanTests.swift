@@ -11,7 +11,9 @@ import Testing
             { name: "dns", protocol: "udp", listen: "127.0.0.1:5353", backend: "app" },
             { name: "echo", protocol: "echo", listen: "127.0.0.1:9001" },
           ],
-          backends: { app: { servers: ["127.0.0.1:9001"] }, spare: { servers: ["127.0.0.1:9002"] } },
+          // `app` serves a tcp and a udp listener, so its probe kind must be given.
+          backends: { app: { servers: ["127.0.0.1:9001"], probe: { kind: "tcp" } },
+                      spare: { servers: ["127.0.0.1:9002"] } },
         }
         """
 

@@ -83,6 +83,30 @@ struct UDPTestClient {
         }
     }
 
+    @Test func groupWithoutProbeConfigIsProbedOverUDPAndComesUpHealthy() async throws {
+        // The echo backend has no TCP port: a TCP probe, the default before, would keep it down.
+        let backend = try UDPEchoBackend()
+        defer { Task { await backend.stop() } }
+        let config = """
+            { listeners: [ { name: "dns", protocol: "udp", listen: "127.0.0.1:0", backend: "app" } ],
+              backends: { app: { servers: ["\(backend.address)"] } },
+              drain_timeout: "2s", io: { loops: 2 } }
+            """
+        try await withRelay(config) { relay in
+            #expect(relay.server.config.backends["app"]?.probe.kind == .udp(payload: Array("ping".utf8)))
+            // Up alone is not enough: a server stays up until `fall` probes in a row have failed.
+            let group = try #require(relay.server.backendGroups["app"])
+            var breakdown: ScoreBreakdown?
+            for _ in 0..<200 {
+                breakdown = await group.scoreboard.breakdowns().first?.1
+                if let breakdown, breakdown.healthy, breakdown.latencyMs != nil { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            #expect(breakdown?.healthy == true && breakdown?.latencyMs != nil && breakdown?.lastError == nil,
+                    "\(String(describing: breakdown))")
+        }
+    }
+
     @Test func largestDatagramRelaysIntact() async throws {
         let backend = try UDPEchoBackend()
         defer { Task { await backend.stop() } }

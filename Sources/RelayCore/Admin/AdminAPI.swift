@@ -7,10 +7,12 @@ import Glibc
 
 /// The admin API: routes each request to its answer, after checking the bearer token.
 ///
-/// Every endpoint needs `Authorization: Bearer TOKEN` when `admin.token` is set, except `GET /dashboard`, a
-/// static page that holds no data (it sends the token from its address fragment on its own requests). A known
-/// path with the wrong method gets 405 with `Allow`; an unknown path 404; a request the parser refuses 400
-/// (or 413/414/431) from `HTTPServerService`.
+/// Every endpoint needs `Authorization: Bearer TOKEN` when `admin.token` is set, except three that give nothing
+/// away without it: `GET /dashboard`, a static page (it sends the token from its address fragment on its own
+/// requests), and `GET /healthz` and `GET /readyz`, which a load balancer or orchestrator must reach without a
+/// secret, as HAProxy's `monitor-uri` and Envoy's `/ready` answer anyone. Without the token `/readyz` gives only
+/// its status and `ready`, not the group names and counts. A known path with the wrong method gets 405 with
+/// `Allow`; an unknown path 404; a request the parser refuses 400 (or 413/414/431) from `HTTPServerService`.
 struct AdminAPI: Sendable {
     /// The server it reports on and steers.
     let reference: ServerReference
@@ -39,8 +41,10 @@ struct AdminAPI: Sendable {
     private static let routes: [Route] = [
         Route(method: "GET", pattern: [], handler: { _, _, _ in index() }, needsToken: true),
         Route(method: "GET", pattern: ["healthz"], handler: { _, _, _ in .json(200, #"{"status":"ok"}"# + "\n") },
-              needsToken: true),
-        Route(method: "GET", pattern: ["readyz"], handler: { server, _, _ in await server.readiness() }, needsToken: true),
+              needsToken: false),
+        Route(method: "GET", pattern: ["readyz"], handler: { server, request, _ in
+            await server.readiness(detailed: server.config.admin.token.map { authorized(request, token: $0) } ?? true)
+        }, needsToken: false),
         Route(method: "GET", pattern: ["stats"], handler: { server, _, _ in .json(200, await server.statsJSON().text + "\n") },
               needsToken: true),
         Route(method: "GET", pattern: ["backends"],
@@ -145,8 +149,9 @@ struct MetricsEndpoint: Sendable {
 }
 
 extension RelayServer {
-    /// 200 when every backend group has a healthy server, else 503 naming the groups that have none.
-    func readiness() async -> HTTPResponse {
+    /// 200 when every backend group has a healthy server, else 503; when `detailed`, the body also counts each
+    /// group's healthy servers and names the groups that have none.
+    func readiness(detailed: Bool) async -> HTTPResponse {
         var groups: [(String, JSONValue)] = []
         var notReady: [JSONValue] = []
         for (name, group) in backendGroups.sorted(by: { $0.key < $1.key }) {
@@ -155,8 +160,9 @@ extension RelayServer {
             if healthy == 0 { notReady.append(.string(name)) }
         }
         let ready = notReady.isEmpty
-        let body: JSONValue = .object([("ready", .bool(ready)), ("healthy_servers", .object(groups)),
-                                       ("not_ready", .array(notReady))])
+        let body: JSONValue = detailed
+            ? .object([("ready", .bool(ready)), ("healthy_servers", .object(groups)), ("not_ready", .array(notReady))])
+            : .object([("ready", .bool(ready))])
         return .json(ready ? 200 : 503, body.text + "\n")
     }
 

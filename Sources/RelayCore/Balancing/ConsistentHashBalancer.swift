@@ -3,9 +3,10 @@ import RelayIO
 /// Consistent hashing on the client IP: a client keeps landing on the same server, and a set change
 /// moves only the clients of the servers that left or joined.
 ///
-/// The key is FNV-1a over the IP's bytes (4 for IPv4, 16 for IPv6), looked up on a `HashRing` of the
-/// set. When the owner is excluded (it failed for this connection) the pick walks clockwise to the
-/// next server that is not, which is exactly where the client would go if the owner left the set.
+/// The key is the client IP fully mixed to 64 bits (`IPKey.ringPosition`), so the clients of one
+/// subnet spread over the whole ring, looked up on a `HashRing` of the set. When the owner is excluded
+/// (it failed for this connection) the pick walks clockwise to the next server that is not, which is
+/// exactly where the client would go if the owner left the set.
 /// Without a client IP (a Unix socket, a caller that has none) it falls back to round robin.
 ///
 /// The ring is built once per set generation, outside the lock, and kept under a short lock that
@@ -22,7 +23,7 @@ public final class ConsistentHashBalancer: Balancer {
     public func pick(from set: ActiveSet, client: IPKey?, excluding excluded: [ServerHandle]) -> ServerHandle? {
         guard let client else { return fallback.pick(from: set, client: nil, excluding: excluded) }
         guard !set.servers.isEmpty else { return nil }
-        return ring(for: set).server(for: FNV1a32.hash(client), excluding: excluded)
+        return ring(for: set).server(for: client.ringPosition, excluding: excluded)
     }
 
     /// The cached ring when it is for this set (or a newer one), otherwise a new ring for `set`.

@@ -18,7 +18,20 @@ struct SplitMix64: ~Copyable, Sendable {
 
     /// The next 64 random bits.
     borrowing func next() -> UInt64 {
-        var z = state.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+        Self.mix(state.wrappingAdd(Self.gamma, ordering: .relaxed).newValue)
+    }
+
+    /// The step between counter values: 2^64 divided by the golden ratio, rounded to odd.
+    static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// SplitMix64's output function: a bijection on 64 bits in which every input bit flips each output
+    /// bit with probability close to 1/2 (full avalanche).
+    ///
+    /// From Steele, Lea and Flood, "Fast Splittable Pseudorandom Number Generators" (OOPSLA 2014): the
+    /// finalizer of MurmurHash3 (`fmix64`) with the shifts and multipliers of David Stafford's "Mix13".
+    /// The consistent-hash ring uses it on its own to turn client IPs and node seeds into positions.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)

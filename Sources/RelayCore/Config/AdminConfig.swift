@@ -6,7 +6,8 @@ public struct AdminConfig: Sendable, Equatable {
     /// The bearer token every request must carry as `Authorization: Bearer TOKEN` (`token`, default none).
     /// Required when `listen` is not a loopback address; at least 16 characters. When set, it is required on
     /// loopback too. The dashboard page itself is served without it (it holds no data) and reads the token
-    /// from the address fragment: `/dashboard#token=TOKEN`.
+    /// from the address fragment: `/dashboard#token=TOKEN`; `/healthz` and `/readyz` answer health checks
+    /// without it, `/readyz` then with its status alone.
     public var token: String?
 
     public init(listen: Endpoint? = nil, token: String? = nil) {

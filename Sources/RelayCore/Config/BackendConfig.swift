@@ -1,5 +1,5 @@
-/// A backend group: the servers a `tcp` listener relays to, and how to choose among them. One entry of the
-/// `backends` object, keyed by the group's name.
+/// A backend group: the servers a `tcp` or `udp` listener relays to, and how to choose among them. One entry of
+/// the `backends` object, keyed by the group's name.
 public struct BackendConfig: Sendable, Equatable {
     /// The group's key in `backends`, which listeners name in their `backend` key and logs show.
     public var name: String
@@ -23,7 +23,8 @@ public struct BackendConfig: Sendable, Equatable {
     /// How many servers to try for one client connection before giving up (`max_connect_attempts`, default 0 =
     /// try every server once). Lower it for big groups, where trying all would keep a client waiting too long.
     public var maxConnectAttempts: Int
-    /// How servers are checked (`probe`).
+    /// How servers are checked (`probe`). Its `kind` defaults to the protocol of the listeners that use the group
+    /// (`udp` when only udp listeners do, otherwise `tcp`), and must be given when both kinds do.
     public var probe: ProbeParameters
     /// How probe results become a score (`scoring`).
     public var scoring: ScoringParameters
@@ -53,8 +54,9 @@ public struct BackendConfig: Sendable, Equatable {
     }
 
     /// Reads the group `name` of `backends`; `node` is its value. A `servers_file` is read from `baseDirectory`
-    /// when its path is relative.
-    static func read(name: String, from node: ConfigReader, baseDirectory: String) -> BackendConfig? {
+    /// when its path is relative; `probeKind` is the probe kind when the group's `probe.kind` is not given.
+    static func read(name: String, from node: ConfigReader, baseDirectory: String,
+                     probeKind: ProbeKindDefault = .tcp) -> BackendConfig? {
         // The name is the key; check it here since no other reader sees it.
         let validName = ConfigReader(value: .string(name), path: node.path, log: node.log).name() != nil
         return node.object { fields in
@@ -94,7 +96,15 @@ public struct BackendConfig: Sendable, Equatable {
             fields.read("balance", into: &config.balance) { $0.choice(BalanceAlgorithm.self) }
             fields.read("connect_timeout", into: &config.connectTimeout) { $0.duration(allowZero: false) }
             fields.read("max_connect_attempts", into: &config.maxConnectAttempts) { $0.integer(in: 0...Int.max) }
-            fields.read("probe", into: &config.probe) { ProbeParameters.read(from: $0) }
+            if fields.optional("probe") != nil {
+                fields.read("probe", into: &config.probe) { ProbeParameters.read(from: $0, defaultKind: probeKind) }
+            } else if let problem = probeKind.problem {
+                let probePath = ConfigPath.key("probe", in: node.path)
+                node.log.add(problem, at: ConfigPath.key("kind", in: probePath), anchor: node.path)
+                fields.markFailed("probe")
+            } else if probeKind == .udp {
+                config.probe.kind = .udp(payload: ProbeParameters.defaultPayload)
+            }
             fields.read("scoring", into: &config.scoring) { ScoringParameters.read(from: $0) }
             fields.read("selector", into: &config.selector) { SelectorParameters.read(from: $0) }
             fields.read("pool", into: &config.pool) { PoolConfig.read(from: $0) }

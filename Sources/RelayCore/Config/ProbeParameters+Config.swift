@@ -6,23 +6,28 @@ extension ProbeParameters {
                                    ("payload_hex", "udp")]
     /// The largest UDP payload that fits one datagram over IPv4.
     static let maximumPayload = 65507
+    /// What a udp probe sends when neither `payload` nor `payload_hex` is given.
+    static let defaultPayload = Array("ping".utf8)
 
-    /// Reads a `probe` object, with defaults for absent keys. Keys of another kind of probe (`path` on a tcp
-    /// probe) are errors rather than ignored, since a probe that silently checks less than written is worse
-    /// than none.
-    static func read(from node: ConfigReader) -> ProbeParameters? {
+    /// Reads a `probe` object, with defaults for absent keys; an absent `kind` is `defaultKind`, which follows
+    /// the listeners that use the group. Keys of another kind of probe (`path` on a tcp probe) are errors rather
+    /// than ignored, since a probe that silently checks less than written is worse than none.
+    static func read(from node: ConfigReader, defaultKind: ProbeKindDefault = .tcp) -> ProbeParameters? {
         node.object { fields in
             var probe = ProbeParameters()
-            var kind: String? = "tcp"
+            var kind = defaultKind.kindName
             fields.read("kind", into: &kind) { $0.choice(among: kindNames) { kindNames.contains($0) ? $0 : nil } }
-            let kindIsKnown = !fields.failedKeys.contains("kind")
             let kindGiven = fields.optional("kind") != nil
+            if !kindGiven, let problem = defaultKind.problem {
+                fields.reject("kind", problem)
+            }
+            let kindIsKnown = !fields.failedKeys.contains("kind")
             var path = "/"
             var status = 200...399
-            var payload = Array("ping".utf8)
+            var payload = defaultPayload
             for (key, owner) in kindKeys {
-                guard fields.optional(key) != nil, kindIsKnown, kind != owner else { continue }
-                let current = "`\(kind ?? "tcp")`" + (kindGiven ? "" : " (the default)")
+                guard fields.optional(key) != nil, kindIsKnown, let kind, kind != owner else { continue }
+                let current = "`\(kind)`" + (kindGiven ? "" : " \(defaultKind.reason)")
                 fields.reject(key, "only \(owner == "http" ? "an" : "a") \(owner) probe takes `\(key)`, and this "
                               + "probe's kind is \(current); remove this key or set `kind: \"\(owner)\"`")
             }

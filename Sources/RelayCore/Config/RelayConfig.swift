@@ -6,8 +6,8 @@
 public struct RelayConfig: Sendable, Equatable {
     /// What to listen on and what to do with the connections (`listeners`, default none).
     public var listeners: [ListenerConfig]
-    /// Groups of servers that `tcp` listeners relay to, by group name (`backends`, default none). Groups are
-    /// named rather than written inside each listener so several listeners can share one.
+    /// Groups of servers that `tcp` and `udp` listeners relay to, by group name (`backends`, default none). Groups
+    /// are named rather than written inside each listener so several listeners can share one.
     public var backends: [String: BackendConfig]
     /// On shutdown, how long open connections may take to finish before they are closed (`drain_timeout`,
     /// default 30s). Zero closes them at once.
@@ -86,10 +86,12 @@ public struct RelayConfig: Sendable, Equatable {
                     return nil
                 }
                 groupNames = members.map(\.key)
+                let probeKinds = probeKindDefaults(readListeners)
                 var groups: [String: BackendConfig] = [:]
                 for member in members {
                     guard let group = BackendConfig.read(name: member.key, from: member.value,
-                                                         baseDirectory: baseDirectory) else { continue }
+                                                         baseDirectory: baseDirectory,
+                                                         probeKind: probeKinds[member.key] ?? .tcp) else { continue }
                     groups[member.key] = group
                 }
                 return groups.count == members.count ? groups : nil
@@ -116,6 +118,19 @@ public struct RelayConfig: Sendable, Equatable {
         var failedKeys: Set<String>
 
         func hasValid(_ keys: String...) -> Bool { keys.allSatisfy { !failedKeys.contains($0) } }
+    }
+
+    /// The probe kind of each group used by a listener, for groups that do not give `probe.kind`: the protocol of
+    /// the listeners that use it. Listeners whose `protocol` or `backend` failed are left out, their problem
+    /// already reported.
+    private static func probeKindDefaults(_ listeners: [ListenerReading]) -> [String: ProbeKindDefault] {
+        var users: [String: [(proto: ListenerProtocol, name: String)]] = [:]
+        for reading in listeners where reading.hasValid("protocol", "backend") {
+            guard let backend = reading.config.backend else { continue }
+            let name = reading.hasValid("name") ? "`\(reading.config.name)` (\(reading.path))" : reading.path
+            users[backend, default: []].append((reading.config.proto, name))
+        }
+        return users.mapValues { ProbeKindDefault(users: $0) }
     }
 
     /// Listener names identify listeners in logs, so each may be used once.

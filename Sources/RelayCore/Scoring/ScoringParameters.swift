@@ -83,6 +83,8 @@ public struct ProbeParameters: Sendable, Equatable {
         case udp(payload: [UInt8])
     }
 
+    /// What a probe does. Tcp here; a config without `probe.kind` gets the protocol of the listeners that use
+    /// the group (see `ProbeKindDefault`).
     public var kind: Kind = .tcp
     /// Time between two probing rounds.
     public var interval: Duration = .seconds(15)
