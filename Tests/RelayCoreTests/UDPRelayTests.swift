@@ -1,5 +1,6 @@
 import Foundation
 import RelayIO
+import Synchronization
 import Testing
 @testable import RelayCore
 
@@ -149,6 +150,44 @@ struct UDPTestClient {
         }
     }
 
+    /// Admission is synchronous: with the SessionStore actor kept busy the whole time, a thousand new
+    /// clients still get their flows. Had any datagram awaited the actor, none would until it is free.
+    @Test func burstOfAThousandNewClientsIsAdmittedWithoutWaitingForTheSessionStore() async throws {
+        let backend = try UDPEchoBackend()
+        defer { Task { await backend.stop() } }
+        try await withRelay(udpConfig(servers: [backend.address])) { relay in
+            let front = try relay.address("dns")
+            let service = try #require(relay.server.udpListeners["dns"])
+            let gate = Gate()
+            let occupied = Task { await service.store.occupy(until: gate) }
+            defer { gate.open() }
+            try await withTimeout(.seconds(10)) { while !gate.isEntered { try await Task.sleep(for: .milliseconds(1)) } }
+            var clients: [UDPSocket] = []
+            defer { for client in clients { client.close() } }
+            let counters = service.counters
+            // In waves, so the listening sockets' receive buffers never overflow (a kernel drop is not the
+            // relay's doing).
+            for wave in 0..<20 {
+                for index in 0..<50 {
+                    let client = try UDPSocket.connect(to: front, on: clientLoops.next())
+                    clients.append(client)
+                    try await client.send(Array("client \(wave * 50 + index)".utf8))
+                }
+                let expected = clients.count
+                try await withTimeout(.seconds(10)) {
+                    while counters.flowsOpened.load(ordering: .relaxed) < expected { try await Task.sleep(for: .milliseconds(2)) }
+                }
+            }
+            #expect(counters.flowsOpened.load(ordering: .relaxed) == 1000)
+            #expect(counters.droppedFlowLimit.load(ordering: .relaxed) == 0)
+            #expect(!gate.isOpen, "the store stayed busy throughout")
+            gate.open()
+            await occupied.value
+            #expect(await service.store.count == 1000)
+            #expect(await service.store.admitted == 1000)
+        }
+    }
+
     @Test func responsesClosesTheFlowAfterTheReply() async throws {
         let backend = try UDPEchoBackend()
         defer { Task { await backend.stop() } }
@@ -195,5 +234,28 @@ struct UDPTestClient {
             }
             #expect(service.counters.flowsMoved.load(ordering: .relaxed) == onA)
         }
+    }
+}
+
+/// A door a test opens once, and a flag saying someone is waiting behind it.
+final class Gate: Sendable {
+    private let opened = Atomic<Bool>(false)
+    private let entered = Atomic<Bool>(false)
+
+    func open() { opened.store(true, ordering: .releasing) }
+    var isOpen: Bool { opened.load(ordering: .acquiring) }
+    var isEntered: Bool { entered.load(ordering: .acquiring) }
+
+    /// Blocks the calling thread until `open()`.
+    func block() {
+        entered.store(true, ordering: .releasing)
+        while !isOpen { usleep(1_000) }
+    }
+}
+
+extension SessionStore {
+    /// Keeps this actor busy (blocks its executor, as a long critical section would) until `gate` opens.
+    func occupy(until gate: Gate) {
+        gate.block()
     }
 }

@@ -36,8 +36,9 @@ public final class UDPCounters: Sendable {
 /// and an ICMP unreachable from the server reaches exactly the flow that caused it.
 ///
 /// The first datagram of a client picks a server with the group's balancer (the hash balancer keeps a
-/// client on one server across flows), is admitted by the `SessionStore` (`max_flows`), and opens the
-/// flow. Later datagrams find the flow in the loop's own table, without awaiting anything. Flows end
+/// client on one server across flows), is admitted by the `SessionStore` (`max_flows`, synchronously:
+/// the rest of the batch never waits for an actor), and opens the flow. Later datagrams find the flow in
+/// the loop's own table. Flows end
 /// after `idle_timeout` without traffic, after `responses` replies when set, or when their server
 /// answers with ICMP unreachable (reported to the Scoreboard; the next datagram moves the flow).
 public final class UDPListenerService: Service {
@@ -136,7 +137,7 @@ public final class UDPListenerService: Service {
             tasks.cancelAll()
         }
         // Shutdown: a UDP flow has nothing to drain, so close them all.
-        let left = await store.expire(now: EventLoop.now(), all: true)
+        let left = await store.closeAll(.shutdown)
         if !left.isEmpty { logger.info("closed flows on shutdown", ["flows": left.count]) }
     }
 
@@ -176,8 +177,7 @@ public final class UDPListenerService: Service {
                     counters.droppedTruncated.add(1, ordering: .relaxed)
                     continue
                 }
-                guard let flow = try await flow(for: client, on: socket, table: table, replies: replies, now: now)
-                else { continue }
+                guard let flow = flow(for: client, on: socket, table: table, replies: replies, now: now) else { continue }
                 flow.touch(now)
                 switch (try? flow.socket.sendNow(datagram.bytes)) ?? .wouldBlock {
                 case .processed:
@@ -194,23 +194,23 @@ public final class UDPListenerService: Service {
 
     /// The open flow of `client`, opening one (or moving one whose server became unreachable) as needed.
     private func flow(for client: SocketAddress, on socket: UDPSocket, table: FlowTable,
-                      replies: LoopConfined<DatagramBatch>, now: UInt64) async throws -> UDPFlow? {
+                      replies: LoopConfined<DatagramBatch>, now: UInt64) -> UDPFlow? {
         guard let existing = table.lookup(client) else {
-            return try await openFlow(for: client, on: socket, table: table, replies: replies, now: now, avoiding: nil)
+            return openFlow(for: client, on: socket, table: table, replies: replies, now: now, avoiding: nil)
         }
         let moved = existing.unreachable.load(ordering: .relaxed)
         guard moved || existing.closed.load(ordering: .relaxed) else { return existing }
         existing.close(moved ? .moved : .error)
-        await store.remove(existing)
+        store.remove(existing)
         if moved { counters.flowsMoved.add(1, ordering: .relaxed) }
-        return try await openFlow(for: client, on: socket, table: table, replies: replies, now: now,
+        return openFlow(for: client, on: socket, table: table, replies: replies, now: now,
                                   avoiding: moved ? existing.server : nil)
     }
 
     /// Opens a flow for `client` (nil when refused or no server is left), and starts its reply task.
     private func openFlow(for client: SocketAddress, on listener: UDPSocket, table: FlowTable,
                           replies: LoopConfined<DatagramBatch>, now: UInt64,
-                          avoiding failed: ServerHandle?) async throws -> UDPFlow? {
+                          avoiding failed: ServerHandle?) -> UDPFlow? {
         let excluded = failed.map { [$0] } ?? []
         let (group, responses) = settings.withLock { $0 }
         guard let server = group.pick(client: client.ipKey, excluding: excluded) else {
@@ -226,7 +226,7 @@ public final class UDPListenerService: Service {
             return nil
         }
         let flow = UDPFlow(client: client, server: server, socket: backendSocket, table: table, now: now)
-        guard await store.admit(flow) else {
+        guard store.admit(flow) else {
             backendSocket.close()
             counters.droppedFlowLimit.add(1, ordering: .relaxed)
             return nil
@@ -314,7 +314,7 @@ public final class UDPListenerService: Service {
         if !flow.unreachable.load(ordering: .relaxed), !flow.closed.load(ordering: .relaxed) {
             let done = responses > 0 && flow.replies.load(ordering: .relaxed) >= responses
             flow.close(done ? .responses : .error)
-            await store.remove(flow)
+            store.remove(flow)
         }
     }
 }
