@@ -188,6 +188,51 @@ struct UDPTestClient {
         }
     }
 
+    /// A listener whose run fails is restarted by the supervisor with nothing left of the failed run: no
+    /// reply task sends on its closed sockets (whose numbers the new run's sockets may have reused), and
+    /// its flows no longer count against `max_flows`, so the same clients are admitted and answered again.
+    @Test func restartedListenerLeavesNoFlowBehindAndReadmitsItsClients() async throws {
+        let backend = try UDPEchoBackend(delay: .milliseconds(300))
+        defer { Task { await backend.stop() } }
+        try await withRelay(udpConfig(servers: [backend.address], extra: ", max_flows: 2")) { relay in
+            let front = try relay.address("dns")
+            let service = try #require(relay.server.udpListeners["dns"])
+            let server = try #require(relay.server.backendGroups["app"]?.servers.first)
+            let first = try UDPTestClient(front)
+            let second = try UDPTestClient(front)
+            defer { first.close(); second.close() }
+            #expect(try await withTimeout { try await first.roundTrip(Array("one".utf8)) } == Array("one".utf8))
+            #expect(try await withTimeout { try await second.roundTrip(Array("two".utf8)) } == Array("two".utf8))
+            let old = service.runningSockets
+            #expect(old.count == 2)
+            func sentOnOldSockets() -> Int { old.reduce(0) { $0 + $1.sendsTried.load(ordering: .relaxed) } }
+            #expect(sentOnOldSockets() == 2)
+
+            // A reply is on its way (the backend answers 300 ms later) when the listener fails.
+            try await first.socket.send(Array("late".utf8))
+            try await eventually("the backend got the late datagram") { backend.requests.count == 3 }
+            service.failNextReceive(with: TestFailure("injected receive failure"))
+            try await second.socket.send(Array("fail".utf8))
+            try await eventually("listener restarted") {
+                await relay.server.supervisor.restartCount(of: "dns") == 1 && !service.runningSockets.isEmpty
+            }
+            #expect(old.allSatisfy { $0.isClosed })
+            #expect(server.inFlight.load(ordering: .relaxed) == 0, "a reply task of the failed run is still running")
+            #expect(await service.store.count == 0, "the failed run's flows are still counted")
+            try await eventually("the backend answered the late datagram") { backend.echoes.count == 3 }
+
+            // The same two clients (max_flows 2) are admitted and answered by the new run.
+            for (client, message) in [(first, "one again"), (second, "two again")] {
+                let reply = try? await client.roundTrip(Array(message.utf8), timeout: .seconds(2))
+                #expect(reply == Array(message.utf8), "not answered after the restart")
+            }
+            #expect(service.counters.droppedFlowLimit.load(ordering: .relaxed) == 0)
+            #expect(await service.store.count == 2)
+            #expect(sentOnOldSockets() == 2, "something sent on the failed run's sockets after it ended")
+            #expect(relay.logs.lines.contains { $0.contains("closed the flows of the failed run") && $0.contains("flows=2") })
+        }
+    }
+
     @Test func responsesClosesTheFlowAfterTheReply() async throws {
         let backend = try UDPEchoBackend()
         defer { Task { await backend.stop() } }

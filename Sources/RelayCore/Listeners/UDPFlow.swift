@@ -12,6 +12,11 @@ public final class UDPFlow: Sendable {
     public let client: SocketAddress
     /// The server the flow relays to.
     public let server: ServerHandle
+    /// The group `server` was picked from (as configured when the flow opened): it hears about an ICMP
+    /// unreachable from the server.
+    let group: BackendGroup
+    /// Replies after which the flow closes (`responses`, 0 for no limit), as configured when it opened.
+    let responses: Int
     /// Connected to `server`; replies arrive here.
     let socket: UDPSocket
     /// When the flow opened (monotonic ns).
@@ -57,9 +62,12 @@ public final class UDPFlow: Sendable {
         return End(rawValue: endReason.load(ordering: .relaxed)) ?? .open
     }
 
-    init(client: SocketAddress, server: ServerHandle, socket: UDPSocket, table: FlowTable, now: UInt64) {
+    init(client: SocketAddress, server: ServerHandle, group: BackendGroup, responses: Int, socket: UDPSocket,
+         table: FlowTable, now: UInt64) {
         self.client = client
         self.server = server
+        self.group = group
+        self.responses = responses
         self.socket = socket
         self.table = table
         self.opened = now
