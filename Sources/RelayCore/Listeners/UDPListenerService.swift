@@ -27,6 +27,9 @@ public final class UDPCounters: Sendable {
     public let droppedNoServer = Atomic<Int>(0)
     /// Datagrams the kernel would not send (buffer full, unreachable), counted rather than waited on.
     public let droppedSendFailed = Atomic<Int>(0)
+    /// Datagrams dropped because relayd itself ran short of descriptors, socket memory or local ports
+    /// opening their flow's socket: the server is not to blame, so this is not `droppedNoServer`.
+    public let droppedLocalResources = Atomic<Int>(0)
 
     public init() {}
 }
@@ -63,10 +66,28 @@ public final class UDPListenerService: Service {
     private let failureInjected = Atomic<Bool>(false)
     /// The error `failNextReceive(with:)` asked for.
     private let injectedFailure = SanitizerVisibleMutex<(any Error)?>(nil)
+    /// Opens a new flow's socket to its server: `UDPSocket.connect`, or a stand-in in tests (to fail the
+    /// way a process out of descriptors does).
+    let openBackendSocket: BackendSocketOpener
+    /// Lets one line a second through about drops for a local shortage (a flood of new clients while
+    /// out of descriptors would otherwise log a line per datagram); the rest are counted in the next.
+    private let shortageLog = EventThrottle(limit: 1, window: .seconds(1))
 
-    public init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
-                idleTimeout: Duration, maxFlows: Int, responses: Int, accessLog: AccessLog? = nil,
-                logger: Logger) throws {
+    /// Opens a flow's connected socket to `server` on `loop`.
+    typealias BackendSocketOpener = @Sendable (_ server: SocketAddress, _ loop: EventLoop) throws(IOError) -> UDPSocket
+
+    public convenience init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
+                            idleTimeout: Duration, maxFlows: Int, responses: Int, accessLog: AccessLog? = nil,
+                            logger: Logger) throws {
+        try self.init(name: name, address: requested, group: group, loops: loops, idleTimeout: idleTimeout,
+                      maxFlows: maxFlows, responses: responses, accessLog: accessLog, logger: logger,
+                      openBackendSocket: { server, loop throws(IOError) in try UDPSocket.connect(to: server, on: loop) })
+    }
+
+    init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
+         idleTimeout: Duration, maxFlows: Int, responses: Int, accessLog: AccessLog? = nil, logger: Logger,
+         openBackendSocket: @escaping BackendSocketOpener) throws {
+        self.openBackendSocket = openBackendSocket
         self.accessLog = accessLog
         self.name = name
         self.settings = SanitizerVisibleMutex((group, responses))
@@ -83,7 +104,8 @@ public final class UDPListenerService: Service {
         [("flow_limit", counters.droppedFlowLimit.load(ordering: .relaxed)),
          ("truncated", counters.droppedTruncated.load(ordering: .relaxed)),
          ("no_backend", counters.droppedNoServer.load(ordering: .relaxed)),
-         ("send_failed", counters.droppedSendFailed.load(ordering: .relaxed))]
+         ("send_failed", counters.droppedSendFailed.load(ordering: .relaxed)),
+         ("local_resources", counters.droppedLocalResources.load(ordering: .relaxed))]
     }
 
     /// The group new flows are relayed to.
@@ -159,7 +181,8 @@ public final class UDPListenerService: Service {
         if !left.isEmpty { logger.info("closed flows on shutdown", ["flows": left.count]) }
     }
 
-    /// Closes idle flows, checking a few times per idle timeout.
+    /// Closes idle flows, checking a few times per idle timeout; also reports the shortage drops that
+    /// went unlogged once their second is over, in case no later drop reports them.
     private func expiryLoop(_ context: ServiceContext) async throws {
         while !context.shutdown.isTriggered {
             let period = max(Duration.milliseconds(50), min(.seconds(1), await store.idleTimeout / 4))
@@ -169,6 +192,10 @@ public final class UDPListenerService: Service {
                 logger.debug("flow expired", ["client": flow.client, "server": flow.server.address,
                                               "requests": flow.requests.load(ordering: .relaxed),
                                               "replies": flow.replies.load(ordering: .relaxed)])
+            }
+            let unlogged = shortageLog.flush()
+            if unlogged > 0 {
+                logger.warn("more datagrams dropped: relayd was out of a local resource", ["suppressed": unlogged])
             }
         }
     }
@@ -254,10 +281,15 @@ public final class UDPListenerService: Service {
         }
         let backendSocket: UDPSocket
         do {
-            backendSocket = try UDPSocket.connect(to: server.address, on: listener.loop)
+            backendSocket = try openBackendSocket(server.address, listener.loop)
         } catch {
-            counters.droppedNoServer.add(1, ordering: .relaxed)
-            logger.warn("cannot open a socket to the server", ["server": server.address, "error": String(describing: error)])
+            if let resource = error.origin.localResource {
+                // relayd's own shortage: the server is not told (no Scoreboard sample), nor counted as down.
+                droppedForShortage(of: resource, error: error, server: server)
+            } else {
+                counters.droppedNoServer.add(1, ordering: .relaxed)
+                logger.warn("cannot open a socket to the server", ["server": server.address, "error": error])
+            }
             return nil
         }
         let flow = UDPFlow(client: client, server: server, group: group, responses: responses, socket: backendSocket,
@@ -272,6 +304,17 @@ public final class UDPListenerService: Service {
         server.connectionsTotal.add(1, ordering: .relaxed)
         counters.flowsOpened.add(1, ordering: .relaxed)
         return flow
+    }
+
+    /// Counts a datagram dropped because opening its flow's socket ran into relayd's own limits, and logs
+    /// what ran out and what to do about it, at most once a second.
+    private func droppedForShortage(of resource: LocalResource, error: IOError, server: ServerHandle) {
+        counters.droppedLocalResources.add(1, ordering: .relaxed)
+        guard case let .emit(suppressed) = shortageLog.event() else { return }
+        var fields = [("resource", resource.rawValue), ("error", error.description),
+                      ("server", server.address.description), ("hint", resource.hint)]
+        if suppressed > 0 { fields.append(("suppressed", String(suppressed))) }
+        logger.log(.warn, "datagram dropped: relayd is out of a local resource", fields: fields)
     }
 
     /// Relays a flow's replies to its client until the flow closes.
