@@ -41,9 +41,9 @@ public final class UDPCounters: Sendable {
 /// The first datagram of a client picks a server with the group's balancer (the hash balancer keeps a
 /// client on one server across flows), is admitted by the `SessionStore` (`max_flows`, synchronously:
 /// the rest of the batch never waits for an actor), and opens the flow. Later datagrams find the flow in
-/// the loop's own table. Flows end
-/// after `idle_timeout` without traffic, after `responses` replies when set, or when their server
-/// answers with ICMP unreachable (reported to the Scoreboard; the next datagram moves the flow).
+/// the loop's own table. Flows end after `idle_timeout` without traffic, after `responses` replies when
+/// set, when their server answers with ICMP unreachable (reported to the Scoreboard; the next datagram
+/// moves the flow), or with the listener's run.
 public final class UDPListenerService: Service {
     public let name: String
     /// The address actually bound.
