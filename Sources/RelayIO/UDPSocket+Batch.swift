@@ -9,14 +9,16 @@ import Glibc
 /// `IOError.syscall(call: "recvmmsg" or "sendmmsg", errno: ECONNREFUSED)` from the next receive or send
 /// (the kernel reports it once). That is how a flow learns its backend is gone: report it as an upstream
 /// failure. A bound (unconnected) socket never sees it. A receive or send on an aborted socket that has
-/// to wait fails with `IOError.closed`.
+/// to wait fails with `IOError.closed`; on a closed socket every call does, without a system call.
 extension UDPSocket {
     /// Receives what is queued, up to `batch.capacity` datagrams, with one `recvmmsg` that never blocks.
     /// The batch's previous contents are replaced (on `.wouldBlock` or an error it is left empty).
     /// Returns the number of datagrams received (at least 1), or `.wouldBlock` when none was queued.
     public func receiveNow(into batch: DatagramBatch) throws(IOError) -> IOResult<Int> {
         batch.prepareForReceive()
-        let result = try syscallNonBlocking("recvmmsg") { crelay_recvmmsg(fd, batch.headers, UInt32(batch.capacity)) }
+        let result = try withDescriptor { fd throws(IOError) in
+            try syscallNonBlocking("recvmmsg") { crelay_recvmmsg(fd, batch.headers, UInt32(batch.capacity)) }
+        }
         switch result {
         case let .processed(received):
             batch.didReceive(Int(received))
@@ -48,7 +50,10 @@ extension UDPSocket {
         precondition(start >= 0 && start <= batch.count, "send start \(start) out of range 0...\(batch.count)")
         let pending = batch.count - start
         if pending == 0 { return .processed(0) }
-        let result = try syscallNonBlocking("sendmmsg") { crelay_sendmmsg(fd, batch.headers + start, UInt32(pending)) }
+        sendsTried.add(1, ordering: .relaxed)
+        let result = try withDescriptor { fd throws(IOError) in
+            try syscallNonBlocking("sendmmsg") { crelay_sendmmsg(fd, batch.headers + start, UInt32(pending)) }
+        }
         switch result {
         case let .processed(taken): return .processed(Int(taken))
         case .wouldBlock: return .wouldBlock

@@ -1,5 +1,6 @@
 import Foundation
 import RelayIO
+import Synchronization
 import Testing
 @testable import RelayCore
 
@@ -173,6 +174,89 @@ struct UDPTestClient {
         }
     }
 
+    /// Admission is synchronous: with the SessionStore actor kept busy the whole time, a thousand new
+    /// clients still get their flows. Had any datagram awaited the actor, none would until it is free.
+    @Test func burstOfAThousandNewClientsIsAdmittedWithoutWaitingForTheSessionStore() async throws {
+        let backend = try UDPEchoBackend()
+        defer { Task { await backend.stop() } }
+        try await withRelay(udpConfig(servers: [backend.address])) { relay in
+            let front = try relay.address("dns")
+            let service = try #require(relay.server.udpListeners["dns"])
+            let gate = Gate()
+            let occupied = Task { await service.store.occupy(until: gate) }
+            defer { gate.open() }
+            try await withTimeout(.seconds(10)) { while !gate.isEntered { try await Task.sleep(for: .milliseconds(1)) } }
+            var clients: [UDPSocket] = []
+            defer { for client in clients { client.close() } }
+            let counters = service.counters
+            // In waves, so the listening sockets' receive buffers never overflow (a kernel drop is not the
+            // relay's doing).
+            for wave in 0..<20 {
+                for index in 0..<50 {
+                    let client = try UDPSocket.connect(to: front, on: clientLoops.next())
+                    clients.append(client)
+                    try await client.send(Array("client \(wave * 50 + index)".utf8))
+                }
+                let expected = clients.count
+                try await withTimeout(.seconds(10)) {
+                    while counters.flowsOpened.load(ordering: .relaxed) < expected { try await Task.sleep(for: .milliseconds(2)) }
+                }
+            }
+            #expect(counters.flowsOpened.load(ordering: .relaxed) == 1000)
+            #expect(counters.droppedFlowLimit.load(ordering: .relaxed) == 0)
+            #expect(!gate.isOpen, "the store stayed busy throughout")
+            gate.open()
+            await occupied.value
+            #expect(await service.store.count == 1000)
+            #expect(await service.store.admitted == 1000)
+        }
+    }
+
+    /// A listener whose run fails is restarted by the supervisor with nothing left of the failed run: no
+    /// reply task sends on its closed sockets (whose numbers the new run's sockets may have reused), and
+    /// its flows no longer count against `max_flows`, so the same clients are admitted and answered again.
+    @Test func restartedListenerLeavesNoFlowBehindAndReadmitsItsClients() async throws {
+        let backend = try UDPEchoBackend(delay: .milliseconds(300))
+        defer { Task { await backend.stop() } }
+        try await withRelay(udpConfig(servers: [backend.address], extra: ", max_flows: 2")) { relay in
+            let front = try relay.address("dns")
+            let service = try #require(relay.server.udpListeners["dns"])
+            let server = try #require(relay.server.backendGroups["app"]?.servers.first)
+            let first = try UDPTestClient(front)
+            let second = try UDPTestClient(front)
+            defer { first.close(); second.close() }
+            #expect(try await withTimeout { try await first.roundTrip(Array("one".utf8)) } == Array("one".utf8))
+            #expect(try await withTimeout { try await second.roundTrip(Array("two".utf8)) } == Array("two".utf8))
+            let old = service.runningSockets
+            #expect(old.count == 2)
+            func sentOnOldSockets() -> Int { old.reduce(0) { $0 + $1.sendsTried.load(ordering: .relaxed) } }
+            #expect(sentOnOldSockets() == 2)
+
+            // A reply is on its way (the backend answers 300 ms later) when the listener fails.
+            try await first.socket.send(Array("late".utf8))
+            try await eventually("the backend got the late datagram") { backend.requests.count == 3 }
+            service.failNextReceive(with: TestFailure("injected receive failure"))
+            try await second.socket.send(Array("fail".utf8))
+            try await eventually("listener restarted") {
+                await relay.server.supervisor.restartCount(of: "dns") == 1 && !service.runningSockets.isEmpty
+            }
+            #expect(old.allSatisfy { $0.isClosed })
+            #expect(server.inFlight.load(ordering: .relaxed) == 0, "a reply task of the failed run is still running")
+            #expect(await service.store.count == 0, "the failed run's flows are still counted")
+            try await eventually("the backend answered the late datagram") { backend.echoes.count == 3 }
+
+            // The same two clients (max_flows 2) are admitted and answered by the new run.
+            for (client, message) in [(first, "one again"), (second, "two again")] {
+                let reply = try? await client.roundTrip(Array(message.utf8), timeout: .seconds(2))
+                #expect(reply == Array(message.utf8), "not answered after the restart")
+            }
+            #expect(service.counters.droppedFlowLimit.load(ordering: .relaxed) == 0)
+            #expect(await service.store.count == 2)
+            #expect(sentOnOldSockets() == 2, "something sent on the failed run's sockets after it ended")
+            #expect(relay.logs.lines.contains { $0.contains("closed the flows of the failed run") && $0.contains("flows=2") })
+        }
+    }
+
     @Test func responsesClosesTheFlowAfterTheReply() async throws {
         let backend = try UDPEchoBackend()
         defer { Task { await backend.stop() } }
@@ -219,5 +303,28 @@ struct UDPTestClient {
             }
             #expect(service.counters.flowsMoved.load(ordering: .relaxed) == onA)
         }
+    }
+}
+
+/// A door a test opens once, and a flag saying someone is waiting behind it.
+final class Gate: Sendable {
+    private let opened = Atomic<Bool>(false)
+    private let entered = Atomic<Bool>(false)
+
+    func open() { opened.store(true, ordering: .releasing) }
+    var isOpen: Bool { opened.load(ordering: .acquiring) }
+    var isEntered: Bool { entered.load(ordering: .acquiring) }
+
+    /// Blocks the calling thread until `open()`.
+    func block() {
+        entered.store(true, ordering: .releasing)
+        while !isOpen { usleep(1_000) }
+    }
+}
+
+extension SessionStore {
+    /// Keeps this actor busy (blocks its executor, as a long critical section would) until `gate` opens.
+    func occupy(until gate: Gate) {
+        gate.block()
     }
 }

@@ -12,6 +12,11 @@ public final class UDPFlow: Sendable {
     public let client: SocketAddress
     /// The server the flow relays to.
     public let server: ServerHandle
+    /// The group `server` was picked from (as configured when the flow opened): it hears about an ICMP
+    /// unreachable from the server.
+    let group: BackendGroup
+    /// Replies after which the flow closes (`responses`, 0 for no limit), as configured when it opened.
+    let responses: Int
     /// Connected to `server`; replies arrive here.
     let socket: UDPSocket
     /// When the flow opened (monotonic ns).
@@ -57,9 +62,12 @@ public final class UDPFlow: Sendable {
         return End(rawValue: endReason.load(ordering: .relaxed)) ?? .open
     }
 
-    init(client: SocketAddress, server: ServerHandle, socket: UDPSocket, table: FlowTable, now: UInt64) {
+    init(client: SocketAddress, server: ServerHandle, group: BackendGroup, responses: Int, socket: UDPSocket,
+         table: FlowTable, now: UInt64) {
         self.client = client
         self.server = server
+        self.group = group
+        self.responses = responses
         self.socket = socket
         self.table = table
         self.opened = now
@@ -82,66 +90,4 @@ public final class UDPFlow: Sendable {
 
     /// Flows are identified by object: a client that moves to another server gets a new flow.
     var id: ObjectIdentifier { ObjectIdentifier(self) }
-}
-
-/// Owns the set of open flows of one UDP listener: admission against `max_flows` and idle expiry.
-///
-/// The hot path does not come here per datagram: each loop keeps its own table of its flows for
-/// lookups, and only creating and expiring a flow goes through this actor.
-public actor SessionStore {
-    /// Most flows open at once.
-    public private(set) var maxFlows: Int
-    /// A flow idle this long is closed.
-    public private(set) var idleTimeout: Duration
-    private var flows: [ObjectIdentifier: UDPFlow] = [:]
-    /// Flows refused because `maxFlows` were open.
-    public private(set) var refused = 0
-    /// Flows closed for idleness.
-    public private(set) var expired = 0
-
-    public init(maxFlows: Int, idleTimeout: Duration) {
-        self.maxFlows = maxFlows
-        self.idleTimeout = idleTimeout
-    }
-
-    /// New limits (config reload): open flows beyond a lower `maxFlows` stay until they end; the new idle
-    /// timeout applies to every flow from the next expiry check.
-    func update(maxFlows: Int, idleTimeout: Duration) {
-        self.maxFlows = maxFlows
-        self.idleTimeout = idleTimeout
-    }
-
-    /// Registers a new flow, or refuses it when `maxFlows` are open.
-    func admit(_ flow: UDPFlow) -> Bool {
-        guard flows.count < maxFlows else {
-            refused += 1
-            return false
-        }
-        flows[flow.id] = flow
-        return true
-    }
-
-    /// Forgets a flow that closed for another reason than idleness.
-    func remove(_ flow: UDPFlow) {
-        flows[flow.id] = nil
-    }
-
-    /// Closes and forgets the flows idle for longer than `idleTimeout` (or, with `all`, every flow).
-    @discardableResult
-    func expire(now: UInt64, all: Bool = false, idleFor: Duration? = nil) -> [UDPFlow] {
-        let limit = (idleFor ?? idleTimeout).nanosecondsClamped
-        let idle = flows.values.filter { all || now &- $0.lastActivity.load(ordering: .relaxed) >= limit }
-        for flow in idle {
-            flows[flow.id] = nil
-            flow.close(all ? .shutdown : .idle)
-        }
-        if !all { expired += idle.count }
-        return idle
-    }
-
-    /// Flows open now.
-    public var count: Int { flows.count }
-
-    /// The open flows (for the admin API and tests).
-    public var open: [UDPFlow] { Array(flows.values) }
 }

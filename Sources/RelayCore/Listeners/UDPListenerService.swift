@@ -27,6 +27,9 @@ public final class UDPCounters: Sendable {
     public let droppedNoServer = Atomic<Int>(0)
     /// Datagrams the kernel would not send (buffer full, unreachable), counted rather than waited on.
     public let droppedSendFailed = Atomic<Int>(0)
+    /// Datagrams dropped because relayd itself ran short of descriptors, socket memory or local ports
+    /// opening their flow's socket: the server is not to blame, so this is not `droppedNoServer`.
+    public let droppedLocalResources = Atomic<Int>(0)
 
     public init() {}
 }
@@ -36,10 +39,11 @@ public final class UDPCounters: Sendable {
 /// and an ICMP unreachable from the server reaches exactly the flow that caused it.
 ///
 /// The first datagram of a client picks a server with the group's balancer (the hash balancer keeps a
-/// client on one server across flows), is admitted by the `SessionStore` (`max_flows`), and opens the
-/// flow. Later datagrams find the flow in the loop's own table, without awaiting anything. Flows end
-/// after `idle_timeout` without traffic, after `responses` replies when set, or when their server
-/// answers with ICMP unreachable (reported to the Scoreboard; the next datagram moves the flow).
+/// client on one server across flows), is admitted by the `SessionStore` (`max_flows`, synchronously:
+/// the rest of the batch never waits for an actor), and opens the flow. Later datagrams find the flow in
+/// the loop's own table. Flows end after `idle_timeout` without traffic, after `responses` replies when
+/// set, when their server answers with ICMP unreachable (reported to the Scoreboard; the next datagram
+/// moves the flow), or with the listener's run.
 public final class UDPListenerService: Service {
     public let name: String
     /// The address actually bound.
@@ -56,10 +60,34 @@ public final class UDPListenerService: Service {
     /// Where ended flows are recorded, when the access log is on.
     let accessLog: AccessLog?
     private let prebound: SanitizerVisibleMutex<[UDPSocket]>
+    /// The sockets of the run in progress; see `runningSockets`.
+    private let running = SanitizerVisibleMutex<[UDPSocket]>([])
+    /// Set by `failNextReceive(with:)` (tests only): the receive loops check it once per batch.
+    private let failureInjected = Atomic<Bool>(false)
+    /// The error `failNextReceive(with:)` asked for.
+    private let injectedFailure = SanitizerVisibleMutex<(any Error)?>(nil)
+    /// Opens a new flow's socket to its server: `UDPSocket.connect`, or a stand-in in tests (to fail the
+    /// way a process out of descriptors does).
+    let openBackendSocket: BackendSocketOpener
+    /// Lets one line a second through about drops for a local shortage (a flood of new clients while
+    /// out of descriptors would otherwise log a line per datagram); the rest are counted in the next.
+    private let shortageLog = EventThrottle(limit: 1, window: .seconds(1))
 
-    public init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
-                idleTimeout: Duration, maxFlows: Int, responses: Int, accessLog: AccessLog? = nil,
-                logger: Logger) throws {
+    /// Opens a flow's connected socket to `server` on `loop`.
+    typealias BackendSocketOpener = @Sendable (_ server: SocketAddress, _ loop: EventLoop) throws(IOError) -> UDPSocket
+
+    public convenience init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
+                            idleTimeout: Duration, maxFlows: Int, responses: Int, accessLog: AccessLog? = nil,
+                            logger: Logger) throws {
+        try self.init(name: name, address: requested, group: group, loops: loops, idleTimeout: idleTimeout,
+                      maxFlows: maxFlows, responses: responses, accessLog: accessLog, logger: logger,
+                      openBackendSocket: { server, loop throws(IOError) in try UDPSocket.connect(to: server, on: loop) })
+    }
+
+    init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
+         idleTimeout: Duration, maxFlows: Int, responses: Int, accessLog: AccessLog? = nil, logger: Logger,
+         openBackendSocket: @escaping BackendSocketOpener) throws {
+        self.openBackendSocket = openBackendSocket
         self.accessLog = accessLog
         self.name = name
         self.settings = SanitizerVisibleMutex((group, responses))
@@ -76,7 +104,8 @@ public final class UDPListenerService: Service {
         [("flow_limit", counters.droppedFlowLimit.load(ordering: .relaxed)),
          ("truncated", counters.droppedTruncated.load(ordering: .relaxed)),
          ("no_backend", counters.droppedNoServer.load(ordering: .relaxed)),
-         ("send_failed", counters.droppedSendFailed.load(ordering: .relaxed))]
+         ("send_failed", counters.droppedSendFailed.load(ordering: .relaxed)),
+         ("local_resources", counters.droppedLocalResources.load(ordering: .relaxed))]
     }
 
     /// The group new flows are relayed to.
@@ -113,6 +142,10 @@ public final class UDPListenerService: Service {
         return sockets
     }
 
+    /// Relays until `context.shutdown` fires (then returns) or a receive loop fails (then throws, and the
+    /// supervisor restarts the listener). Either way every flow of this run ends before it returns: the
+    /// reply tasks are child tasks of its receive loops, so none outlives the sockets it sends on, and the
+    /// `SessionStore` forgets the flows, so a restarted run admits their clients afresh.
     public func run(_ context: ServiceContext) async throws {
         let sockets = try prebound.withLock { sockets -> [UDPSocket] in
             if sockets.isEmpty { return try UDPListenerService.bind(name: name, address: address, loops: loops) }
@@ -124,23 +157,32 @@ public final class UDPListenerService: Service {
             for socket in sockets { socket.abort() }
         }
         defer { stop.cancel() }
+        running.withLock { $0 = sockets }
+        defer { running.withLock { $0 = [] } }
         logger.info("listening", ["address": address, "protocol": "udp", "loops": sockets.count])
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            for socket in sockets {
-                tasks.addTask(executorPreference: socket.loop) { try await self.receiveLoop(socket) }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for socket in sockets {
+                    tasks.addTask(executorPreference: socket.loop) { try await self.receiveLoop(socket, context) }
+                }
+                tasks.addTask { try await self.expiryLoop(context) }
+                while try await tasks.next() != nil {
+                    if context.shutdown.isTriggered { break }
+                }
+                tasks.cancelAll()
             }
-            tasks.addTask { try await self.expiryLoop(context) }
-            while try await tasks.next() != nil {
-                if context.shutdown.isTriggered { break }
-            }
-            tasks.cancelAll()
+        } catch {
+            let left = await store.closeAll(.error)
+            if !left.isEmpty { logger.info("closed the flows of the failed run", ["flows": left.count]) }
+            throw error
         }
         // Shutdown: a UDP flow has nothing to drain, so close them all.
-        let left = await store.expire(now: EventLoop.now(), all: true)
+        let left = await store.closeAll(.shutdown)
         if !left.isEmpty { logger.info("closed flows on shutdown", ["flows": left.count]) }
     }
 
-    /// Closes idle flows, checking a few times per idle timeout.
+    /// Closes idle flows, checking a few times per idle timeout; also reports the shortage drops that
+    /// went unlogged once their second is over, in case no later drop reports them.
     private func expiryLoop(_ context: ServiceContext) async throws {
         while !context.shutdown.isTriggered {
             let period = max(Duration.milliseconds(50), min(.seconds(1), await store.idleTimeout / 4))
@@ -151,66 +193,86 @@ public final class UDPListenerService: Service {
                                               "requests": flow.requests.load(ordering: .relaxed),
                                               "replies": flow.replies.load(ordering: .relaxed)])
             }
+            let unlogged = shortageLog.flush()
+            if unlogged > 0 {
+                logger.warn("more datagrams dropped: relayd was out of a local resource", ["suppressed": unlogged])
+            }
         }
     }
 
     /// Receives client datagrams on one loop's socket, a batch (`recvmmsg`) at a time, and relays each to
     /// its flow's server. The batches are allocated once per socket: no allocation per datagram.
-    private func receiveLoop(_ socket: UDPSocket) async throws {
+    ///
+    /// The loop's flows belong to it: their reply tasks run in its task group, and when it ends (the
+    /// socket aborted on shutdown, a receive error, or cancellation because another loop failed) it
+    /// closes them and waits for those tasks before returning.
+    private func receiveLoop(_ socket: UDPSocket, _ context: ServiceContext) async throws {
         let table = FlowTable()
         let batch = DatagramBatch()
         // Replies of every flow of this loop are received into, and sent from, this one batch: each
         // reply task uses it between two awaits, on this loop's thread, so they never overlap.
         let replies = LoopConfined(DatagramBatch())
-        while true {
-            do {
-                _ = try await socket.receive(into: batch)
-            } catch IOError.closed {
-                return
-            }
-            let now = EventLoop.now()
-            for index in 0..<batch.count {
-                let datagram = batch[index]
-                guard let client = datagram.peer else { continue }
-                if datagram.truncated {
-                    counters.droppedTruncated.add(1, ordering: .relaxed)
-                    continue
+        let loop = socket.loop
+        try await withThrowingDiscardingTaskGroup { replyTasks in
+            // Wakes every reply task (its socket aborted); the group then waits for them.
+            defer { table.closeAll(context.shutdown.isTriggered ? .shutdown : .error) }
+            while true {
+                do {
+                    _ = try await socket.receive(into: batch)
+                } catch IOError.closed {
+                    return
                 }
-                guard let flow = try await flow(for: client, on: socket, table: table, replies: replies, now: now)
-                else { continue }
-                flow.touch(now)
-                switch (try? flow.socket.sendNow(datagram.bytes)) ?? .wouldBlock {
-                case .processed:
-                    flow.requests.add(1, ordering: .relaxed)
-                    flow.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
-                    counters.datagramsUp.add(1, ordering: .relaxed)
-                    counters.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
-                case .wouldBlock:
-                    counters.droppedSendFailed.add(1, ordering: .relaxed)
+                if failureInjected.load(ordering: .relaxed), let error = takeInjectedFailure() { throw error }
+                let now = EventLoop.now()
+                for index in 0..<batch.count {
+                    let datagram = batch[index]
+                    guard let client = datagram.peer else { continue }
+                    if datagram.truncated {
+                        counters.droppedTruncated.add(1, ordering: .relaxed)
+                        continue
+                    }
+                    guard let (flow, opened) = flow(for: client, on: socket, table: table, now: now) else { continue }
+                    if opened {
+                        replyTasks.addTask(executorPreference: loop) {
+                            await self.replyLoop(flow, listener: socket, replies: replies)
+                        }
+                    }
+                    flow.touch(now)
+                    switch (try? flow.socket.sendNow(datagram.bytes)) ?? .wouldBlock {
+                    case .processed:
+                        flow.requests.add(1, ordering: .relaxed)
+                        flow.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
+                        counters.datagramsUp.add(1, ordering: .relaxed)
+                        counters.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
+                    case .wouldBlock:
+                        counters.droppedSendFailed.add(1, ordering: .relaxed)
+                    }
                 }
             }
         }
     }
 
-    /// The open flow of `client`, opening one (or moving one whose server became unreachable) as needed.
-    private func flow(for client: SocketAddress, on socket: UDPSocket, table: FlowTable,
-                      replies: LoopConfined<DatagramBatch>, now: UInt64) async throws -> UDPFlow? {
+    /// The open flow of `client`, opening one (or moving one whose server became unreachable) as needed;
+    /// `opened` says the flow is new and needs its reply task.
+    private func flow(for client: SocketAddress, on socket: UDPSocket, table: FlowTable, now: UInt64)
+        -> (flow: UDPFlow, opened: Bool)?
+    {
         guard let existing = table.lookup(client) else {
-            return try await openFlow(for: client, on: socket, table: table, replies: replies, now: now, avoiding: nil)
+            return openFlow(for: client, on: socket, table: table, now: now, avoiding: nil).map { ($0, true) }
         }
         let moved = existing.unreachable.load(ordering: .relaxed)
-        guard moved || existing.closed.load(ordering: .relaxed) else { return existing }
+        guard moved || existing.closed.load(ordering: .relaxed) else { return (existing, false) }
         existing.close(moved ? .moved : .error)
-        await store.remove(existing)
+        store.remove(existing)
         if moved { counters.flowsMoved.add(1, ordering: .relaxed) }
-        return try await openFlow(for: client, on: socket, table: table, replies: replies, now: now,
-                                  avoiding: moved ? existing.server : nil)
+        return openFlow(for: client, on: socket, table: table, now: now, avoiding: moved ? existing.server : nil)
+            .map { ($0, true) }
     }
 
-    /// Opens a flow for `client` (nil when refused or no server is left), and starts its reply task.
-    private func openFlow(for client: SocketAddress, on listener: UDPSocket, table: FlowTable,
-                          replies: LoopConfined<DatagramBatch>, now: UInt64,
-                          avoiding failed: ServerHandle?) async throws -> UDPFlow? {
+    /// Opens a flow for `client`: nil when refused or no server is left. Its reply task is the caller's
+    /// to start.
+    private func openFlow(for client: SocketAddress, on listener: UDPSocket, table: FlowTable, now: UInt64,
+                          avoiding failed: ServerHandle?) -> UDPFlow? {
         let excluded = failed.map { [$0] } ?? []
         let (group, responses) = settings.withLock { $0 }
         guard let server = group.pick(client: client.ipKey, excluding: excluded) else {
@@ -219,14 +281,20 @@ public final class UDPListenerService: Service {
         }
         let backendSocket: UDPSocket
         do {
-            backendSocket = try UDPSocket.connect(to: server.address, on: listener.loop)
+            backendSocket = try openBackendSocket(server.address, listener.loop)
         } catch {
-            counters.droppedNoServer.add(1, ordering: .relaxed)
-            logger.warn("cannot open a socket to the server", ["server": server.address, "error": String(describing: error)])
+            if let resource = error.origin.localResource {
+                // relayd's own shortage: the server is not told (no Scoreboard sample), nor counted as down.
+                droppedForShortage(of: resource, error: error, server: server)
+            } else {
+                counters.droppedNoServer.add(1, ordering: .relaxed)
+                logger.warn("cannot open a socket to the server", ["server": server.address, "error": error])
+            }
             return nil
         }
-        let flow = UDPFlow(client: client, server: server, socket: backendSocket, table: table, now: now)
-        guard await store.admit(flow) else {
+        let flow = UDPFlow(client: client, server: server, group: group, responses: responses, socket: backendSocket,
+                           table: table, now: now)
+        guard store.admit(flow) else {
             backendSocket.close()
             counters.droppedFlowLimit.add(1, ordering: .relaxed)
             return nil
@@ -235,11 +303,18 @@ public final class UDPListenerService: Service {
         server.inFlight.add(1, ordering: .relaxed)
         server.connectionsTotal.add(1, ordering: .relaxed)
         counters.flowsOpened.add(1, ordering: .relaxed)
-        let loop = listener.loop
-        Task(executorPreference: loop) {
-            await self.replyLoop(flow, group: group, responses: responses, listener: listener, replies: replies)
-        }
         return flow
+    }
+
+    /// Counts a datagram dropped because opening its flow's socket ran into relayd's own limits, and logs
+    /// what ran out and what to do about it, at most once a second.
+    private func droppedForShortage(of resource: LocalResource, error: IOError, server: ServerHandle) {
+        counters.droppedLocalResources.add(1, ordering: .relaxed)
+        guard case let .emit(suppressed) = shortageLog.event() else { return }
+        var fields = [("resource", resource.rawValue), ("error", error.description),
+                      ("server", server.address.description), ("hint", resource.hint)]
+        if suppressed > 0 { fields.append(("suppressed", String(suppressed))) }
+        logger.log(.warn, "datagram dropped: relayd is out of \(resource.phrase) (no server is blamed)", fields: fields)
     }
 
     /// Relays a flow's replies to its client until the flow closes.
@@ -247,8 +322,7 @@ public final class UDPListenerService: Service {
     /// A flow whose server answered with ICMP unreachable stays in the table (socket closed, marked
     /// `unreachable`) so the client's next datagram moves it to another server; idle expiry removes it if
     /// none comes.
-    private func replyLoop(_ flow: UDPFlow, group: BackendGroup, responses: Int, listener: UDPSocket,
-                           replies: LoopConfined<DatagramBatch>) async {
+    private func replyLoop(_ flow: UDPFlow, listener: UDPSocket, replies: LoopConfined<DatagramBatch>) async {
         defer {
             flow.server.inFlight.subtract(1, ordering: .relaxed)
             flow.socket.close()
@@ -260,6 +334,7 @@ public final class UDPListenerService: Service {
                     duration: duration, end: flow.end == .open ? "closed" : flow.end.name))
             }
         }
+        let responses = flow.responses
         let batch = replies.value
         reading: while !flow.closed.load(ordering: .relaxed) {
             do {
@@ -275,7 +350,7 @@ public final class UDPListenerService: Service {
                     received = try flow.socket.receiveNow(into: batch)
                 } catch let error where error.errno == ECONNREFUSED {
                     flow.unreachable.store(true, ordering: .relaxed)
-                    group.report(flow.server, .connectFailed("udp: port unreachable (ICMP)"))
+                    flow.group.report(flow.server, .connectFailed("udp: port unreachable (ICMP)"))
                     logger.debug("server unreachable; the flow moves on its next datagram",
                                  ["client": flow.client, "server": flow.server.address])
                     break reading
@@ -314,7 +389,29 @@ public final class UDPListenerService: Service {
         if !flow.unreachable.load(ordering: .relaxed), !flow.closed.load(ordering: .relaxed) {
             let done = responses > 0 && flow.replies.load(ordering: .relaxed) >= responses
             flow.close(done ? .responses : .error)
-            await store.remove(flow)
+            store.remove(flow)
+        }
+    }
+
+    // MARK: - Test hooks
+
+    /// The listening sockets of the run in progress (empty between runs), so tests can check that
+    /// nothing uses a run's sockets once it has ended.
+    var runningSockets: [UDPSocket] { running.withLock { $0 } }
+
+    /// Makes the receive loop that gets the next batch throw `error` instead of relaying it, as a failing
+    /// `recvmmsg` would, so tests can watch the supervisor restart this listener. Costs the receive loops
+    /// one relaxed load per batch.
+    func failNextReceive(with error: any Error) {
+        injectedFailure.withLock { $0 = error }
+        failureInjected.store(true, ordering: .releasing)
+    }
+
+    private func takeInjectedFailure() -> (any Error)? {
+        guard failureInjected.exchange(false, ordering: .acquiring) else { return nil }
+        return injectedFailure.withLock { error in
+            defer { error = nil }
+            return error
         }
     }
 }
@@ -344,5 +441,11 @@ final class FlowTable: Sendable {
         flows.withLock { table in
             if table[flow.client] === flow { table[flow.client] = nil }
         }
+    }
+
+    /// Closes every flow in the table, for `reason` (its loop is ending): their reply tasks wake and end.
+    func closeAll(_ reason: UDPFlow.End) {
+        let open = flows.withLock { Array($0.values) }
+        for flow in open { flow.close(reason) }
     }
 }

@@ -87,7 +87,8 @@ extension RelayServer {
         out.counter("relayd_udp_datagrams_total",
                     "UDP datagrams relayed, by listener and direction: in = from clients, out = to clients.", datagrams)
         out.counter("relayd_udp_dropped_datagrams_total",
-                    "UDP datagrams dropped, by listener and reason (flow_limit, truncated, no_backend, send_failed).",
+                    "UDP datagrams dropped, by listener and reason (flow_limit, truncated, no_backend, send_failed, "
+                    + "local_resources: relayd itself was out of descriptors, socket memory or local ports).",
                     drops)
 
         // Backend groups and their servers.

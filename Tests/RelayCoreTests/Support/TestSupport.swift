@@ -271,12 +271,18 @@ func httpBackend(status: Int = 200, delay: Duration = .zero, ip: String = "127.0
     }
 }
 
-/// A UDP echo server on loopback (port 0 unless given), optionally answering after `delay`; counts the
-/// datagrams it got and the distinct senders (the relay's flows).
+/// A UDP echo server on loopback (port 0 unless given), optionally answering the relay's flows after
+/// `delay` (health probes are answered at once, so they never queue up behind flows); counts the datagrams
+/// it got, those of flows and its replies to them, and the distinct senders (the relay's flows).
 final class UDPEchoBackend: Sendable {
     let socket: UDPSocket
     let task: Task<Void, Never>
+    /// Every datagram received, health probes included.
     let datagrams = CountBox()
+    /// Datagrams of the relay's flows (not probes).
+    let requests = CountBox()
+    /// Replies sent to the relay's flows.
+    let echoes = CountBox()
     let senders = AddressSet()
 
     init(ip: String = "127.0.0.1", port: UInt16 = 0, delay: Duration = .zero) throws {
@@ -284,6 +290,8 @@ final class UDPEchoBackend: Sendable {
         let socket = try UDPSocket.bind(try SocketAddress(ip: ip, port: port), on: loop)
         self.socket = socket
         let datagrams = self.datagrams
+        let requests = self.requests
+        let echoes = self.echoes
         let senders = self.senders
         task = Task(executorPreference: loop) {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
@@ -292,9 +300,14 @@ final class UDPEchoBackend: Sendable {
                 guard let (count, sender, _) = try? await socket.receive(into: buffer) else { return }
                 datagrams.increment()
                 // UDP health probes send "ping" from a socket of their own: not a flow.
-                if !(count == 4 && Array(buffer[0..<4]) == Array("ping".utf8)) { senders.insert(sender) }
-                if delay > .zero { try? await loop.sleep(for: delay) }
+                let probe = count == 4 && Array(buffer[0..<4]) == Array("ping".utf8)
+                if !probe {
+                    senders.insert(sender)
+                    requests.increment()
+                    if delay > .zero { try? await loop.sleep(for: delay) }
+                }
                 try? await socket.send(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), to: sender)
+                if !probe { echoes.increment() }
             }
         }
     }
