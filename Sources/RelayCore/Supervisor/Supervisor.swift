@@ -217,7 +217,10 @@ public actor Supervisor {
         for action in actions {
             switch action {
             case let .start(id, attempt):
-                guard let child = children[id] else { continue }
+                guard let child = children[id] else {
+                    assertionFailure("the state machine started service \(id), which the actor does not hold")
+                    continue
+                }
                 if attempt == 0 {
                     child.logger.debug("starting service", ["attempt": attempt])
                 }
