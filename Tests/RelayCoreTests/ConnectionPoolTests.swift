@@ -314,10 +314,8 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
         let server = ServerHandle(group: "g", address: backend.address)
         let pool = ServerPool(server: server, config: PoolConfig(strategy: .static, sizePerRemote: 2))
         let now = EventLoop.now()
-        #expect(pool.dialsWanted(now: now, limit: 10) == 2)
         let connection = try await TCPConnection.connect(to: backend.address, on: clientLoops.next(), timeout: .seconds(2))
-        pool.dialed(connection, now: now + 1_000_000)
-        pool.dialed(nil, now: now + 1_000_000)
+        #expect(pool.offer(connection, now: now + 1_000_000))
         #expect(pool.sweep(now: now, idleTimeout: .seconds(600)) == 0)
         #expect(pool.available == 1)
         pool.close()
@@ -360,33 +358,5 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
         defer { dirty.close(); clean.close() }
         #expect(try await eventually { !ServerPool.isUsable(dirty) })
         #expect(ServerPool.isUsable(clean))
-    }
-
-    /// A dial relayd could not start for lack of its own sockets pauses the pool briefly, but never backs
-    /// off from the server the way a refused dial does.
-    @Test func localDialFailuresPauseWithoutBackingOffFromTheServer() throws {
-        let server = ServerHandle(group: "g", address: try SocketAddress(ip: "127.0.0.1", port: 9))
-        let ms: UInt64 = 1_000_000
-        let local = ServerPool(server: server, config: PoolConfig(strategy: .static, sizePerRemote: 1))
-        let remote = ServerPool(server: server, config: PoolConfig(strategy: .static, sizePerRemote: 1))
-        var now: UInt64 = 1_000 * ms
-        for _ in 0..<8 {
-            #expect(local.dialsWanted(now: now, limit: 1) == 1)
-            local.dialSkipped(now: now)
-            #expect(remote.dialsWanted(now: now, limit: 1) == 1)
-            remote.dialed(nil, now: now)
-            // Always the same short pause for the local shortage...
-            #expect(local.dialsWanted(now: now + ServerPool.localPause - 1, limit: 1) == 0)
-            now += ServerPool.localPause
-            // ...while the server's back-off grows with each failure (up to 5 s).
-            now += 5_000 * ms
-        }
-        #expect(local.dialsWanted(now: now, limit: 1) == 1)
-        local.dialSkipped(now: now)
-        #expect(local.dialsWanted(now: now + ServerPool.localPause, limit: 1) == 1)
-        // The server that refused eight times is backed off from for 5 s.
-        #expect(remote.dialsWanted(now: now, limit: 1) == 1)
-        remote.dialed(nil, now: now)
-        #expect(remote.dialsWanted(now: now + 4_000 * ms, limit: 1) == 0)
     }
 }

@@ -8,17 +8,25 @@ import RelayIO
 /// - follows the Selector's active set: a server that joins gets a pool and is warmed at once; one that leaves
 ///   (or is drained by an operator) gets no more dials, and its warm connections are closed after
 ///   `drain_timeout`;
-/// - replaces every connection taken as soon as it is taken (up to the pool's size, counting connections in
-///   use), dialing with `dial_timeout` and backing off from a server that does not answer;
+/// - replaces every connection taken as soon as it is taken (up to the pool's size in warm connections,
+///   whatever is in use), dialing with `dial_timeout` and backing off from a server that does not answer;
 /// - closes warm connections that the server closed, that received data while idle, or that are older than
 ///   `idle_timeout`;
 /// - every `scaling.interval`, moves each dynamic pool's size toward the recent peak (`PoolSizing`).
+///
+/// A thin actor around `PoolUpkeepState`, where those decisions live: each pass hands it the clock, the active
+/// set and the warm counts, and carries out what comes back (create or close a `ServerPool`, start dials,
+/// scale, sweep); each dial reports back to it. The `ServerPool`s hold what the hot path shares: the warm
+/// connections and their sizing, behind a lock.
 public actor ConnectionPool {
     public nonisolated let config: PoolConfig
     let groupName: String
     let logger: Logger
-    /// The pools by server, read by the hot path.
+    /// The pools by server, read by the hot path; changed only by upkeep's `createPool` and `closePool`.
     private nonisolated let pools = SanitizerVisibleMutex<[ServerHandle: ServerPool]>([:])
+    /// What upkeep decides: which pools exist, their dials and back-off, retirement, intervals. Begins anew
+    /// with each `run`.
+    private var upkeep: PoolUpkeepState
     /// How often upkeep looks at the pools without being woken by a take: how soon a server that joined the
     /// active set starts warming, and the resolution of back-off, sweeps and scaling intervals.
     /// At most 250 ms, and no longer than a dynamic pool's scaling interval.
@@ -27,13 +35,12 @@ public actor ConnectionPool {
     }
     /// One warning a second at most when dials cannot start for lack of relayd's own resources.
     private nonisolated let shortageLog = EventThrottle(limit: 1, window: .seconds(1))
-    /// Most dials started per server per tick, so warming a large pool does not send a burst of SYNs.
-    static let dialBurst = 64
 
     public init(config: PoolConfig, group: String, logger: Logger = .disabled) {
         self.config = config
         self.groupName = group
         self.logger = logger.with(["backend": group])
+        self.upkeep = PoolUpkeepState(config: config, now: EventLoop.now())
     }
 
     /// The pool of `server`, when it has one (it is, or was recently, in the active set).
@@ -51,14 +58,12 @@ public actor ConnectionPool {
     /// Upkeep runs when a connection is taken (so it is replaced at once) and every `tick` (active-set
     /// changes, dial back-off, sweeps, scaling); with no traffic the pool wakes only four times a second.
     func run(group: BackendGroup, loops: EventLoopGroup, options: TCPOptions) async {
+        upkeep = PoolUpkeepState(config: config, now: EventLoop.now())
         defer {
             for pool in pools.withLock({ $0.values }) { pool.close() }
             pools.withLock { $0.removeAll() }
         }
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let sweepPeriod = min(Duration.seconds(1), config.idleTimeout / 2).nanosecondsClamped
-        var lastScale = EventLoop.now()
-        var lastSweep = lastScale
         logger.info("connection pool started", ["strategy": config.strategy.rawValue])
         let tick = self.tick
         await withDiscardingTaskGroup { tasks in
@@ -68,71 +73,65 @@ public actor ConnectionPool {
             }
             for await _ in wakeups {
                 let now = EventLoop.now()
-                followActiveSet(group, now: now) { wake.yield() }
-                for pool in pools.withLock({ Array($0.values) }) {
-                    if pool.drainExpired(now: now, drainTimeout: config.drainTimeout) {
-                        pool.close()
-                        pools.withLock { $0[pool.server] = nil }
-                        logger.debug("pool closed: the server left the active set", ["server": pool.server.address])
-                        continue
-                    }
-                    let count = pool.dialsWanted(now: now, limit: Self.dialBurst)
-                    for _ in 0..<count {
-                        let loop = loops.next()
-                        let address = pool.server.address
-                        let timeout = config.dialTimeout
-                        let stats = group.stats
-                        tasks.addTask(executorPreference: loop) { [logger, shortageLog] in
-                            do {
-                                let connection = try await TCPConnection.connect(to: address, on: loop,
-                                                                                 timeout: timeout, options: options)
-                                pool.dialed(connection, now: EventLoop.now())
-                            } catch let error as IOError where error.origin.localResource != nil {
-                                // relayd's own shortage: no back-off from the server, just a pause.
-                                pool.dialSkipped(now: EventLoop.now())
-                                stats.poolDialLocalErrors.increment()
-                                if case let .emit(suppressed) = shortageLog.event(),
-                                   let resource = error.origin.localResource {
-                                    logger.warn("pool dial skipped: relayd is out of \(resource.phrase) "
-                                                + "(the server is not blamed)",
-                                                ["server": address, "error": error, "hint": resource.hint,
-                                                 "suppressed": suppressed])
-                                }
-                            } catch {
-                                pool.dialed(nil, now: EventLoop.now())
-                            }
+                let active = Set(group.selector.current.servers.filter { !$0.drained.load(ordering: .relaxed) })
+                let warm = pools.withLock { $0 }.mapValues(\.warm)
+                for action in upkeep.tick(now: now, active: active, warm: warm) {
+                    switch action {
+                    case let .createPool(server, _):
+                        pools.withLock { $0[server] = ServerPool(server: server, config: config) { wake.yield() } }
+                        logger.debug("warming a pool", ["server": server.address])
+                    case let .dial(server, id, count):
+                        for _ in 0..<count {
+                            dial(server, pool: id, stats: group.stats, loop: loops.next(), options: options,
+                                 in: &tasks)
                         }
+                    case let .closePool(server):
+                        pools.withLock { $0.removeValue(forKey: server) }?.close()
+                        logger.debug("pool closed: the server left the active set", ["server": server.address])
+                    case .scale:
+                        for pool in serverPools { pool.scale() }
+                    case .sweep:
+                        for pool in serverPools { pool.sweep(now: now, idleTimeout: config.idleTimeout) }
                     }
-                }
-                if config.strategy == .dynamic, now &- lastScale >= config.scalingInterval.nanosecondsClamped {
-                    lastScale = now
-                    for pool in serverPools { pool.scale() }
-                }
-                if now &- lastSweep >= sweepPeriod {
-                    lastSweep = now
-                    for pool in serverPools { pool.sweep(now: now, idleTimeout: config.idleTimeout) }
                 }
             }
         }
     }
 
-    /// Creates pools for servers that joined the active set and marks those that left.
-    private nonisolated func followActiveSet(_ group: BackendGroup, now: UInt64,
-                                             onTake: @escaping @Sendable () -> Void) {
-        let active = Set(group.selector.current.servers.filter { !$0.drained.load(ordering: .relaxed) })
-        let (joined, current) = pools.withLock { pools -> ([ServerHandle], [ServerPool]) in
-            var joined: [ServerHandle] = []
-            for server in active where pools[server] == nil {
-                pools[server] = ServerPool(server: server, config: config, onTake: onTake)
-                joined.append(server)
+    /// Starts one dial to `server` on `loop`, reported to `dialFinished` when it ends.
+    private func dial(_ server: ServerHandle, pool id: PoolUpkeepState.PoolID, stats: BackendGroupStats,
+                      loop: EventLoop, options: TCPOptions, in tasks: inout DiscardingTaskGroup) {
+        let address = server.address
+        let timeout = config.dialTimeout
+        tasks.addTask(executorPreference: loop) { [logger, shortageLog] in
+            do {
+                let connection = try await TCPConnection.connect(to: address, on: loop, timeout: timeout,
+                                                                 options: options)
+                await self.dialFinished(server, pool: id, .connected, connection, now: EventLoop.now())
+            } catch let error as IOError where error.origin.localResource != nil {
+                // relayd's own shortage: no back-off from the server, just a pause.
+                await self.dialFinished(server, pool: id, .skippedLocally, nil, now: EventLoop.now())
+                stats.poolDialLocalErrors.increment()
+                if case let .emit(suppressed) = shortageLog.event(), let resource = error.origin.localResource {
+                    logger.warn("pool dial skipped: relayd is out of \(resource.phrase) (the server is not blamed)",
+                                ["server": address, "error": error, "hint": resource.hint, "suppressed": suppressed])
+                }
+            } catch {
+                await self.dialFinished(server, pool: id, .failed, nil, now: EventLoop.now())
             }
-            return (joined, Array(pools.values))
         }
-        for pool in current {
-            pool.setRetired(active.contains(pool.server) ? nil : now)
-        }
-        for server in joined {
-            logger.debug("warming a pool", ["server": server.address])
+    }
+
+    /// A dial ended: the state machine accounts for it, and a connection the pool still wants is offered to
+    /// it; any other is closed.
+    private func dialFinished(_ server: ServerHandle, pool id: PoolUpkeepState.PoolID,
+                              _ result: PoolUpkeepState.DialResult, _ connection: TCPConnection?, now: UInt64) {
+        let wanted = upkeep.dialFinished(server, pool: id, result, now: now)
+        guard let connection else { return }
+        if wanted, let pool = pool(for: server) {
+            pool.offer(connection, now: now)
+        } else {
+            connection.close()
         }
     }
 }

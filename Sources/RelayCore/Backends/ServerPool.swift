@@ -7,6 +7,9 @@ import Glibc
 /// One server's warm connections, shared by the forwarding path (`take`) and the `ConnectionPool` that fills
 /// it. A lock-protected stack: the hot path takes one connection under the lock and checks it outside it,
 /// never awaiting anything.
+///
+/// This is the part of a pool the hot path sees; what upkeep decides (dials, back-off, retirement) is the
+/// `ConnectionPool`'s, in `PoolUpkeepState`.
 public final class ServerPool: Sendable {
     /// The server these connections go to.
     public let server: ServerHandle
@@ -24,16 +27,8 @@ public final class ServerPool: Sendable {
     struct State {
         /// Warm connections, most recently opened last (taken first: the least likely to have been dropped).
         var idle: [Idle] = []
-        /// Dials in flight.
-        var dialing = 0
-        /// How many warm connections to keep.
+        /// How many warm connections to keep; the hot path records the concurrency it sees at each take.
         var sizing: PoolSizing
-        /// When the server left the active set (monotonic ns); nil while it is in it.
-        var retiredAt: UInt64?
-        /// Consecutive failed dials, for back-off.
-        var dialFailures = 0
-        /// No dial before this time (monotonic ns).
-        var nextDialAt: UInt64 = 0
         /// Closed for good: nothing is added any more.
         var closed = false
     }
@@ -92,49 +87,23 @@ public final class ServerPool: Sendable {
     /// The sizing state, for metrics and tests.
     public var sizing: PoolSizing { state.withLock { $0.sizing } }
 
-    /// How many dials to start now to reach the size: the size minus connections warm and dialing.
-    func dialsWanted(now: UInt64, limit: Int) -> Int {
-        state.withLock { state in
-            guard !state.closed, state.retiredAt == nil, now >= state.nextDialAt else { return 0 }
-            let wanted = state.sizing.size - state.idle.count - state.dialing
-            let count = max(0, min(wanted, limit))
-            state.dialing += count
-            return count
-        }
+    /// What upkeep needs to know to top the pool up, read under one lock.
+    var warm: PoolUpkeepState.Warm {
+        state.withLock { PoolUpkeepState.Warm(available: $0.idle.count, size: $0.sizing.size) }
     }
 
-    /// A dial finished: keep the connection if the pool still wants it, close it otherwise.
-    func dialed(_ connection: TCPConnection?, now: UInt64) {
+    /// A connection dialed for this pool: kept warm while the pool is open and short of its size, closed
+    /// otherwise. Returns whether it was kept.
+    @discardableResult
+    func offer(_ connection: TCPConnection, now: UInt64) -> Bool {
         let keep = state.withLock { state -> Bool in
-            state.dialing -= 1
-            guard let connection else {
-                state.dialFailures += 1
-                // 100 ms, 200 ms, ... up to 5 s between dials to a server that does not answer.
-                let backoff = min(UInt64(5_000_000_000), UInt64(100_000_000) << UInt64(min(state.dialFailures - 1, 6)))
-                state.nextDialAt = now + backoff
-                return false
-            }
-            state.dialFailures = 0
-            guard !state.closed, state.retiredAt == nil, state.idle.count < state.sizing.size else {
-                return false
-            }
+            guard !state.closed, state.idle.count < state.sizing.size else { return false }
             state.idle.append(Idle(connection: connection, since: now))
             return true
         }
-        if !keep { connection?.close() }
+        if !keep { connection.close() }
+        return keep
     }
-
-    /// A dial could not start because relayd itself was short of sockets, memory or ports: the server is not
-    /// backed off from (its failure count stays), dialing pauses for `localPause` and tries again.
-    func dialSkipped(now: UInt64) {
-        state.withLock { state in
-            state.dialing -= 1
-            state.nextDialAt = max(state.nextDialAt, now + Self.localPause)
-        }
-    }
-
-    /// How long dialing pauses after relayd ran short of its own resources (one upkeep tick).
-    static let localPause: UInt64 = 250_000_000
 
     /// Closes warm connections that are dead, dirty or idle for `idleTimeout`, and (after a scale-down) those
     /// beyond what the pool should hold. Returns how many were closed.
@@ -166,21 +135,6 @@ public final class ServerPool: Sendable {
         state.withLock { state in
             state.sizing.observe(concurrency: server.inFlight.load(ordering: .relaxed))
             state.sizing.tick()
-        }
-    }
-
-    /// The server left the active set at `now` (or came back, with nil).
-    func setRetired(_ now: UInt64?) {
-        state.withLock { state in
-            if now == nil || state.retiredAt == nil { state.retiredAt = now }
-        }
-    }
-
-    /// Whether the server has been out of the active set for `drainTimeout`.
-    func drainExpired(now: UInt64, drainTimeout: Duration) -> Bool {
-        state.withLock { state in
-            guard let since = state.retiredAt else { return false }
-            return now &- since >= drainTimeout.nanosecondsClamped
         }
     }
 
