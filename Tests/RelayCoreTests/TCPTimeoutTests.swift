@@ -63,9 +63,13 @@ private final class EndingBox: Sendable {
                 #expect(try await eventually { endings.all == [.endOfStream] })
                 #expect(try await eventually { tcp.stats.ended(.idle).value == 1 })
                 #expect(tcp.stats.ended(.error).value == 0)
-                relay.server.accessLog?.flushNow()
-                let log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-                #expect(log.contains("end=idle"))
+                // The line is recorded right after the counter: wait for it too.
+                var log = ""
+                #expect(try await eventually {
+                    relay.server.accessLog?.flushNow()
+                    log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                    return log.contains("end=idle")
+                })
                 #expect(log.contains("bytes_in=4 bytes_out=4"))
             }
         } catch {
