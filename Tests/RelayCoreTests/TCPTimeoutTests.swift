@@ -175,7 +175,7 @@ private final class EndingBox: Sendable {
                 // The old connection, idle just as long, is still relayed.
                 try await old.send("p")
                 #expect(try await old.read(exactly: 1) == Array("p".utf8))
-                #expect(tcp.stats.ended(.idle).value == 1)
+                #expect(try await eventually { tcp.stats.ended(.idle).value == 1 })
             }
         } catch {
             await backend.stop()
