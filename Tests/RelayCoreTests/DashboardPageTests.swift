@@ -39,4 +39,12 @@ import Testing
     func pageFetchesAbsolutePaths(path: String) {
         #expect(DashboardPage.html.contains("getJSON(\(path))"))
     }
+
+    // Opened from disk (file://), the page explains itself instead of sending requests that can only fail.
+    @Test func pageOpenedAsAFileSendsNoRequests() throws {
+        let poll = try #require(DashboardPage.html.range(of: "async function poll() {"))
+        let body = DashboardPage.html[poll.upperBound...].prefix(600)
+        #expect(body.contains("if (location.protocol === \"file:\") {"))
+        #expect(body.contains("return;"))
+    }
 }
