@@ -30,9 +30,6 @@ public enum ConnectionEnd: String, Sendable, CaseIterable, CustomStringConvertib
         case .clientTimeout: 7
         }
     }
-
-    /// Endings that are refusals: the connection was accepted and closed without being relayed.
-    var isRefusal: Bool { self == .noBackend || self == .localResources }
 }
 
 /// Why a listener refused a connection: each reason gets its own access-log budget.
