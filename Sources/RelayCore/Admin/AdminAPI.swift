@@ -1,10 +1,6 @@
 import RelayIO
 import RelayProtocol
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The admin API: routes each request to its answer, after checking the bearer token.
 ///
 /// Every endpoint needs `Authorization: Bearer TOKEN` when `admin.token` is set, except three that give nothing
@@ -363,13 +359,13 @@ extension RelayServer {
         }
         let last: JSONValue = state.lastReload.map { result in
             .object([("result", .string(result.applied ? "success" : "failure")),
-                     ("at", .string(Self.isoTime(result.at))),
+                     ("at", .string(UTCDate(secondsSince1970: Int64(result.at)).iso8601)),
                      ("error", result.applied ? .null : .string(result.message))])
         } ?? .null
         return .object([
             ("version", .string(RelaydVersion.current)),
-            ("uptime_seconds", .number(wallClockSeconds() - startedAt)),
-            ("started_at", .string(Self.isoTime(startedAt))),
+            ("uptime_seconds", .number(WallClock.seconds() - startedAt)),
+            ("started_at", .string(UTCDate(secondsSince1970: Int64(startedAt)).iso8601)),
             ("config", .object([
                 ("path", .optional(configPath)), ("generation", .number(state.generation)), ("last_reload", last),
                 ("reloads", .object([("success", .number(state.reloadsSucceeded)),
@@ -385,18 +381,5 @@ extension RelayServer {
             ("listeners", .array(listeners)),
             ("backends", .array(groups)),
         ])
-    }
-
-    /// `2026-11-27T09:00:00Z`.
-    static func isoTime(_ seconds: Double) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func pad(_ value: Int32, _ width: Int = 2) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T"
-            + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
     }
 }

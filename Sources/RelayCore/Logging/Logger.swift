@@ -140,20 +140,9 @@ public struct Logger: Sendable {
         }
     }
 
-    /// `2026-01-02T03:04:05.678Z`, UTC, millisecond precision.
+    /// Now as a line's `ts`: `2026-01-02T03:04:05.678Z`, UTC, millisecond precision.
     static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-        }
-        return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + "\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
+        WallClock.date().iso8601Milliseconds
     }
 
     static func quoteIfNeeded(_ value: String) -> String {

@@ -209,7 +209,7 @@ extension RelayServer {
                   [([:], state.loadedAt)])
         out.gauge("relayd_config_generation", "1 for the config relayd started with, +1 per applied reload.",
                   [([:], Double(state.generation))])
-        out.gauge("relayd_uptime_seconds", "Seconds since relayd started.", [([:], wallClockSeconds() - startedAt)])
+        out.gauge("relayd_uptime_seconds", "Seconds since relayd started.", [([:], WallClock.seconds() - startedAt)])
         if let accessLog {
             out.counter("relayd_access_log_dropped_total",
                         "Access-log lines dropped because the destination could not keep up.",

@@ -1,9 +1,5 @@
 import RelayIO
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// relayd as a library: the event loops, the listeners and the supervisor that runs them.
 ///
 /// `init` validates the wiring and binds every listener, so bind errors surface before anything runs
@@ -45,11 +41,11 @@ public final class RelayServer: Sendable {
         var reloadsFailed = 0
         var lastReload: ReloadResult?
         /// When the running config was loaded (start or last applied reload), seconds since 1970.
-        var loadedAt = wallClockSeconds()
+        var loadedAt = WallClock.seconds()
     }
 
     /// When the server was created, seconds since 1970.
-    public let startedAt = wallClockSeconds()
+    public let startedAt = WallClock.seconds()
 
     /// Everything that runs now, in one consistent copy.
     var runtimeSnapshot: Runtime { runtime.withLock { $0 } }
@@ -420,7 +416,7 @@ public final class RelayServer: Sendable {
 
         if !plan.isEmpty {
             state.generation += 1
-            state.loadedAt = wallClockSeconds()
+            state.loadedAt = WallClock.seconds()
         }
         state.reloadsSucceeded += 1
         do {
@@ -451,7 +447,7 @@ public struct ReloadResult: Sendable {
     /// The config generation after the reload.
     public let generation: Int
     /// When the reload finished (wall clock, seconds since 1970).
-    public let at: Double = wallClockSeconds()
+    public let at: Double = WallClock.seconds()
 }
 
 extension Set<SocketAddress> {
@@ -463,13 +459,6 @@ extension Set<SocketAddress> {
         }
         return contains(address)
     }
-}
-
-/// Seconds since 1970, from the real-time clock.
-func wallClockSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
 /// Runs reloads one after another, in the order they were asked for: a SIGHUP that arrives while an admin
