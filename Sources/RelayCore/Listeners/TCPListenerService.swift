@@ -5,22 +5,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// What a TCP listener does with each admitted connection.
-public enum TCPConnectionRole: Sendable {
-    /// Relay to a server of the backend group.
-    case proxy(BackendGroup)
-    /// Send every byte back (the built-in test backend, like nginx stream's `return`).
-    case echo
-}
-
-/// Errors of a listener, with the address so the operator knows which socket failed.
-public struct ListenerError: Error, CustomStringConvertible {
-    public let listener: String
-    public let address: String
-    public let reason: String
-    public var description: String { "listener \(listener) on \(address): \(reason)" }
-}
-
 /// A TCP listener run by the supervisor: one `SO_REUSEPORT` socket per event loop, each accepting
 /// on its own loop, and one task per connection pinned to the loop that accepted it.
 ///

@@ -5,35 +5,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// Counters of a UDP listener, bumped on the hot path with relaxed atomics.
-public final class UDPCounters: Sendable {
-    /// Datagrams received from clients and relayed to a server.
-    public let datagramsUp = Atomic<Int>(0)
-    /// Datagrams received from servers and relayed to their client.
-    public let datagramsDown = Atomic<Int>(0)
-    /// Bytes of the datagrams relayed from clients to servers.
-    public let bytesUp = Atomic<Int>(0)
-    /// Bytes of the datagrams relayed from servers to clients.
-    public let bytesDown = Atomic<Int>(0)
-    /// Flows opened.
-    public let flowsOpened = Atomic<Int>(0)
-    /// Flows moved to another server after the first answered ICMP unreachable.
-    public let flowsMoved = Atomic<Int>(0)
-    /// Datagrams dropped because `max_flows` flows were open.
-    public let droppedFlowLimit = Atomic<Int>(0)
-    /// Datagrams dropped because they were larger than the receive buffer (never silently cut).
-    public let droppedTruncated = Atomic<Int>(0)
-    /// Datagrams dropped because no server of the group could take them.
-    public let droppedNoServer = Atomic<Int>(0)
-    /// Datagrams the kernel would not send (buffer full, unreachable), counted rather than waited on.
-    public let droppedSendFailed = Atomic<Int>(0)
-    /// Datagrams dropped because relayd itself ran short of descriptors, socket memory or local ports
-    /// opening their flow's socket: the server is not to blame, so this is not `droppedNoServer`.
-    public let droppedLocalResources = Atomic<Int>(0)
-
-    public init() {}
-}
-
 /// A UDP listener: one `SO_REUSEPORT` socket per event loop; each client address is a flow with its own
 /// connected socket to one server of the backend group, so replies come back from the listener's address
 /// and an ICMP unreachable from the server reaches exactly the flow that caused it.
@@ -413,39 +384,5 @@ public final class UDPListenerService: Service {
             defer { error = nil }
             return error
         }
-    }
-}
-
-/// A value used only on one event loop's thread, by tasks pinned to that loop, between two suspension
-/// points: safe to share among those tasks though the type is not `Sendable`.
-struct LoopConfined<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
-/// The flows of one listening socket, by client address. Touched by that socket's receive task and by
-/// the flows' reply tasks, all on one event loop; the lock is uncontended.
-final class FlowTable: Sendable {
-    private let flows = SanitizerVisibleMutex<[SocketAddress: UDPFlow]>([:])
-
-    func lookup(_ client: SocketAddress) -> UDPFlow? {
-        flows.withLock { $0[client] }
-    }
-
-    func insert(_ flow: UDPFlow) {
-        flows.withLock { $0[flow.client] = flow }
-    }
-
-    /// Removes `flow` if it is still the client's current flow.
-    func remove(_ flow: UDPFlow) {
-        flows.withLock { table in
-            if table[flow.client] === flow { table[flow.client] = nil }
-        }
-    }
-
-    /// Closes every flow in the table, for `reason` (its loop is ending): their reply tasks wake and end.
-    func closeAll(_ reason: UDPFlow.End) {
-        let open = flows.withLock { Array($0.values) }
-        for flow in open { flow.close(reason) }
     }
 }

@@ -1,9 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import RelayIO
 import RelayProtocol
-import Synchronization
 
 /// A structured logger: one line per event, with a level and `key=value` fields, to stderr by default.
 ///
@@ -154,75 +149,5 @@ public struct Logger: Sendable {
 
     static func jsonString(_ value: String) -> String {
         JSONValue.quoted(value)
-    }
-}
-
-/// A logger's level and format, shared by all its copies and changed in place by a config reload.
-public final class LogSettings: Sendable {
-    private let packed: Atomic<Int>
-
-    init(level: Logger.Level, format: Logger.Format) {
-        packed = Atomic(Self.pack(level, format))
-    }
-
-    private static func pack(_ level: Logger.Level, _ format: Logger.Format) -> Int {
-        level.rawValue | (format == .json ? 0x100 : 0)
-    }
-
-    public var level: Logger.Level {
-        get { Logger.Level(rawValue: packed.load(ordering: .relaxed) & 0xFF) ?? .info }
-        set { packed.store(Self.pack(newValue, format), ordering: .relaxed) }
-    }
-
-    public var format: Logger.Format {
-        get { packed.load(ordering: .relaxed) & 0x100 != 0 ? .json : .text }
-        set { packed.store(Self.pack(level, newValue), ordering: .relaxed) }
-    }
-}
-
-/// Where log lines go. Each line is written with a single `write(2)` so lines from different threads
-/// never interleave.
-public struct LogSink: Sendable {
-    private let writeLine: @Sendable (String) -> Void
-
-    public init(_ writeLine: @escaping @Sendable (String) -> Void) {
-        self.writeLine = writeLine
-    }
-
-    public func write(_ line: String) { writeLine(line) }
-
-    /// The process's stderr.
-    public static let standardError = LogSink { line in
-        var line = line
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
-    }
-
-    /// Keeps lines in memory; tests read them back with `LogCapture.lines`.
-    public static func capture(_ capture: LogCapture) -> LogSink {
-        LogSink { line in capture.append(line) }
-    }
-}
-
-/// An in-memory log for tests.
-public final class LogCapture: Sendable {
-    private let storage = SanitizerVisibleMutex<[String]>([])
-
-    public init() {}
-
-    func append(_ line: String) { storage.withLock { $0.append(line) } }
-
-    /// Every line written so far, without trailing newlines.
-    public var lines: [String] {
-        storage.withLock { $0.map { String($0.dropLast()) } }
     }
 }

@@ -436,20 +436,6 @@ public final class RelayServer: Sendable {
     }
 }
 
-/// The outcome of one reload, for logs, the admin API and metrics.
-public struct ReloadResult: Sendable {
-    /// The new config runs now (an unchanged one counts as applied).
-    public let applied: Bool
-    /// "applied", "no change", or why it was refused.
-    public let message: String
-    /// What changed; nil when refused.
-    public let plan: ReloadPlan?
-    /// The config generation after the reload.
-    public let generation: Int
-    /// When the reload finished (wall clock, seconds since 1970).
-    public let at: Double = WallClock.seconds()
-}
-
 extension Set<SocketAddress> {
     /// Whether an address this process holds is the one `endpoint` names (port 0 never matches: it asks for a
     /// fresh port).
@@ -458,21 +444,5 @@ extension Set<SocketAddress> {
             return false
         }
         return contains(address)
-    }
-}
-
-/// Runs reloads one after another, in the order they were asked for: a SIGHUP that arrives while an admin
-/// reload runs waits for it instead of interleaving with it.
-actor ReloadQueue {
-    private var last: Task<ReloadResult, Never>?
-
-    func run(_ body: @escaping @Sendable () async -> ReloadResult) async -> ReloadResult {
-        let previous = last
-        let task = Task {
-            _ = await previous?.value
-            return await body()
-        }
-        last = task
-        return await task.value
     }
 }
