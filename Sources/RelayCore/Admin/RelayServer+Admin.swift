@@ -173,12 +173,9 @@ extension RelayServer {
                     ("connections", .object([
                         ("active", .number(tracker.active)),
                         ("total", .number(tracker.accepted.load(ordering: .relaxed))),
-                        ("refused", .object([
-                            ("max_connections", .number(tracker.refusedOverLimit.load(ordering: .relaxed))),
-                            ("max_connections_per_ip", .number(tracker.refusedPerIP.load(ordering: .relaxed))),
-                            ("no_backend", .number(Int(tcp.stats.ended(.noBackend).value))),
-                            ("local_resources", .number(Int(tcp.stats.ended(.localResources).value))),
-                        ])),
+                        ("refused", .object(ConnectionRefusal.allCases.map { reason in
+                            (reason.rawValue, .number(tcp.refusedCount(reason)))
+                        })),
                     ])),
                     ("bytes", .object([("in", .number(Int(tcp.stats.bytesIn.value))),
                                        ("out", .number(Int(tcp.stats.bytesOut.value)))])),

@@ -70,6 +70,17 @@ public final class TCPListenerService: Service {
     /// The timeouts new connections get.
     public var timeouts: ConnectionTimeouts { currentTimeouts.withLock { $0 } }
 
+    /// Connections refused for `reason` since the listener was made: the tracker counts those over a limit,
+    /// the stats those that ended without a server.
+    func refusedCount(_ reason: ConnectionRefusal) -> Int {
+        switch reason {
+        case .maxConnections: tracker.refusedOverLimit.load(ordering: .relaxed)
+        case .maxConnectionsPerIP: tracker.refusedPerIP.load(ordering: .relaxed)
+        case .noBackend: Int(stats.ended(.noBackend).value)
+        case .localResources: Int(stats.ended(.localResources).value)
+        }
+    }
+
     /// Applies a reloaded config that keeps this listener's sockets: new connections go to `role` and are
     /// admitted under the new limits and timeouts; connections already open keep their backend, their slot
     /// and their timeouts.

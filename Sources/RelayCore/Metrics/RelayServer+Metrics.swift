@@ -22,16 +22,12 @@ extension RelayServer {
                     "TCP connections refused, by listener and reason (max_connections, max_connections_per_ip, "
                     + "no_backend: no server of the group accepted it, local_resources: relayd itself ran out of "
                     + "file descriptors, memory or local ports).",
-                    tcp.flatMap { listener in [
-                        (["listener": listener.name, "reason": "max_connections"],
-                         Double(listener.tracker.refusedOverLimit.load(ordering: .relaxed))),
-                        (["listener": listener.name, "reason": "max_connections_per_ip"],
-                         Double(listener.tracker.refusedPerIP.load(ordering: .relaxed))),
-                        (["listener": listener.name, "reason": "no_backend"],
-                         Double(listener.stats.ended(.noBackend).value)),
-                        (["listener": listener.name, "reason": "local_resources"],
-                         Double(listener.stats.ended(.localResources).value)),
-                    ] })
+                    tcp.flatMap { listener in
+                        ConnectionRefusal.allCases.map { reason in
+                            (["listener": listener.name, "reason": reason.rawValue],
+                             Double(listener.refusedCount(reason)))
+                        }
+                    })
         out.counter("relayd_connections_closed_total",
                     "TCP connections finished, by listener and how they ended (closed, error, cancelled, no_backend, "
                     + "local_resources, idle: idle_timeout passed, client_timeout: first_byte_timeout passed).",
