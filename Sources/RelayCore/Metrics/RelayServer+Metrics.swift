@@ -22,16 +22,12 @@ extension RelayServer {
                     "TCP connections refused, by listener and reason (max_connections, max_connections_per_ip, "
                     + "no_backend: no server of the group accepted it, local_resources: relayd itself ran out of "
                     + "file descriptors, memory or local ports).",
-                    tcp.flatMap { listener in [
-                        (["listener": listener.name, "reason": "max_connections"],
-                         Double(listener.tracker.refusedOverLimit.load(ordering: .relaxed))),
-                        (["listener": listener.name, "reason": "max_connections_per_ip"],
-                         Double(listener.tracker.refusedPerIP.load(ordering: .relaxed))),
-                        (["listener": listener.name, "reason": "no_backend"],
-                         Double(listener.stats.ended(.noBackend).value)),
-                        (["listener": listener.name, "reason": "local_resources"],
-                         Double(listener.stats.ended(.localResources).value)),
-                    ] })
+                    tcp.flatMap { listener in
+                        ConnectionRefusal.allCases.map { reason in
+                            (["listener": listener.name, "reason": reason.rawValue],
+                             Double(listener.refusedCount(reason)))
+                        }
+                    })
         out.counter("relayd_connections_closed_total",
                     "TCP connections finished, by listener and how they ended (closed, error, cancelled, no_backend, "
                     + "local_resources, idle: idle_timeout passed, client_timeout: first_byte_timeout passed).",
@@ -209,40 +205,12 @@ extension RelayServer {
                   [([:], state.loadedAt)])
         out.gauge("relayd_config_generation", "1 for the config relayd started with, +1 per applied reload.",
                   [([:], Double(state.generation))])
-        out.gauge("relayd_uptime_seconds", "Seconds since relayd started.", [([:], wallClockSeconds() - startedAt)])
+        out.gauge("relayd_uptime_seconds", "Seconds since relayd started.", [([:], WallClock.seconds() - startedAt)])
         if let accessLog {
             out.counter("relayd_access_log_dropped_total",
                         "Access-log lines dropped because the destination could not keep up.",
                         [([:], Double(accessLog.dropped.load(ordering: .relaxed)))])
         }
         return out.families
-    }
-}
-
-/// Builds the families of one scrape; labels are written in the order given (dictionary literals of one or two
-/// keys are ordered here by key, so output is stable).
-struct MetricFamilies {
-    var families: [MetricFamilySnapshot] = []
-
-    mutating func counter(_ name: String, _ help: String, _ samples: [([String: String], Double)]) {
-        families.append(MetricFamilySnapshot(name: name, type: .counter, help: help, samples: samples.map(Self.sample)))
-    }
-
-    mutating func gauge(_ name: String, _ help: String, _ samples: [([String: String], Double)]) {
-        families.append(MetricFamilySnapshot(name: name, type: .gauge, help: help, samples: samples.map(Self.sample)))
-    }
-
-    private static func sample(_ entry: ([String: String], Double)) -> MetricSample {
-        MetricSample(labels: entry.0.sorted { Self.rank($0.key) < Self.rank($1.key) }.map { ($0.key, $0.value) },
-                     value: entry.1)
-    }
-
-    /// Label order: the broader label first (listener/backend), then server, then the rest alphabetically.
-    private static func rank(_ key: String) -> String {
-        switch key {
-        case "listener", "backend", "service": "0"
-        case "server": "1"
-        default: "2" + key
-        }
     }
 }

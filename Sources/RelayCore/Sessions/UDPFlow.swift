@@ -39,23 +39,6 @@ public final class UDPFlow: Sendable {
     /// Why the flow closed (the first reason given to `close`), for the access log.
     private let endReason = Atomic<UInt8>(0)
 
-    /// Why a flow ends.
-    enum End: UInt8 {
-        case open = 0, idle, responses, unreachable, moved, shutdown, error
-
-        var name: String {
-            switch self {
-            case .open: "open"
-            case .idle: "idle"
-            case .responses: "responses"
-            case .unreachable: "unreachable"
-            case .moved: "moved"
-            case .shutdown: "shutdown"
-            case .error: "error"
-            }
-        }
-    }
-
     /// Why the flow ended (`open` while it has not).
     var end: End {
         if unreachable.load(ordering: .relaxed) { return .unreachable }

@@ -7,10 +7,6 @@ import Synchronization
 /// connection costs one accept and one close. The tracker outlives restarts of the listener's accept
 /// loop: established connections never depend on the loop that accepted them.
 public final class ConnectionTracker: Sendable {
-    /// Most connections open at once (0 = no limit).
-    public var maxConnections: Int { state.withLock { $0.maxConnections } }
-    /// Most connections open at once from one client IP (0 = no limit).
-    public var maxPerIP: Int { state.withLock { $0.maxPerIP } }
     private let state: SanitizerVisibleMutex<State>
     /// Connections refused because `maxConnections` was reached.
     public let refusedOverLimit = Atomic<Int>(0)
@@ -20,7 +16,9 @@ public final class ConnectionTracker: Sendable {
     public let accepted = Atomic<Int>(0)
 
     private struct State {
+        /// Most connections open at once (0 = no limit).
         var maxConnections: Int
+        /// Most connections open at once from one client IP (0 = no limit).
         var maxPerIP: Int
         var active = 0
         var perIP: [IPKey: Int] = [:]
