@@ -5,7 +5,7 @@
 /// **Memory is bounded whatever the traffic.** A key without a bucket is a key with a full one, so buckets
 /// are created on a key's first admission and forgotten once full again. At most `maxKeys` are tracked: a new
 /// key when the table is full evicts the least recently used one. Spoofed sources therefore cost a flood at
-/// most `maxKeys` entries (about 100 bytes each), and each eviction is O(1). Swift's `Dictionary` hashes with
+/// most `maxKeys` entries (about 120 bytes each), and each eviction is O(1). Swift's `Dictionary` hashes with
 /// a per-process random seed, so the sources cannot be chosen to collide either.
 ///
 /// **Eviction cannot free a flooding key.** Every attempt, refused ones included, makes its key the most
@@ -18,7 +18,7 @@
 ///
 /// The keys are kept in recency order by a doubly linked list threaded through an array of slots (indices,
 /// not references), so a lookup, a move to the front and an eviction each cost O(1) and no allocation once
-/// the arrays have grown.
+/// the arrays have grown (to `maxKeys + 1` slots: a new key is added before the oldest makes room).
 public struct RateLimitTable<Key: Hashable & Sendable>: Sendable {
     /// The rule every bucket follows.
     public private(set) var limit: RateLimit
@@ -59,15 +59,33 @@ public struct RateLimitTable<Key: Hashable & Sendable>: Sendable {
     /// Takes a token from `key`'s bucket at `now`; false when it is empty. A key seen for the first time gets a
     /// full bucket (evicting the least recently used key when `maxKeys` are tracked), so its first attempt passes.
     public mutating func take(_ key: Key, now: UInt64) -> Bool {
-        if let slot = index[key] {
-            let position = Int(slot)
-            let allowed = slots[position].bucket.take(limit, now: now)
+        // One hash of `key` both finds its slot and, for a new key, records the slot it is about to get: the
+        // hash is most of the cost of a check.
+        let fresh = free.last ?? Int32(slots.count)
+        var isNew = false
+        let slot = Self.claim(&index[key, default: -1], fresh: fresh, isNew: &isNew)
+        guard isNew else {
+            let allowed = slots[Int(slot)].bucket.take(limit, now: now)
             touch(slot)
             return allowed
         }
         var bucket = TokenBucket(full: limit, now: now)
         _ = bucket.take(limit, now: now)
-        insert(key, bucket, now: now)
+        let entry = Slot(key: key, bucket: bucket, newer: -1, older: newest)
+        if slot == Int32(slots.count) {
+            slots.append(entry)
+        } else {
+            free.removeLast()
+            slots[Int(slot)] = entry
+        }
+        if newest >= 0 { slots[Int(newest)].newer = slot }
+        newest = slot
+        if oldest < 0 { oldest = slot }
+        // The table now holds one key too many: the least recently used goes (never the new key, the newest).
+        if index.count > maxKeys {
+            if !slots[Int(oldest)].bucket.isFull(limit, now: now) { evictedEarly += 1 }
+            remove(oldest)
+        }
         return true
     }
 
@@ -130,26 +148,14 @@ public struct RateLimitTable<Key: Hashable & Sendable>: Sendable {
 
     // MARK: - The recency list
 
-    /// Tracks `key` with `bucket` as the most recently used key, evicting the least recently used one first
-    /// when the table is full.
-    private mutating func insert(_ key: Key, _ bucket: TokenBucket, now: UInt64) {
-        if index.count >= maxKeys {
-            if !slots[Int(oldest)].bucket.isFull(limit, now: now) { evictedEarly += 1 }
-            remove(oldest)
+    /// The slot in `entry` (a dictionary value, reached through one hash of its key): a key's own, or `fresh`
+    /// for a key not yet tracked (`entry` is -1), which `isNew` then says.
+    private static func claim(_ entry: inout Int32, fresh: Int32, isNew: inout Bool) -> Int32 {
+        if entry < 0 {
+            entry = fresh
+            isNew = true
         }
-        let entry = Slot(key: key, bucket: bucket, newer: -1, older: newest)
-        let slot: Int32
-        if let reused = free.popLast() {
-            slot = reused
-            slots[Int(slot)] = entry
-        } else {
-            slot = Int32(slots.count)
-            slots.append(entry)
-        }
-        if newest >= 0 { slots[Int(newest)].newer = slot }
-        newest = slot
-        if oldest < 0 { oldest = slot }
-        index[key] = slot
+        return entry
     }
 
     /// Makes `slot` the most recently used.

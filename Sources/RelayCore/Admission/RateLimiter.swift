@@ -26,7 +26,7 @@ public actor RateLimiter {
     /// for long (4,096 take about 100 µs).
     static let sweepChunk = 4096
 
-    /// `maxTrackedAddresses` caps each per-address scope's table (65,536 by default: about 6 MiB when full).
+    /// `maxTrackedAddresses` caps each per-address scope's table (65,536 by default: about 8 MiB when full, 120 bytes an address).
     public init(config: RateLimitConfig = .none, maxTrackedAddresses: Int = 65_536, now: UInt64 = EventLoop.now()) {
         self.config = config
         state = SanitizerVisibleMutex(RateLimitState(config: config, maxTrackedAddresses: maxTrackedAddresses,
