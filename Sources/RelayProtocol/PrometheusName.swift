@@ -1,4 +1,4 @@
-/// The rules for metric and label names, shared by the writer's callers and the parser.
+/// The rules for metric and label names that relayd writes.
 ///
 /// The metric registry checks the names it is given once, when a family is created, so a typo fails at
 /// startup instead of producing an exposition that Prometheus refuses on every scrape.

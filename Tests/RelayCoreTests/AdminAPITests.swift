@@ -2,6 +2,7 @@ import Foundation
 import RelayIO
 import RelayProtocol
 import Testing
+import TestSupport
 @testable import RelayCore
 
 /// A relay with the admin API and the metrics endpoint on port 0, a TCP listener `web` in front of `servers`,

@@ -1,26 +1,12 @@
 import Foundation
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// An echo backend that answers each chunk after `delay` (a server that is up but slow).
-func slowEchoBackend(delay: Duration, port: UInt16 = 0) throws -> TestBackend {
-    try TestBackend(port: port) { connection in
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
-        defer { buffer.deallocate() }
-        while true {
-            let count = try await connection.read(into: buffer)
-            if count == 0 { break }
-            if delay > .zero { try await connection.loop.sleep(for: delay) }
-            try await connection.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
-        connection.shutdownWrite()
-    }
-}
 
 /// A relay config for one TCP listener in front of `servers` with the given balance and fast probing.
 func intelligentConfig(servers: [SocketAddress], balance: String, probeInterval: String = "200ms",
@@ -51,9 +37,9 @@ func exchange(_ front: SocketAddress, _ text: String) async throws -> Bool {
 
 @Suite(.serialized) struct BackendIntelligenceTests {
     @Test func p2cEWMASendsLittleToASlowBackend() async throws {
-        let fast1 = try slowEchoBackend(delay: .zero)
-        let fast2 = try slowEchoBackend(delay: .zero)
-        let slow = try slowEchoBackend(delay: .milliseconds(300))
+        let fast1 = try TestBackend.echo()
+        let fast2 = try TestBackend.echo()
+        let slow = try TestBackend.slowEcho(delay: .milliseconds(300))
         defer { Task { await fast1.stop(); await fast2.stop(); await slow.stop() } }
         let config = intelligentConfig(servers: [fast1.address, slow.address, fast2.address], balance: "p2c_ewma")
         try await withRelay(config) { relay in

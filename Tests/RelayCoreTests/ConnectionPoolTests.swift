@@ -2,6 +2,7 @@ import Foundation
 import RelayIO
 import Synchronization
 import Testing
+import TestSupport
 @testable import RelayCore
 
 #if canImport(Glibc)
@@ -91,16 +92,6 @@ private func poolConfig(servers: [SocketAddress], pool: String, selector: String
           io: { loops: 2 },
         }
         """
-}
-
-/// Polls `condition` every 20 ms for up to `limit`; true when it held.
-private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return await condition()
 }
 
 @Suite struct PoolSizingTests {
@@ -212,10 +203,10 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
         try await withRelay(config) { relay in
             let group = try #require(relay.server.backendGroups["app"])
             let pools = try #require(group.pool)
-            #expect(try await eventually { pools.serverPools.first?.available == 12 })
+            try await eventually("12 warm connections") { pools.serverPools.first?.available == 12 }
             // The probes connect too, so the backend sees at least the pool's connections (its accept loop may
             // still be catching up when the pool counts them warm).
-            #expect(try await eventually { backend.idle >= 12 })
+            try await eventually("the backend holds 12 idle connections") { backend.idle >= 12 }
             let pool = try #require(pools.serverPools.first)
             for index in 0..<10 {
                 try await echoRoundTrip(try relay.address("web"), "pooled-\(index)")
@@ -223,7 +214,7 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
             #expect(pool.hits.value == 10)
             #expect(pool.misses.value == 0)
             // Each connection taken is replaced.
-            #expect(try await eventually { pool.available == 12 })
+            try await eventually("12 warm connections again") { pool.available == 12 }
         }
     }
 
@@ -234,7 +225,7 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
         try await withRelay(config) { relay in
             let group = try #require(relay.server.backendGroups["app"])
             let pools = try #require(group.pool)
-            #expect(try await eventually { pools.serverPools.first?.available == 6 })
+            try await eventually("6 warm connections") { pools.serverPools.first?.available == 6 }
             let pool = try #require(pools.serverPools.first)
             // The server drops its idle connections (a restart, an idle timeout of its own).
             backend.closeIdle()
@@ -257,7 +248,7 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
         try await withRelay(config) { relay in
             let group = try #require(relay.server.backendGroups["app"])
             let pools = try #require(group.pool)
-            #expect(try await eventually { pools.serverPools.first?.available == 2 })
+            try await eventually("2 warm connections") { pools.serverPools.first?.available == 2 }
             let pool = try #require(pools.serverPools.first)
 
             // Load step up: 10 connections held open → target 15.
@@ -268,17 +259,17 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
                 _ = try await client.read(exactly: "hold-\(index)".utf8.count)
                 held.append(client)
             }
-            #expect(try await eventually { pool.size == 15 }, "size \(pool.size)")
+            try await eventually("the pool grows to 15 (size \(pool.size))") { pool.size == 15 }
             #expect(pool.sizing.scaleUps >= 3)
             #expect(pool.sizing.peak == 10)
             // 15 warm beside the 10 in use: the busiest moment could start over at once.
-            #expect(try await eventually { pool.available == 15 })
+            try await eventually("15 warm connections (\(pool.available))") { pool.available == 15 }
 
             // Load step down: the size returns to min_size once the peak leaves the window.
             for client in held { client.close() }
-            #expect(try await eventually(.seconds(8)) { pool.size == 2 }, "size \(pool.size)")
+            try await eventually("the pool shrinks to 2 (size \(pool.size))") { pool.size == 2 }
             #expect(pool.sizing.scaleDowns >= 3)
-            #expect(try await eventually(.seconds(3)) { pool.available == 2 })
+            try await eventually("2 warm connections (\(pool.available))") { pool.available == 2 }
         }
     }
 
@@ -292,7 +283,9 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
         try await withRelay(config) { relay in
             let group = try #require(relay.server.backendGroups["app"])
             let pools = try #require(group.pool)
-            #expect(try await eventually { pools.serverPools.count == 1 && pools.serverPools[0].available == 4 })
+            try await eventually("one server pool with 4 warm connections") {
+                pools.serverPools.count == 1 && pools.serverPools[0].available == 4
+            }
             let leaving = try #require(pools.serverPools.first?.server)
             let (leavingBackend, stayingBackend) = leaving.address == first.address ? (first, second) : (second, first)
             #expect(leavingBackend.idle >= 4)
@@ -300,9 +293,11 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
             await group.setDrained(leaving, true)
             // The other server joins the active set and is warmed; the leaving one's warm connections close
             // after drain_timeout.
-            #expect(try await eventually { pools.pool(for: leaving) == nil })
-            #expect(try await eventually { pools.serverPools.first?.available == 4 })
-            #expect(try await eventually { leavingBackend.idle == 0 }, "idle left: \(leavingBackend.idle)")
+            try await eventually("the leaving server's pool is gone") { pools.pool(for: leaving) == nil }
+            try await eventually("the new server's pool is warm") { pools.serverPools.first?.available == 4 }
+            try await eventually("the leaving server's idle connections closed (\(leavingBackend.idle) left)") {
+                leavingBackend.idle == 0
+            }
             #expect(stayingBackend.idle >= 4)
         }
     }
@@ -330,7 +325,7 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
         try await withRelay(config) { relay in
             let group = try #require(relay.server.backendGroups["app"])
             let pools = try #require(group.pool)
-            #expect(try await eventually { pools.serverPools.first?.available == 3 })
+            try await eventually("3 warm connections") { pools.serverPools.first?.available == 3 }
             let pool = try #require(pools.serverPools.first)
             var held: [TestClient] = []
             for index in 0..<8 {
@@ -338,7 +333,7 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
                 try await client.send("held-\(index)")
                 _ = try await client.read(exactly: "held-\(index)".utf8.count)
                 held.append(client)
-                #expect(try await eventually { pool.available == 3 }, "after \(index + 1) in use")
+                try await eventually("3 warm connections with \(index + 1) in use (\(pool.available))") { pool.available == 3 }
             }
             #expect(pool.hits.value == 8)
             for client in held { client.close() }
@@ -357,7 +352,7 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
         try await accepted.write(Array("banner".utf8))
         let clean = try await TCPConnection.connect(to: quiet.address, on: loop, timeout: .seconds(2))
         defer { dirty.close(); clean.close() }
-        #expect(try await eventually { !ServerPool.isUsable(dirty) })
+        try await eventually("the banner makes the connection unusable") { !ServerPool.isUsable(dirty) }
         #expect(ServerPool.isUsable(clean))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
 #if canImport(Glibc)

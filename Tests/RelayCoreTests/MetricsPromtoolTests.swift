@@ -1,6 +1,7 @@
 import Foundation
 import RelayProtocol
 import Testing
+import TestSupport
 @testable import RelayCore
 
 /// Whether `promtool` is on the PATH; without it the check is skipped, not failed.

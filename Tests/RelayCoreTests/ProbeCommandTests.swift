@@ -1,15 +1,16 @@
 import Foundation
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
 /// `relayd probe` against live, dead and slow servers, in both output forms.
 @Suite(.serialized) struct ProbeCommandTests {
     @Test func probeReportsLiveDeadAndSlowServers() async throws {
         let live = try TestBackend.echo()
-        let fastHTTP = try httpBackend(status: 200)
-        let slowHTTP = try httpBackend(status: 200, delay: .milliseconds(300))
-        let failingHTTP = try httpBackend(status: 500)
+        let fastHTTP = try TestBackend.http(status: 200)
+        let slowHTTP = try TestBackend.http(status: 200, delay: .milliseconds(300))
+        let failingHTTP = try TestBackend.http(status: 500)
         defer { Task { await live.stop(); await fastHTTP.stop(); await slowHTTP.stop(); await failingHTTP.stop() } }
         let dead = try deadAddress()
         let path = try temporaryFile("""

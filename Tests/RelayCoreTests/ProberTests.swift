@@ -1,5 +1,6 @@
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
 @Suite struct ProberTests {
@@ -27,8 +28,8 @@ import Testing
     }
 
     @Test func httpProbeChecksStatusAndMeasuresTimeToFirstByte() async throws {
-        let slow = try httpBackend(status: 200, delay: .milliseconds(150))
-        let failing = try httpBackend(status: 503)
+        let slow = try TestBackend.http(status: 200, delay: .milliseconds(150))
+        let failing = try TestBackend.http(status: 503)
         defer { Task { await slow.stop(); await failing.stop() } }
         let kind = ProbeParameters.Kind.http(path: "/healthz", expectStatus: 200...399)
         let ok = await Prober.probe(slow.address, kind: kind, timeout: .seconds(2), on: loop)

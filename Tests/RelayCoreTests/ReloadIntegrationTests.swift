@@ -2,6 +2,7 @@ import Foundation
 import RelayIO
 import Synchronization
 import Testing
+import TestSupport
 @testable import RelayCore
 
 /// Config text for the reload tests: listener `main` in front of `servers`, plus the echo listeners named

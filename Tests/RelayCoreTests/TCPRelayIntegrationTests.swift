@@ -1,6 +1,7 @@
 import Foundation
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
 #if canImport(Glibc)
@@ -20,17 +21,6 @@ func relayConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], extra
           log: { level: "debug" },
         }
         """
-}
-
-/// Deterministic test bytes.
-func pattern(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
-    var state = seed
-    var bytes = [UInt8](repeating: 0, count: count)
-    for index in 0..<count {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        bytes[index] = UInt8(truncatingIfNeeded: state >> 56)
-    }
-    return bytes
 }
 
 @Suite(.serialized) struct TCPRelayIntegrationTests {

@@ -2,6 +2,7 @@ import Foundation
 import RelayIO
 import Synchronization
 import Testing
+import TestSupport
 @testable import RelayCore
 
 /// How a test backend's side of a connection ended.
@@ -33,16 +34,6 @@ private final class EndingBox: Sendable {
         """
     }
 
-    /// Polls `condition` every 20 ms until it holds, at most `limit`.
-    private func eventually(_ limit: Duration = .seconds(5), _ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
     @Test func idleConnectionIsClosedAfterIdleTimeout_andBothEndsSeeEndOfStream() async throws {
         let (backend, endings) = try recordingEcho()
         let path = NSTemporaryDirectory() + "relayd-idle-\(UUID().uuidString).log"
@@ -60,16 +51,18 @@ private final class EndingBox: Sendable {
                     #expect(try await client.readToEnd() == [])
                     #expect(ContinuousClock.now - quiet >= .milliseconds(400))
                 }
-                #expect(try await eventually { endings.all == [.endOfStream] })
-                #expect(try await eventually { tcp.stats.ended(.idle).value == 1 })
+                try await eventually("the backend's side ended with end of stream (\(endings.all))") {
+                    endings.all == [.endOfStream]
+                }
+                try await eventually("one idle ending counted") { tcp.stats.ended(.idle).value == 1 }
                 #expect(tcp.stats.ended(.error).value == 0)
                 // The line is recorded right after the counter: wait for it too.
                 var log = ""
-                #expect(try await eventually {
+                try await eventually("the access line with end=idle") {
                     relay.server.accessLog?.flushNow()
                     log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
                     return log.contains("end=idle")
-                })
+                }
                 #expect(log.contains("bytes_in=4 bytes_out=4"))
             }
         } catch {
@@ -119,8 +112,10 @@ private final class EndingBox: Sendable {
                     #expect(try await client.readToEnd() == [])
                     #expect(ContinuousClock.now - start >= .milliseconds(300))
                 }
-                #expect(try await eventually { tcp.stats.ended(.clientTimeout).value == 1 })
-                #expect(try await eventually { endings.all == [.endOfStream] })
+                try await eventually("one first-byte time-out counted") { tcp.stats.ended(.clientTimeout).value == 1 }
+                try await eventually("the backend's side ended with end of stream (\(endings.all))") {
+                    endings.all == [.endOfStream]
+                }
             }
         } catch {
             await backend.stop()
@@ -175,7 +170,7 @@ private final class EndingBox: Sendable {
                 // The old connection, idle just as long, is still relayed.
                 try await old.send("p")
                 #expect(try await old.read(exactly: 1) == Array("p".utf8))
-                #expect(try await eventually { tcp.stats.ended(.idle).value == 1 })
+                try await eventually("one idle ending counted") { tcp.stats.ended(.idle).value == 1 }
             }
         } catch {
             await backend.stop()
@@ -205,12 +200,11 @@ private final class EndingBox: Sendable {
                 }
                 #expect(tcp.tracker.refusedOverLimit.load(ordering: .relaxed) == 30)
                 // The flood is over: within about a second the sweep writes how many lines were left out.
-                let suppressed = try await eventually(.seconds(5)) {
+                try await eventually("the line counting the suppressed refusals") {
                     relay.server.accessLog?.flushNow()
                     let log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
                     return log.contains("suppressed=")
                 }
-                #expect(suppressed)
                 let lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
                 let refusals = lines.filter { $0.contains("msg=access ") && $0.contains("end=max_connections") }
                 let summaries = lines.filter { $0.contains("access lines suppressed") }

@@ -2,6 +2,7 @@ import Foundation
 import RelayIO
 import RelayProtocol
 import Testing
+import TestSupport
 @testable import RelayCore
 
 #if canImport(Glibc)

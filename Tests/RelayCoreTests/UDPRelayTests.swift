@@ -2,6 +2,7 @@ import Foundation
 import RelayIO
 import Synchronization
 import Testing
+import TestSupport
 @testable import RelayCore
 
 #if canImport(Glibc)
@@ -22,28 +23,6 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
           log: { level: "debug" },
         }
         """
-}
-
-/// A UDP client socket connected to the relay.
-struct UDPTestClient {
-    let socket: UDPSocket
-
-    init(_ front: SocketAddress) throws {
-        socket = try UDPSocket.connect(to: front, on: clientLoops.next())
-    }
-
-    /// Sends `bytes` and waits (bounded) for one reply.
-    func roundTrip(_ bytes: [UInt8], timeout: Duration = .seconds(3)) async throws -> [UInt8] {
-        try await socket.send(bytes)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
-        defer { buffer.deallocate() }
-        let (count, _, truncated) = try await socket.receive(into: buffer,
-                                                             deadline: EventLoop.now() + timeout.nanosecondsClamped)
-        #expect(!truncated)
-        return Array(buffer[0..<count])
-    }
-
-    func close() { socket.close() }
 }
 
 @Suite(.serialized) struct UDPRelayTests {
@@ -303,22 +282,6 @@ struct UDPTestClient {
             }
             #expect(service.counters.flowsMoved.load(ordering: .relaxed) == onA)
         }
-    }
-}
-
-/// A door a test opens once, and a flag saying someone is waiting behind it.
-final class Gate: Sendable {
-    private let opened = Atomic<Bool>(false)
-    private let entered = Atomic<Bool>(false)
-
-    func open() { opened.store(true, ordering: .releasing) }
-    var isOpen: Bool { opened.load(ordering: .acquiring) }
-    var isEntered: Bool { entered.load(ordering: .acquiring) }
-
-    /// Blocks the calling thread until `open()`.
-    func block() {
-        entered.store(true, ordering: .releasing)
-        while !isOpen { usleep(1_000) }
     }
 }
 

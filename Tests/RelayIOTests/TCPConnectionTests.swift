@@ -2,29 +2,11 @@
 import Glibc
 #endif
 import Testing
+import TestSupport
 @testable import RelayIO
 
 /// Shared loops for the I/O tests; never shut down (the test process ends with them).
 let testLoops = try! EventLoopGroup(loops: 2, bufferSize: 64 * 1024)
-
-/// Runs `body` and fails the test if it takes longer than `limit` instead of hanging the run.
-func withTimeout<T: Sendable>(_ limit: Duration = .seconds(10), _ body: @escaping @Sendable () async throws -> T)
-    async throws -> T
-{
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try? await Task.sleep(for: limit)
-            return nil
-        }
-        guard let first = try await group.next(), let value = first else {
-            group.cancelAll()
-            throw IOError.timedOut
-        }
-        group.cancelAll()
-        return value
-    }
-}
 
 @Suite struct TCPConnectionTests {
     @Test func echoesThroughListenerAndConnection() async throws {

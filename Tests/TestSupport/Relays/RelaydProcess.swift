@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `relayd` binary built beside the test bundle (`swift test` builds every product).
+public func relaydBinary() throws -> URL {
+    let bundleDirectory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    let binary = bundleDirectory.appendingPathComponent("relayd")
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "relayd binary not found at \(binary.path)")
+    return binary
+}
+
+/// A `relayd` child process whose output (stdout and stderr) is collected.
+///
+/// Prefer `withRelayd`, which ends the process on every path.
+public final class RelaydProcess: @unchecked Sendable {
+    // @unchecked: `Process` is not Sendable; it is set up in `init` and only read (or signalled) afterwards.
+    public let process = Process()
+    private let output = OutputBuffer()
+    private let pipe = Pipe()
+
+    /// Starts `relayd arguments...`, optionally under `sh -c 'ulimit -n N && exec relayd ...'` (the limit applies
+    /// to the child only).
+    public init(_ arguments: [String], openFilesLimit: Int? = nil) throws {
+        let binary = try relaydBinary()
+        if let openFilesLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            let quoted = ([binary.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+            process.arguments = ["-c", "ulimit -n \(openFilesLimit) && exec \(quoted)"]
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
+        process.standardError = pipe
+        process.standardOutput = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                // End of file: every writer has exited.
+                handle.readabilityHandler = nil
+                output.end()
+            } else {
+                output.append(String(decoding: data, as: UTF8.self))
+            }
+        }
+        try process.run()
+    }
+
+    /// Everything the process printed so far.
+    public var text: String { output.text }
+
+    /// Waits until the output so far satisfies `predicate` (bounded) and returns it.
+    @discardableResult
+    public func waitForOutput(_ what: String = "relayd output", timeout: Duration = .seconds(30),
+                              sourceLocation: SourceLocation = #_sourceLocation,
+                              _ predicate: (String) -> Bool) async throws -> String {
+        var current = ""
+        do {
+            try await eventually(what, within: timeout, poll: .milliseconds(20), sourceLocation: sourceLocation) {
+                current = text
+                return predicate(current)
+            }
+        } catch {
+            Issue.record("relayd output did not match in time; got:\n\(text.suffix(4000))", sourceLocation: sourceLocation)
+            throw error
+        }
+        return current
+    }
+
+    /// The address a listener reported in its `listener ready` line.
+    public func listenerAddress(_ name: String) async throws -> String {
+        try await reportedAddress("listener=\(name) protocol=")
+    }
+
+    /// The `address=` field of the first output line containing `marker`, once there is one.
+    public func reportedAddress(_ marker: String) async throws -> String {
+        let output = try await waitForOutput("a line with \(marker)") { $0.contains(marker) }
+        let line = try #require(output.split(separator: "\n").first { $0.contains(marker) })
+        let field = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
+        return String(field.dropFirst("address=".count))
+    }
+
+    public func signal(_ number: Int32) {
+        if process.isRunning { kill(process.processIdentifier, number) }
+    }
+
+    /// Waits (bounded) for the process to exit and for its output to end, and returns its exit status. On
+    /// time-out the process is killed and `TestTimeout` thrown.
+    public func waitForExit(timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation)
+        async throws -> Int32
+    {
+        do {
+            try await eventually("relayd to exit", within: timeout, poll: .milliseconds(20), sourceLocation: sourceLocation) {
+                !process.isRunning && output.ended
+            }
+        } catch {
+            kill(process.processIdentifier, SIGKILL)
+            throw error
+        }
+        return process.terminationStatus
+    }
+
+    /// CPU time (user + system) the process has used, in seconds, from /proc.
+    public func cpuSeconds() throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)
+        let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
+        let ticks = try #require(Double(fields[11])) + (try #require(Double(fields[12])))
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// Runs `body` with a `relayd` child process, and makes sure it has exited when `body` returns or throws: a child
+/// still running after `body` gets SIGTERM and is waited for (killed after `shutdownLimit`); on failure its output
+/// is recorded and it is killed at once.
+public func withRelayd<T>(_ arguments: [String], openFilesLimit: Int? = nil, shutdownLimit: Duration = .seconds(30),
+                          _ body: (RelaydProcess) async throws -> T) async throws -> T {
+    let child = try RelaydProcess(arguments, openFilesLimit: openFilesLimit)
+    do {
+        let value = try await body(child)
+        if child.process.isRunning {
+            child.signal(SIGTERM)
+            _ = try await child.waitForExit(timeout: shutdownLimit)
+        }
+        return value
+    } catch {
+        Issue.record("relayd output:\n\(child.text.suffix(4000))")
+        child.signal(SIGKILL)
+        _ = try? await child.waitForExit(timeout: .seconds(10))
+        throw error
+    }
+}
+
+/// Runs `relayd arguments...` to completion and returns its exit status and everything it printed.
+public func runRelayd(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (Int32, String) {
+    try await withRelayd(arguments) { child in
+        let status = try await child.waitForExit(timeout: timeout)
+        return (status, child.text)
+    }
+}
