@@ -19,37 +19,37 @@ import TestSupport
     }
 
     @Test func tcpConnections_getOneTextLineEach_withBytesServerAndEnd() async throws {
-        let backend = try TestBackend.echo()
-        defer { Task { await backend.stop() } }
-        let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let config = """
-            {
-              listeners: [ { name: "web", listen: "127.0.0.1:0", backend: "app" } ],
-              backends: { app: { servers: ["\(backend.listener.localAddress)"] } },
-              log: { access_file: "\(path)" },
-            }
-            """
-        try await withRelay(config) { relay in
-            let front = try relay.address("web")
-            try await withTimeout {
-                for index in 0..<3 {
-                    let client = try await TestClient.connect(front)
-                    try await client.send("hello-\(index)")
-                    _ = try await client.read(exactly: 7)
-                    client.connection.shutdownWrite()
-                    _ = try await client.readToEnd()
-                    client.close()
+        try await withTestServer(TestBackend.echo()) { backend in
+            let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let config = """
+                {
+                  listeners: [ { name: "web", listen: "127.0.0.1:0", backend: "app" } ],
+                  backends: { app: { servers: ["\(backend.listener.localAddress)"] } },
+                  log: { access_file: "\(path)" },
                 }
-            }
-            let lines = try await lines(in: path, atLeast: 3, log: relay.server.accessLog)
-            #expect(lines.count == 3)
-            for line in lines {
-                #expect(line.contains("msg=access listener=web proto=tcp client=127.0.0.1:"))
-                #expect(line.contains("server=\(backend.listener.localAddress)"))
-                #expect(line.contains("bytes_in=7 bytes_out=7"))
-                #expect(line.contains("end=closed"))
-                #expect(line.contains("duration_ms="))
+                """
+            try await withRelay(config) { relay in
+                let front = try relay.address("web")
+                try await withTimeout {
+                    for index in 0..<3 {
+                        let client = try await TestClient.connect(front)
+                        try await client.send("hello-\(index)")
+                        _ = try await client.read(exactly: 7)
+                        client.connection.shutdownWrite()
+                        _ = try await client.readToEnd()
+                        client.close()
+                    }
+                }
+                let lines = try await lines(in: path, atLeast: 3, log: relay.server.accessLog)
+                #expect(lines.count == 3)
+                for line in lines {
+                    #expect(line.contains("msg=access listener=web proto=tcp client=127.0.0.1:"))
+                    #expect(line.contains("server=\(backend.listener.localAddress)"))
+                    #expect(line.contains("bytes_in=7 bytes_out=7"))
+                    #expect(line.contains("end=closed"))
+                    #expect(line.contains("duration_ms="))
+                }
             }
         }
     }
@@ -80,23 +80,23 @@ import TestSupport
     }
 
     @Test func udpFlows_areLoggedWhenTheyExpire() async throws {
-        let echo = try UDPEchoBackend()
-        defer { Task { await echo.stop() } }
-        let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let config = udpConfig(servers: [echo.address], extra: ", idle_timeout: \"200ms\"")
-            .replacingOccurrences(of: "log: { level: \"debug\" }", with: "log: { level: \"debug\", access_file: \"\(path)\" }")
-        try await withRelay(config) { relay in
-            let client = try UDPTestClient(try relay.address("dns"))
-            defer { client.close() }
-            #expect(try await client.roundTrip(Array("abc".utf8)) == Array("abc".utf8))
-            #expect(try await client.roundTrip(Array("defg".utf8)) == Array("defg".utf8))
-            let lines = try await lines(in: path, atLeast: 1, log: relay.server.accessLog)
-            let line = try #require(lines.first)
-            #expect(line.contains("listener=dns proto=udp"))
-            #expect(line.contains("server=\(echo.address)"))
-            #expect(line.contains("bytes_in=7 bytes_out=7"))
-            #expect(line.contains("end=idle"))
+        try await withTestServer(UDPEchoBackend()) { echo in
+            let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let config = udpConfig(servers: [echo.address], extra: ", idle_timeout: \"200ms\"")
+                .replacingOccurrences(of: "log: { level: \"debug\" }", with: "log: { level: \"debug\", access_file: \"\(path)\" }")
+            try await withRelay(config) { relay in
+                let client = try UDPTestClient(try relay.address("dns"))
+                defer { client.close() }
+                #expect(try await client.roundTrip(Array("abc".utf8)) == Array("abc".utf8))
+                #expect(try await client.roundTrip(Array("defg".utf8)) == Array("defg".utf8))
+                let lines = try await lines(in: path, atLeast: 1, log: relay.server.accessLog)
+                let line = try #require(lines.first)
+                #expect(line.contains("listener=dns proto=udp"))
+                #expect(line.contains("server=\(echo.address)"))
+                #expect(line.contains("bytes_in=7 bytes_out=7"))
+                #expect(line.contains("end=idle"))
+            }
         }
     }
 

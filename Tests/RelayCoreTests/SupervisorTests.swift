@@ -15,12 +15,13 @@ import TestSupport
             }
         }
         let supervisor = makeSupervisor(services)
-        let run = startRunning(supervisor)
-        try await eventually("all three services started") { starts.count == 3 }
-        #expect(Set(starts.all) == ["a:0", "b:0", "c:0"])
-        #expect(await supervisor.serviceNames == ["a", "b", "c"])
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("all three services started") { starts.count == 3 }
+            #expect(Set(starts.all) == ["a:0", "b:0", "c:0"])
+            #expect(await supervisor.serviceNames == ["a", "b", "c"])
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func contextCarriesDrainTimeoutAndServiceLogger() async throws {
@@ -32,12 +33,13 @@ import TestSupport
             await context.shutdown.wait()
         }
         let supervisor = makeSupervisor([service], drainTimeout: .milliseconds(750), log: log)
-        let run = startRunning(supervisor)
-        try await eventually("service started") { seen.count == 1 }
-        #expect(seen.all == [.milliseconds(750)])
-        #expect(log.lines.contains { $0.contains("msg=\"hello from the service\" service=web") })
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("service started") { seen.count == 1 }
+            #expect(seen.all == [.milliseconds(750)])
+            #expect(log.lines.contains { $0.contains("msg=\"hello from the service\" service=web") })
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func shutdownBeforeRunReturnsPromptlyWithoutStartingServices() async throws {
@@ -59,15 +61,16 @@ import TestSupport
             events.record(Task.isCancelled ? "cancelled" : "drained")
         }
         let supervisor = makeSupervisor([service], drainTimeout: .seconds(3))
-        let run = startRunning(supervisor)
-        try await eventually("service started") { events.count == 1 }
-        let shutdownAt = ContinuousClock.now
-        supervisor.shutdown()
-        try await waitForRun(run)
-        let elapsed = ContinuousClock.now - shutdownAt
-        #expect(events.all == ["started", "draining", "drained"])
-        #expect(elapsed >= .milliseconds(150))
-        #expect(elapsed < .seconds(3), "run() should return as soon as the service has drained")
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("service started") { events.count == 1 }
+            let shutdownAt = ContinuousClock.now
+            supervisor.shutdown()
+            try await waitForRun(run)
+            let elapsed = ContinuousClock.now - shutdownAt
+            #expect(events.all == ["started", "draining", "drained"])
+            #expect(elapsed >= .milliseconds(150))
+            #expect(elapsed < .seconds(3), "run() should return as soon as the service has drained")
+        }
     }
 
     @Test func cancelsServiceThatIgnoresShutdownAfterDrainTimeout() async throws {
@@ -88,32 +91,34 @@ import TestSupport
             events.record("polite stopped")
         }
         let supervisor = makeSupervisor([stubborn, polite], drainTimeout: .milliseconds(50), log: log)
-        let run = startRunning(supervisor)
-        try await eventually("stubborn service started") { events.all.contains("started") }
-        let shutdownAt = ContinuousClock.now
-        supervisor.shutdown()
-        try await waitForRun(run, within: .seconds(10))
-        let elapsed = ContinuousClock.now - shutdownAt
-        #expect(events.all.contains("cancelled"))
-        #expect(events.all.contains("polite stopped"))
-        #expect(!events.all.contains("slept"))
-        #expect(elapsed >= .milliseconds(50) + Supervisor.forcedCancelGrace)
-        #expect(log.lines.contains {
-            $0.contains("level=warn") && $0.contains("cancelling them") && $0.contains("services=stubborn")
-        })
-        #expect(!log.lines.contains { $0.contains("cancelling them") && $0.contains("polite") })
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("stubborn service started") { events.all.contains("started") }
+            let shutdownAt = ContinuousClock.now
+            supervisor.shutdown()
+            try await waitForRun(run, within: .seconds(10))
+            let elapsed = ContinuousClock.now - shutdownAt
+            #expect(events.all.contains("cancelled"))
+            #expect(events.all.contains("polite stopped"))
+            #expect(!events.all.contains("slept"))
+            #expect(elapsed >= .milliseconds(50) + Supervisor.forcedCancelGrace)
+            #expect(log.lines.contains {
+                $0.contains("level=warn") && $0.contains("cancelling them") && $0.contains("services=stubborn")
+            })
+            #expect(!log.lines.contains { $0.contains("cancelling them") && $0.contains("polite") })
+        }
     }
 
     @Test func shutdownTwiceIsHarmless() async throws {
         let supervisor = makeSupervisor([idleService("a")])
-        let run = startRunning(supervisor)
-        try await eventually("service listed") { await supervisor.serviceNames == ["a"] }
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<4 { group.addTask { supervisor.shutdown() } }
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("service listed") { await supervisor.serviceNames == ["a"] }
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 { group.addTask { supervisor.shutdown() } }
+            }
+            supervisor.shutdown()
+            try await waitForRun(run)
+            supervisor.shutdown()
         }
-        supervisor.shutdown()
-        try await waitForRun(run)
-        supervisor.shutdown()
     }
 
     @Test func cancellingRunStopsServicesWithoutRestartingThem() async throws {
@@ -128,12 +133,13 @@ import TestSupport
             }
         }
         let supervisor = makeSupervisor([service])
-        let run = startRunning(supervisor)
-        try await eventually("service started") { events.count == 1 }
-        run.cancel()
-        try await waitForRun(run)
-        #expect(events.all == ["started 0", "cancelled"])
-        #expect(await supervisor.restartCount(of: "web") == 0)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("service started") { events.count == 1 }
+            run.cancel()
+            try await waitForRun(run)
+            #expect(events.all == ["started 0", "cancelled"])
+            #expect(await supervisor.restartCount(of: "web") == 0)
+        }
     }
 
     @Test func serviceThatReturnsIsNotRestarted() async throws {
@@ -143,28 +149,30 @@ import TestSupport
             starts.record(context.attempt)
         }
         let supervisor = makeSupervisor([oneShot, idleService("web")], log: log)
-        let run = startRunning(supervisor)
-        // That it is never restarted is `SupervisorStateTests`' business; here, that it is gone and logged.
-        try await eventually("one-shot service gone") { await supervisor.serviceNames == ["web"] }
-        #expect(starts.all == [0])
-        #expect(await supervisor.restartCount(of: "migrate") == 0)
-        #expect(log.lines.contains {
-            $0.contains("level=info") && $0.contains("finished on its own") && $0.contains("service=migrate")
-        })
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            // That it is never restarted is `SupervisorStateTests`' business; here, that it is gone and logged.
+            try await eventually("one-shot service gone") { await supervisor.serviceNames == ["web"] }
+            #expect(starts.all == [0])
+            #expect(await supervisor.restartCount(of: "migrate") == 0)
+            #expect(log.lines.contains {
+                $0.contains("level=info") && $0.contains("finished on its own") && $0.contains("service=migrate")
+            })
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func addStartsServiceWhileRunning() async throws {
         let starts = Recorder<Int>()
         let supervisor = makeSupervisor([idleService("a")])
-        let run = startRunning(supervisor)
-        try await eventually("supervisor running") { await supervisor.serviceNames == ["a"] }
-        try await supervisor.add(idleService("b", starts: starts))
-        try await eventually("added service started") { starts.count == 1 }
-        #expect(await supervisor.serviceNames == ["a", "b"])
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("supervisor running") { await supervisor.serviceNames == ["a"] }
+            try await supervisor.add(idleService("b", starts: starts))
+            try await eventually("added service started") { starts.count == 1 }
+            #expect(await supervisor.serviceNames == ["a", "b"])
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func serviceAddedBeforeRunStartsWithTheOthers() async throws {
@@ -172,10 +180,11 @@ import TestSupport
         let supervisor = makeSupervisor([idleService("a")])
         try await supervisor.add(idleService("b", starts: starts))
         #expect(await supervisor.serviceNames == ["a", "b"])
-        let run = startRunning(supervisor)
-        try await eventually("service added before run started") { starts.count == 1 }
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("service added before run started") { starts.count == 1 }
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func removeStopsOneServiceGracefullyWithoutRestart() async throws {
@@ -190,29 +199,31 @@ import TestSupport
             events.record("keep stopped")
         }
         let supervisor = makeSupervisor([removable, keeper])
-        let run = startRunning(supervisor)
-        try await eventually("old started") { events.all.contains("old started 0") }
-        await supervisor.remove("old")
-        #expect(await supervisor.serviceNames == ["keep"])
-        try await eventually("old stopped") { events.all.contains("old stopped") }
-        #expect(events.all == ["old started 0", "old stopped"], "removed service must not restart, others keep running")
-        #expect(await supervisor.restartCount(of: "old") == 0)
-        supervisor.shutdown()
-        try await waitForRun(run)
-        #expect(events.all.last == "keep stopped")
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("old started") { events.all.contains("old started 0") }
+            await supervisor.remove("old")
+            #expect(await supervisor.serviceNames == ["keep"])
+            try await eventually("old stopped") { events.all.contains("old stopped") }
+            #expect(events.all == ["old started 0", "old stopped"], "removed service must not restart, others keep running")
+            #expect(await supervisor.restartCount(of: "old") == 0)
+            supervisor.shutdown()
+            try await waitForRun(run)
+            #expect(events.all.last == "keep stopped")
+        }
     }
 
     @Test func removedNameCanBeAddedAgain() async throws {
         let starts = Recorder<Int>()
         let supervisor = makeSupervisor([idleService("web")])
-        let run = startRunning(supervisor)
-        try await eventually("running") { await supervisor.serviceNames == ["web"] }
-        await supervisor.remove("web")
-        try await supervisor.add(idleService("web", starts: starts))
-        try await eventually("replacement started") { starts.count == 1 }
-        #expect(await supervisor.serviceNames == ["web"])
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("running") { await supervisor.serviceNames == ["web"] }
+            await supervisor.remove("web")
+            try await supervisor.add(idleService("web", starts: starts))
+            try await eventually("replacement started") { starts.count == 1 }
+            #expect(await supervisor.serviceNames == ["web"])
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func removedServiceThatIgnoresShutdownIsCancelled() async throws {
@@ -230,14 +241,15 @@ import TestSupport
             events.record(Task.isCancelled ? "keep cancelled" : "keep stopped")
         }
         let supervisor = makeSupervisor([stubborn, keeper], drainTimeout: .milliseconds(50))
-        let run = startRunning(supervisor)
-        try await eventually("stubborn started") { events.all.contains("started") }
-        await supervisor.remove("stubborn")
-        try await eventually("removed service cancelled") { events.all.contains("cancelled") }
-        #expect(!events.all.contains("keep stopped"), "other services must keep running")
-        supervisor.shutdown()
-        try await waitForRun(run)
-        #expect(events.all.last == "keep stopped")
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("stubborn started") { events.all.contains("started") }
+            await supervisor.remove("stubborn")
+            try await eventually("removed service cancelled") { events.all.contains("cancelled") }
+            #expect(!events.all.contains("keep stopped"), "other services must keep running")
+            supervisor.shutdown()
+            try await waitForRun(run)
+            #expect(events.all.last == "keep stopped")
+        }
     }
 
     @Test func rejectsDuplicateNamesGivenAtInit() async throws {
@@ -252,26 +264,28 @@ import TestSupport
         await #expect(throws: SupervisorError.duplicateServiceName("a")) {
             try await supervisor.add(idleService("a"))
         }
-        let run = startRunning(supervisor)
-        try await eventually("running") { await supervisor.serviceNames == ["a"] }
-        await #expect(throws: SupervisorError.duplicateServiceName("a")) {
-            try await supervisor.add(idleService("a"))
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("running") { await supervisor.serviceNames == ["a"] }
+            await #expect(throws: SupervisorError.duplicateServiceName("a")) {
+                try await supervisor.add(idleService("a"))
+            }
+            supervisor.shutdown()
+            try await waitForRun(run)
         }
-        supervisor.shutdown()
-        try await waitForRun(run)
     }
 
     @Test func rejectsAddAfterShutdown() async throws {
         let supervisor = makeSupervisor([idleService("a")])
-        let run = startRunning(supervisor)
-        try await eventually("running") { await supervisor.serviceNames == ["a"] }
-        supervisor.shutdown()
-        await #expect(throws: SupervisorError.shuttingDown(service: "late")) {
-            try await supervisor.add(idleService("late"))
-        }
-        try await waitForRun(run)
-        await #expect(throws: SupervisorError.shuttingDown(service: "late")) {
-            try await supervisor.add(idleService("late"))
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("running") { await supervisor.serviceNames == ["a"] }
+            supervisor.shutdown()
+            await #expect(throws: SupervisorError.shuttingDown(service: "late")) {
+                try await supervisor.add(idleService("late"))
+            }
+            try await waitForRun(run)
+            await #expect(throws: SupervisorError.shuttingDown(service: "late")) {
+                try await supervisor.add(idleService("late"))
+            }
         }
     }
 }

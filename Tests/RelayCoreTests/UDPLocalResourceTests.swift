@@ -46,69 +46,69 @@ extension UDPListenerService {
     func backendSocketShortageIsCountedAsLocalResources_andNeverBlamesTheServer(code: Int32, resource: LocalResource)
         async throws
     {
-        let backend = try UDPEchoBackend()
-        defer { Task { await backend.stop() } }
-        let log = LogCapture()
-        try await withUDPService(servers: [backend.address], log: log) { _, _ throws(IOError) in
-            throw IOError.syscall(call: "socket", errno: code)
-        } _: { service, group in
-            let client = try UDPTestClient(service.address)
-            defer { client.close() }
-            for index in 0..<5 { try await client.socket.send(Array("query \(index)".utf8)) }
-            try await eventually("five drops counted") { service.dropped("local_resources") == 5 }
-            #expect(service.dropped("no_backend") == 0)
-            let server = try #require(group.servers.first)
-            #expect(server.connectFailures.load(ordering: .relaxed) == 0)
-            #expect(group.passiveSamples.drain().isEmpty, "a sample would reach the server's Scoreboard")
-            #expect(await group.scoreboard.breakdowns().allSatisfy { $0.1.consecutiveFailures == 0 })
-            // One line for the five drops (at most one a second), saying what ran out and what to do.
-            let lines = log.lines.filter { $0.contains("datagram dropped: relayd is out of") }
-            #expect(lines.count == 1, "\(lines)")
-            #expect(lines.first?.contains("level=warn") == true)
-            #expect(lines.first?.contains("resource=\(resource.rawValue)") == true)
-            #expect(lines.first?.contains("hint=\"\(resource.hint)\"") == true)
+        try await withTestServer(UDPEchoBackend()) { backend in
+            let log = LogCapture()
+            try await withUDPService(servers: [backend.address], log: log) { _, _ throws(IOError) in
+                throw IOError.syscall(call: "socket", errno: code)
+            } _: { service, group in
+                let client = try UDPTestClient(service.address)
+                defer { client.close() }
+                for index in 0..<5 { try await client.socket.send(Array("query \(index)".utf8)) }
+                try await eventually("five drops counted") { service.dropped("local_resources") == 5 }
+                #expect(service.dropped("no_backend") == 0)
+                let server = try #require(group.servers.first)
+                #expect(server.connectFailures.load(ordering: .relaxed) == 0)
+                #expect(group.passiveSamples.drain().isEmpty, "a sample would reach the server's Scoreboard")
+                #expect(await group.scoreboard.breakdowns().allSatisfy { $0.1.consecutiveFailures == 0 })
+                // One line for the five drops (at most one a second), saying what ran out and what to do.
+                let lines = log.lines.filter { $0.contains("datagram dropped: relayd is out of") }
+                #expect(lines.count == 1, "\(lines)")
+                #expect(lines.first?.contains("level=warn") == true)
+                #expect(lines.first?.contains("resource=\(resource.rawValue)") == true)
+                #expect(lines.first?.contains("hint=\"\(resource.hint)\"") == true)
+            }
         }
     }
 
     /// An error that is the path's or the server's keeps its old meaning: no server could take the flow.
     @Test func remoteErrorOpeningTheBackendSocketStaysNoBackend() async throws {
-        let backend = try UDPEchoBackend()
-        defer { Task { await backend.stop() } }
-        let log = LogCapture()
-        try await withUDPService(servers: [backend.address], log: log) { _, _ throws(IOError) in
-            throw IOError.syscall(call: "connect", errno: ENETUNREACH)
-        } _: { service, _ in
-            let client = try UDPTestClient(service.address)
-            defer { client.close() }
-            try await client.socket.send(Array("query".utf8))
-            try await eventually("drop counted") { service.dropped("no_backend") == 1 }
-            #expect(service.dropped("local_resources") == 0)
+        try await withTestServer(UDPEchoBackend()) { backend in
+            let log = LogCapture()
+            try await withUDPService(servers: [backend.address], log: log) { _, _ throws(IOError) in
+                throw IOError.syscall(call: "connect", errno: ENETUNREACH)
+            } _: { service, _ in
+                let client = try UDPTestClient(service.address)
+                defer { client.close() }
+                try await client.socket.send(Array("query".utf8))
+                try await eventually("drop counted") { service.dropped("no_backend") == 1 }
+                #expect(service.dropped("local_resources") == 0)
+            }
         }
     }
 
     /// The drops a throttled second swallowed are reported once it is over, and the listener serves
     /// again as soon as descriptors are back.
     @Test func suppressedShortageDropsAreReportedAndTheListenerRecovers() async throws {
-        let backend = try UDPEchoBackend()
-        defer { Task { await backend.stop() } }
-        let log = LogCapture()
-        let short = Gate()
-        try await withUDPService(servers: [backend.address], log: log) { server, loop throws(IOError) in
-            if !short.isOpen { throw IOError.syscall(call: "socket", errno: EMFILE) }
-            return try UDPSocket.connect(to: server, on: loop)
-        } _: { service, _ in
-            let client = try UDPTestClient(service.address)
-            defer { client.close() }
-            for index in 0..<4 { try await client.socket.send(Array("query \(index)".utf8)) }
-            try await eventually("four drops counted") { service.dropped("local_resources") == 4 }
-            try await eventually("the three unlogged drops reported", within: .seconds(5)) {
-                log.lines.contains { $0.contains("more datagrams dropped") && $0.contains("suppressed=3") }
+        try await withTestServer(UDPEchoBackend()) { backend in
+            let log = LogCapture()
+            let short = Gate()
+            try await withUDPService(servers: [backend.address], log: log) { server, loop throws(IOError) in
+                if !short.isOpen { throw IOError.syscall(call: "socket", errno: EMFILE) }
+                return try UDPSocket.connect(to: server, on: loop)
+            } _: { service, _ in
+                let client = try UDPTestClient(service.address)
+                defer { client.close() }
+                for index in 0..<4 { try await client.socket.send(Array("query \(index)".utf8)) }
+                try await eventually("four drops counted") { service.dropped("local_resources") == 4 }
+                try await eventually("the three unlogged drops reported", within: .seconds(5)) {
+                    log.lines.contains { $0.contains("more datagrams dropped") && $0.contains("suppressed=3") }
+                }
+                #expect(log.lines.filter { $0.contains("datagram dropped: relayd is out of") }.count == 1)
+                short.open()
+                let reply = try await withTimeout { try await client.roundTrip(Array("back".utf8)) }
+                #expect(reply == Array("back".utf8))
+                #expect(service.dropped("local_resources") == 4)
             }
-            #expect(log.lines.filter { $0.contains("datagram dropped: relayd is out of") }.count == 1)
-            short.open()
-            let reply = try await withTimeout { try await client.roundTrip(Array("back".utf8)) }
-            #expect(reply == Array("back".utf8))
-            #expect(service.dropped("local_resources") == 4)
         }
     }
 
@@ -116,57 +116,58 @@ extension UDPListenerService {
     /// has descriptors for. The drops show in the metrics as `local_resources`, with one warning naming
     /// the limit to raise, and the server keeps a clean record.
     @Test func realDescriptorShortageInAChildProcessShowsAsLocalResources() async throws {
-        let backend = try UDPEchoBackend()
-        defer { Task { await backend.stop() } }
-        let path = try temporaryFile("""
-            { listeners: [ { name: "dns", protocol: "udp", listen: "127.0.0.1:0", backend: "app", idle_timeout: "1s" } ],
-              backends: { app: { servers: ["\(backend.address)"],
-                                 probe: { kind: "udp", interval: "10m", timeout: "300ms" } } },
-              metrics: { listen: "127.0.0.1:0" }, io: { loops: 1 }, log: { level: "info" } }
-            """)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let child = try RelaydProcess(["serve", "-c", path], openFilesLimit: 48)
-        let front = try SocketAddress(parsing: try await child.listenerAddress("dns"))
-        let ready = try await child.waitForOutput { $0.contains("msg=\"metrics ready\"") }
-        let metricsLine = try #require(ready.split(separator: "\n").first { $0.contains("msg=\"metrics ready\"") })
-        let metricsField = try #require(metricsLine.split(separator: " ").first { $0.hasPrefix("address=") })
-        let metrics = try SocketAddress(parsing: String(metricsField.dropFirst("address=".count)))
+        try await withTestServer(UDPEchoBackend()) { backend in
+            let path = try temporaryFile("""
+                { listeners: [ { name: "dns", protocol: "udp", listen: "127.0.0.1:0", backend: "app", idle_timeout: "1s" } ],
+                  backends: { app: { servers: ["\(backend.address)"],
+                                     probe: { kind: "udp", interval: "10m", timeout: "300ms" } } },
+                  metrics: { listen: "127.0.0.1:0" }, io: { loops: 1 }, log: { level: "info" } }
+                """)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try await withRelayd(["serve", "-c", path], openFilesLimit: 48) { child in
+                let front = try SocketAddress(parsing: try await child.listenerAddress("dns"))
+                let ready = try await child.waitForOutput { $0.contains("msg=\"metrics ready\"") }
+                let metricsLine = try #require(ready.split(separator: "\n").first { $0.contains("msg=\"metrics ready\"") })
+                let metricsField = try #require(metricsLine.split(separator: " ").first { $0.hasPrefix("address=") })
+                let metrics = try SocketAddress(parsing: String(metricsField.dropFirst("address=".count)))
 
-        let clientCount = 80
-        var clients: [UDPSocket] = []
-        defer { for client in clients { client.close() } }
-        for index in 0..<clientCount {
-            let client = try UDPSocket.connect(to: front, on: clientLoops.next())
-            clients.append(client)
-            try await client.send(Array("query \(index)".utf8))
-        }
-        let output = try await child.waitForOutput { $0.contains("datagram dropped: relayd is out of") }
-        let warning = try #require(output.split(separator: "\n").first { $0.contains("datagram dropped: relayd is out of") })
-        #expect(warning.contains("resource=file_descriptors"))
-        #expect(warning.contains("hint=\"\(LocalResource.fileDescriptors.hint)\""))
+                let clientCount = 80
+                var clients: [UDPSocket] = []
+                defer { for client in clients { client.close() } }
+                for index in 0..<clientCount {
+                    let client = try UDPSocket.connect(to: front, on: clientLoops.next())
+                    clients.append(client)
+                    try await client.send(Array("query \(index)".utf8))
+                }
+                let output = try await child.waitForOutput { $0.contains("datagram dropped: relayd is out of") }
+                let warning = try #require(output.split(separator: "\n").first { $0.contains("datagram dropped: relayd is out of") })
+                #expect(warning.contains("resource=file_descriptors"))
+                #expect(warning.contains("hint=\"\(LocalResource.fileDescriptors.hint)\""))
 
-        // Idle flows expire after 1s, which gives relayd descriptors back for the scrape.
-        for client in clients { client.close() }
-        clients.removeAll()
-        let response = try await withTimeout(.seconds(20)) {
-            while true {
-                if let response = try? await http(metrics, "/metrics"), response.status == 200 { return response }
-                try await Task.sleep(for: .milliseconds(200))
+                // Idle flows expire after 1s, which gives relayd descriptors back for the scrape.
+                for client in clients { client.close() }
+                clients.removeAll()
+                let response = try await withTimeout(.seconds(20)) {
+                    while true {
+                        if let response = try? await http(metrics, "/metrics"), response.status == 200 { return response }
+                        try await Task.sleep(for: .milliseconds(200))
+                    }
+                }
+                let exposition = try PrometheusExposition(parsing: response.text)
+                func dropped(_ reason: String) -> Double? {
+                    exposition.value("relayd_udp_dropped_datagrams_total", ["listener": "dns", "reason": reason])
+                }
+                let shortage = try #require(dropped("local_resources"))
+                let opened = try #require(exposition.value("relayd_udp_flows_total", ["listener": "dns"]))
+                #expect(shortage > 0)
+                #expect(opened > 0)
+                #expect(opened + shortage == Double(clientCount), "every datagram either opened a flow or was counted")
+                #expect(dropped("no_backend") == 0)
+                #expect(exposition.value("relayd_backend_consecutive_failures",
+                                         ["backend": "app", "server": backend.address.description]) == 0)
+                child.signal(SIGTERM)
+                #expect(try await child.waitForExit() == 0)
             }
         }
-        let exposition = try PrometheusExposition(parsing: response.text)
-        func dropped(_ reason: String) -> Double? {
-            exposition.value("relayd_udp_dropped_datagrams_total", ["listener": "dns", "reason": reason])
-        }
-        let shortage = try #require(dropped("local_resources"))
-        let opened = try #require(exposition.value("relayd_udp_flows_total", ["listener": "dns"]))
-        #expect(shortage > 0)
-        #expect(opened > 0)
-        #expect(opened + shortage == Double(clientCount), "every datagram either opened a flow or was counted")
-        #expect(dropped("no_backend") == 0)
-        #expect(exposition.value("relayd_backend_consecutive_failures",
-                                 ["backend": "app", "server": backend.address.description]) == 0)
-        child.signal(SIGTERM)
-        #expect(try await child.waitForExit() == 0)
     }
 }

@@ -47,3 +47,24 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
     try await withTimeout(limit, "Supervisor.run()") { try await run.value }
 }
 
+
+/// Runs `supervisor` in the background for `body`, and afterwards, whether `body` returned or threw, shuts it
+/// down and waits (bounded) for `run()` to end, so that no test leaves services running. `body` gets the
+/// background run, to wait for it when the test checks how it ends; waiting again afterwards is harmless.
+func withRunningSupervisor(_ supervisor: Supervisor, _ body: (Task<Void, any Error>) async throws -> Void)
+    async throws
+{
+    let run = startRunning(supervisor)
+    do {
+        try await body(run)
+    } catch {
+        supervisor.shutdown()
+        if (try? await waitForRun(run)) == nil {
+            run.cancel()
+            _ = try? await waitForRun(run, within: .seconds(5))
+        }
+        throw error
+    }
+    supervisor.shutdown()
+    try await waitForRun(run)
+}

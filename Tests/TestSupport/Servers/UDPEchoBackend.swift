@@ -17,9 +17,11 @@ public final class UDPEchoBackend: TestServer {
     /// The bound address, read once: it stays valid for a report after `stop()`.
     public let address: SocketAddress
 
-    public init(ip: String = "127.0.0.1", port: UInt16 = 0, delay: Duration = .zero) throws {
+    /// - Parameter reusePort: binds with `SO_REUSEPORT`, so that a `PortReservation` can take over the port
+    ///   before the backend stops (a dead server that answers with port unreachable).
+    public init(ip: String = "127.0.0.1", port: UInt16 = 0, delay: Duration = .zero, reusePort: Bool = false) throws {
         let loop = clientLoops.next()
-        let socket = try UDPSocket.bind(try SocketAddress(ip: ip, port: port), on: loop)
+        let socket = try UDPSocket.bind(try SocketAddress(ip: ip, port: port), on: loop, reusePort: reusePort)
         self.socket = socket
         address = try socket.localAddress()
         let datagrams = self.datagrams
