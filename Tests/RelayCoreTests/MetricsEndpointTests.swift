@@ -74,7 +74,7 @@ import TestSupport
                 #expect(try await http(metrics, "/other").status == 404)
                 #expect(try await http(metrics, "POST", "/metrics").status == 405)
 
-                try checkWithPromtool(text)
+                try await checkWithPromtool(text)
             }
         }
     }
@@ -100,12 +100,12 @@ import TestSupport
 
     /// Runs `promtool check metrics` on `text` when promtool is installed; our own parser above already
     /// validated the format either way.
-    private func checkWithPromtool(_ text: String) throws {
+    private func checkWithPromtool(_ text: String) async throws {
         guard promtoolAvailable else {
             print("note: promtool (Debian package prometheus) is not installed; the format was checked by PrometheusExposition only")
             return
         }
-        let (status, report) = try runPromtool(text)
+        let (status, report) = try await runPromtool(text)
         #expect(status == 0, "promtool: \(report)")
         #expect(report.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "promtool lint: \(report)")
     }

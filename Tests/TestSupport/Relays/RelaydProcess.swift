@@ -13,14 +13,16 @@ public func relaydBinary() throws -> URL {
     return binary
 }
 
-/// A `relayd` child process whose output (stdout and stderr) is collected.
+/// A `relayd` child process whose output (stdout and stderr) goes to a temporary file.
 ///
-/// Prefer `withRelayd`, which ends the process on every path.
+/// A file rather than a pipe: a pipe's write end leaks into any child that a test running in parallel spawns
+/// at the same moment (Foundation does not close it there), and then the pipe's end of file waits for that
+/// other child too. Prefer `withRelayd`, which ends the process on every path.
 public final class RelaydProcess: @unchecked Sendable {
     // @unchecked: `Process` is not Sendable; it is set up in `init` and only read (or signalled) afterwards.
     public let process = Process()
-    private let output = OutputBuffer()
-    private let pipe = Pipe()
+    /// Where the child writes its output.
+    private let outputPath = temporaryPath("relayd-output", suffix: ".log")
 
     /// Starts `relayd arguments...`, optionally under `sh -c 'ulimit -n N && exec relayd ...'` (the limit applies
     /// to the child only).
@@ -34,23 +36,20 @@ public final class RelaydProcess: @unchecked Sendable {
             process.executableURL = binary
             process.arguments = arguments
         }
-        process.standardError = pipe
-        process.standardOutput = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                // End of file: every writer has exited.
-                handle.readabilityHandler = nil
-                output.end()
-            } else {
-                output.append(String(decoding: data, as: UTF8.self))
-            }
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: outputPath])
         }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        defer { try? output.close() }
+        process.standardError = output
+        process.standardOutput = output
         try process.run()
     }
 
     /// Everything the process printed so far.
-    public var text: String { output.text }
+    public var text: String {
+        (FileManager.default.contents(atPath: outputPath)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
 
     /// Waits until the output so far satisfies `predicate` (bounded) and returns it.
     @discardableResult
@@ -87,14 +86,14 @@ public final class RelaydProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, number) }
     }
 
-    /// Waits (bounded) for the process to exit and for its output to end, and returns its exit status. On
+    /// Waits (bounded) for the process to exit and returns its exit status; its output is complete by then. On
     /// time-out the process is killed and `TestTimeout` thrown.
     public func waitForExit(timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation)
         async throws -> Int32
     {
         do {
             try await eventually("relayd to exit", within: timeout, poll: .milliseconds(20), sourceLocation: sourceLocation) {
-                !process.isRunning && output.ended
+                !process.isRunning
             }
         } catch {
             kill(process.processIdentifier, SIGKILL)
@@ -113,6 +112,7 @@ public final class RelaydProcess: @unchecked Sendable {
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: outputPath)
     }
 }
 
