@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["RelayCore", "RelayIO", "RelayProtocol"], path: "Tests/TestSupport"),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport", "RelayProtocol"]),
         .testTarget(name: "RelayIOTests", dependencies: ["RelayIO", "CAllocationCounter", "TestSupport"]),
-        .testTarget(name: "RelayProtocolTests", dependencies: ["RelayProtocol"]),
+        .testTarget(name: "RelayProtocolTests", dependencies: ["RelayProtocol", "TestSupport"]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayIO", "RelayProtocol", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

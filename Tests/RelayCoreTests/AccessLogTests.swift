@@ -100,7 +100,7 @@ import TestSupport
         }
     }
 
-    @Test func aFullBufferDropsAndCounts_insteadOfGrowing() throws {
+    @Test(.computeBound) func aFullBufferDropsAndCounts_insteadOfGrowing() throws {
         let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
         defer { try? FileManager.default.removeItem(atPath: path) }
         let log = try AccessLog(format: .text, destination: .file(path))

@@ -1,0 +1,51 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A task executor with threads of its own, for tests that compute for long stretches without awaiting
+/// (see `ComputeBoundTrait`). Several threads, so that a test whose child tasks race each other (concurrent
+/// picks, concurrent counter increments) still runs them in parallel.
+final class ComputeThreads: TaskExecutor, @unchecked Sendable {
+    // @unchecked: `jobs` and `head` are only touched with `mutex` held.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let available = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var jobs: [UnownedJob] = []
+    /// The index in `jobs` of the next job to run: a queue without shifting the array on every take.
+    private var head = 0
+
+    /// Starts `count` threads that live as long as the process.
+    init(count: Int) {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(available, nil)
+        for index in 0..<count {
+            let thread = Thread { [self] in work() }
+            thread.name = "compute-\(index)"
+            thread.start()
+        }
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        pthread_mutex_lock(mutex)
+        jobs.append(job)
+        pthread_cond_signal(available)
+        pthread_mutex_unlock(mutex)
+    }
+
+    private func work() {
+        while true {
+            pthread_mutex_lock(mutex)
+            while head == jobs.count { pthread_cond_wait(available, mutex) }
+            let job = jobs[head]
+            head += 1
+            if head == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            pthread_mutex_unlock(mutex)
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
+    }
+}
