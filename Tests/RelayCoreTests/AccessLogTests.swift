@@ -5,17 +5,16 @@ import TestSupport
 @testable import RelayCore
 
 @Suite(.serialized) struct AccessLogTests {
-    /// Polls `path` until it holds `count` lines (bounded), and returns them.
+    /// Waits until the access log at `path` holds `count` lines, and returns them.
     private func lines(in path: String, atLeast count: Int, log: AccessLog?) async throws -> [String] {
-        for _ in 0..<200 {
+        var lines: [String] = []
+        try await eventually("\(count) lines in the access log (\(lines.count) so far)") {
             log?.flushNow()
             let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            let lines = text.split(separator: "\n").map(String.init)
-            if lines.count >= count { return lines }
-            try await Task.sleep(for: .milliseconds(20))
+            lines = text.split(separator: "\n").map(String.init)
+            return lines.count >= count
         }
-        Issue.record("the access log did not reach \(count) lines")
-        return []
+        return lines
     }
 
     @Test func tcpConnections_getOneTextLineEach_withBytesServerAndEnd() async throws {

@@ -36,12 +36,10 @@ func adminConfig(servers: [SocketAddress], token: String? = nil, udp: [SocketAdd
 /// registered) does not count as healthy.
 func waitUntilHealthy(_ relay: RunningRelay, group name: String) async throws {
     let group = try #require(relay.server.backendGroups[name])
-    for _ in 0..<200 {
+    try await eventually("every server of group \(name) measured and up") {
         let breakdowns = await group.scoreboard.breakdowns()
-        if !breakdowns.isEmpty && breakdowns.allSatisfy({ $0.1.measured && $0.1.healthy }) { return }
-        try await Task.sleep(for: .milliseconds(25))
+        return !breakdowns.isEmpty && breakdowns.allSatisfy { $0.1.measured && $0.1.healthy }
     }
-    Issue.record("group \(name) did not become healthy")
 }
 
 /// One echo round trip through `address`.
@@ -176,9 +174,8 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
             let admin = try #require(relay.server.adminAddress)
             // Wait for the server to be down: before that it is unmeasured, then up until `fall` failures.
             let group = try #require(relay.server.backendGroups["app"])
-            for _ in 0..<200 {
-                if await group.scoreboard.breakdowns().first?.1.healthy == false { break }
-                try await Task.sleep(for: .milliseconds(25))
+            try await eventually("the dead server marked down") {
+                await group.scoreboard.breakdowns().first?.1.healthy == false
             }
             let ready = try await http(admin, "/readyz")
             #expect(ready.status == 503)

@@ -139,9 +139,9 @@ import Glibc
             try await child.waitForOutput { $0.contains("draining") }
             let started = ContinuousClock.now
             child.signal(SIGINT)
-            let status = try await child.waitForExit(timeout: .seconds(10))
+            let status = try await child.waitForExit(timeout: .seconds(30))
             #expect(status == 1)
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(30), "the second signal waited out the 1 minute drain")
         }
     }
 
@@ -161,6 +161,7 @@ import Glibc
             for _ in 0..<80 { clients.append(try await TestClient.connect(address)) }
             try await child.waitForOutput { $0.contains("accept paused") }
             let before = try child.cpuSeconds()
+            // A second out of descriptors, whose CPU cost is the behaviour under test.
             try await Task.sleep(for: .seconds(1))
             let spent = try child.cpuSeconds() - before
             #expect(spent < 0.5, "relayd used \(spent)s of CPU in 1s while out of descriptors: it spins")

@@ -227,9 +227,12 @@ private func poolConfig(servers: [SocketAddress], pool: String, selector: String
                 let pools = try #require(group.pool)
                 try await eventually("6 warm connections") { pools.serverPools.first?.available == 6 }
                 let pool = try #require(pools.serverPools.first)
-                // The server drops its idle connections (a restart, an idle timeout of its own).
+                // The pool counts a connection warm once the kernel completes it; the backend sees it when it
+                // accepts it, and can only drop what it has seen.
+                try await eventually("the backend holds the 6 warm connections") { backend.idle >= 6 }
+                // The server drops its idle connections (a restart, an idle timeout of its own). On loopback the
+                // FIN has reached the pool's socket by the time shutdown() returns: nothing to wait for.
                 backend.closeIdle()
-                try await Task.sleep(for: .milliseconds(50))
                 for index in 0..<12 {
                     try await echoRoundTrip(try relay.address("web"), "after-close-\(index)")
                 }
@@ -289,7 +292,7 @@ private func poolConfig(servers: [SocketAddress], pool: String, selector: String
                 }
                 let leaving = try #require(pools.serverPools.first?.server)
                 let (leavingBackend, stayingBackend) = leaving.address == first.address ? (first, second) : (second, first)
-                #expect(leavingBackend.idle >= 4)
+                try await eventually("the leaving server holds its 4 warm connections") { leavingBackend.idle >= 4 }
 
                 await group.setDrained(leaving, true)
                 // The other server joins the active set and is warmed; the leaving one's warm connections close
@@ -299,7 +302,7 @@ private func poolConfig(servers: [SocketAddress], pool: String, selector: String
                 try await eventually("the leaving server's idle connections closed (\(leavingBackend.idle) left)") {
                     leavingBackend.idle == 0
                 }
-                #expect(stayingBackend.idle >= 4)
+                try await eventually("the staying server holds its 4 warm connections") { stayingBackend.idle >= 4 }
             }
         }
     }

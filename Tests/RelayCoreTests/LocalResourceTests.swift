@@ -59,7 +59,7 @@ final class HeldConnections: Sendable {
             .first { $0.hasPrefix("address=") }?.dropFirst("address=".count)).description)
         try await withTimeout(.seconds(60)) {
             // Both servers measured and up before anything runs short.
-            while try await Self.healthyServers(admin) < 2 { try await Task.sleep(for: .milliseconds(50)) }
+            try await eventually("both servers up") { try await Self.healthyServers(admin) == 2 }
             // Echo connections take one descriptor each: closing one frees exactly one.
             var spares: [TestClient] = []
             for _ in 0..<6 {
@@ -95,13 +95,12 @@ final class HeldConnections: Sendable {
             held.add(last.connection)
             try await last.send("y")
         }
-        // Probes run every 100 ms and now find no descriptor; give them a few rounds to (not) blame anyone.
-        var skipped = false
-        for _ in 0..<100 where !skipped {
-            skipped = child.text.contains("probe skipped: relayd is out of file descriptors")
-            try await Task.sleep(for: .milliseconds(50))
+        // Probes run every 100 ms and now find no descriptor.
+        try await child.waitForOutput("a probe skipped for want of a descriptor") {
+            $0.contains("probe skipped: relayd is out of file descriptors")
         }
-        #expect(skipped)
+        // Nothing happening is the behaviour under test: five probe rounds without a descriptor, in which
+        // no server may be blamed.
         try await Task.sleep(for: .milliseconds(500))
         #expect(child.text.contains("relayd is out of file descriptors; refusing connections"))
         held.closeAll()

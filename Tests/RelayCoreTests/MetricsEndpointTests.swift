@@ -22,11 +22,19 @@ import TestSupport
                 let client = try UDPTestClient(try relay.address("dns"))
                 defer { client.close() }
                 for index in 0..<5 { _ = try await client.roundTrip(Array("dns-\(index)".utf8)) }
-                // The last reply is counted just after it is sent; give the counters a moment to settle.
-                try await Task.sleep(for: .milliseconds(100))
 
+                // The last reply is counted just after it is sent, and a connection just after its client saw the
+                // end of it: scrape until those have settled.
                 let metrics = try #require(relay.server.metricsAddress)
-                let response = try await http(metrics, "/metrics")
+                var response = try await http(metrics, "/metrics")
+                try await eventually("the last datagram and connection counted") {
+                    response = try await http(metrics, "/metrics")
+                    let exposition = try PrometheusExposition(parsing: response.text)
+                    return exposition.value("relayd_udp_datagrams_total", ["listener": "dns", "direction": "out"]) == 5
+                        && exposition.value("relayd_connections_active", ["listener": "web"]) == 0
+                        && exposition.value("relayd_connection_duration_seconds_count", ["listener": "web"])
+                            == Double(connections)
+                }
                 #expect(response.status == 200)
                 #expect(response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
                 let text = response.text

@@ -95,7 +95,9 @@ private struct EchoMismatch: Error {
 
                     var previousSide = "side0"
                     for round in 1...10 {
-                        try await Task.sleep(for: .milliseconds(150))
+                        // Short connections go through between reloads, whatever the machine's pace.
+                        let doneBefore = stats.done
+                        try await eventually("short connections before reload \(round)") { stats.done >= doneBefore + 3 }
                         // A bad config between good ones is refused and changes nothing.
                         let bad = round % 2 == 0
                             ? "{ listeners: [ { name: \"main\", listen: \"127.0.0.1:0\", backend: \"nowhere\" } ] }"
@@ -122,7 +124,8 @@ private struct EchoMismatch: Error {
                         #expect(relay.server.address(of: previousSide) == nil)
                         previousSide = side
                     }
-                    try await Task.sleep(for: .milliseconds(200))
+                    let doneBefore = stats.done
+                    try await eventually("short connections after the last reload") { stats.done >= doneBefore + 3 }
                     stats.stop()
                     try await load.waitForAll()
                 }
@@ -158,12 +161,10 @@ private struct EchoMismatch: Error {
             let second = servers.add(try TestBackend.echo())
             let one = first.listener.localAddress
             let two = second.listener.localAddress
-            try await withReloadableRelay(reloadConfig(servers: [one], extra: []), limit: .seconds(20)) { relay, path in
+            try await withReloadableRelay(reloadConfig(servers: [one], extra: [])) { relay, path in
                 let group = try #require(relay.server.backendGroups["app"])
-                // Wait for the first server to be measured.
-                for _ in 0..<100 {
-                    if await group.scoreboard.breakdowns().first?.1.measured == true { break }
-                    try await Task.sleep(for: .milliseconds(50))
+                try await eventually("the first server measured") {
+                    await group.scoreboard.breakdowns().first?.1.measured == true
                 }
                 let server = try #require(group.servers.first)
                 let before = try #require(await group.scoreboard.state(of: server))
@@ -185,7 +186,7 @@ private struct EchoMismatch: Error {
     @Test func reloadStartsAndStopsTheAdminAPI() async throws {
         try await withTestServer(TestBackend.echo()) { backend in
             let base = reloadConfig(servers: [backend.listener.localAddress], extra: [])
-            try await withReloadableRelay(base, limit: .seconds(20)) { relay, path in
+            try await withReloadableRelay(base) { relay, path in
                 #expect(relay.server.adminAddress == nil)
                 let withAdmin = base.replacingOccurrences(of: "drain_timeout:", with: "admin: { listen: \"127.0.0.1:0\" }, drain_timeout:")
                 try withAdmin.write(toFile: path, atomically: true, encoding: .utf8)
@@ -207,12 +208,11 @@ private struct EchoMismatch: Error {
                 #expect(await relay.server.reload().applied)
                 #expect(relay.server.adminAddress == nil)
                 // The old port is closed (the drain takes a moment).
-                var refused = false
-                for _ in 0..<100 where !refused {
-                    refused = (try? await TestClient.connect(admin)) == nil
-                    if !refused { try await Task.sleep(for: .milliseconds(20)) }
+                try await eventually("the old admin port closed", poll: .milliseconds(20)) {
+                    guard let client = try? await TestClient.connect(admin) else { return true }
+                    client.close()
+                    return false
                 }
-                #expect(refused)
             }
         }
     }
@@ -221,7 +221,7 @@ private struct EchoMismatch: Error {
     @Test func reloadChangesTheLogLevel_andNamesWhatNeedsARestart() async throws {
         try await withTestServer(TestBackend.echo()) { backend in
             let base = reloadConfig(servers: [backend.listener.localAddress], extra: [])
-            try await withReloadableRelay(base, limit: .seconds(20)) { relay, path in
+            try await withReloadableRelay(base) { relay, path in
                 try await echoOnce(try relay.address("main"), "before")
                 #expect(relay.logs.lines.contains { $0.contains("level=debug") })
                 try base.replacingOccurrences(of: "io: { loops: 2 }", with: "io: { loops: 1 }, log: { level: \"warn\" }")
@@ -231,7 +231,9 @@ private struct EchoMismatch: Error {
                 #expect(relay.logs.lines.contains { $0.contains("needs") || $0.contains("restart") })
                 let count = relay.logs.lines.count
                 try await echoOnce(try relay.address("main"), "after")
-                try await Task.sleep(for: .milliseconds(100))
+                // Once the relay has let go of the connection, everything it had to say about it is logged.
+                let main = try #require(relay.server.tcpListeners["main"])
+                try await eventually("the relay done with the connection") { main.tracker.active == 0 }
                 let later = relay.logs.lines.dropFirst(count)
                 #expect(!later.contains { $0.contains("level=debug") || $0.contains("level=info") })
                 #expect(relay.server.config.io.loops == 2, "io keeps its running value")
@@ -244,7 +246,7 @@ private struct EchoMismatch: Error {
         try await withTestServers { servers in
             let first = servers.add(try UDPEchoBackend())
             let second = servers.add(try UDPEchoBackend())
-            try await withReloadableRelay(udpConfig(servers: [first.address]), limit: .seconds(20)) { relay, path in
+            try await withReloadableRelay(udpConfig(servers: [first.address])) { relay, path in
                 let front = try relay.address("dns")
                 let early = try UDPTestClient(front)
                 defer { early.close() }
@@ -270,7 +272,7 @@ private struct EchoMismatch: Error {
             let taken = try TCPListener(bindingTo: try SocketAddress(ip: "127.0.0.1", port: 0), on: clientLoops.next(),
                                         reusePort: false)
             defer { taken.close() }
-            try await withReloadableRelay(reloadConfig(servers: [backend.listener.localAddress], extra: []), limit: .seconds(20)) { relay, path in
+            try await withReloadableRelay(reloadConfig(servers: [backend.listener.localAddress], extra: [])) { relay, path in
                 let text = reloadConfig(servers: [], extra: [])
                     .replacingOccurrences(of: "listeners: [", with: "listeners: [ { name: \"busy\", protocol: \"echo\", listen: \"\(taken.localAddress)\" },")
                     .replacingOccurrences(of: "servers: []", with: "servers: [\"127.0.0.1:1\"]")

@@ -52,7 +52,7 @@ import TestSupport
             for (gap, minimum) in zip(gaps, expected) {
                 #expect(gap >= minimum, "gap \(gap) should be at least \(minimum)")
             }
-            #expect(gaps.reduce(.zero, +) < .seconds(4))
+            #expect(gaps.reduce(.zero, +) < .seconds(10))
         }
     }
 
@@ -105,6 +105,7 @@ import TestSupport
         let steady = ClosureService("steady") { context in
             events.record("started")
             await context.shutdown.wait()
+            // A drain that takes time is the behaviour under test.
             try await Task.sleep(for: .milliseconds(50))
             events.record(Task.isCancelled ? "cancelled" : "drained")
         }
@@ -128,6 +129,7 @@ import TestSupport
         let occasional = ClosureService("occasional") { context in
             attempts.record(context.attempt)
             if context.attempt < 2 {
+                // Failures spaced wider than the window are the behaviour under test.
                 try await Task.sleep(for: .milliseconds(60))
                 throw TestFailure("hiccup")
             }
@@ -158,7 +160,7 @@ import TestSupport
             let shutdownAt = ContinuousClock.now
             supervisor.shutdown()
             try await waitForRun(run)
-            #expect(ContinuousClock.now - shutdownAt < .seconds(5))
+            #expect(ContinuousClock.now - shutdownAt < .seconds(15), "shutdown waited out the 30 s backoff")
             #expect(attempts.all == [0])
         }
     }
@@ -171,7 +173,7 @@ import TestSupport
         try await withRunningSupervisor(supervisor) { run in
             try await eventually("restart pending") { await supervisor.restartCount(of: "failing") == 1 }
             try await supervisor.add(idleService("fresh", starts: starts))
-            try await eventually("new service started during the other's backoff", within: .seconds(2)) {
+            try await eventually("new service started during the other's 30 s backoff", within: .seconds(15)) {
                 starts.count == 1
             }
             supervisor.shutdown()

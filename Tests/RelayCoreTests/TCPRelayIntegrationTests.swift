@@ -209,21 +209,18 @@ func relayConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], extra
 
                     relay.server.shutdown()
                     // Wait until the listener has stopped accepting: new connections are refused by the kernel.
-                    var refused = false
-                    for _ in 0..<100 {
+                    try await eventually("new connections refused", poll: .milliseconds(20)) {
                         do {
                             let late = try await TestClient.connect(front)
                             late.close()
-                            try await Task.sleep(for: .milliseconds(20))
+                            return false
                         } catch let error as IOError where error.errno == ECONNREFUSED {
-                            refused = true
-                            break
+                            return true
                         } catch let error as IOError where error.errno == ECONNRESET {
                             // Reached the listener's queue just as it closed: reset, not served; try again.
-                            try await Task.sleep(for: .milliseconds(20))
+                            return false
                         }
                     }
-                    #expect(refused)
                     // The established flow still works both ways during the drain.
                     try await client.send("during drain")
                     #expect(try await client.read(exactly: 12) == Array("during drain".utf8))
@@ -248,7 +245,7 @@ func relayConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], extra
                 let started = ContinuousClock.now
                 let ended = try await relay.stop(within: .seconds(10))
                 #expect(throws: Never.self) { try ended.get() }
-                #expect(ContinuousClock.now - started < .seconds(5))
+                #expect(ContinuousClock.now - started < .seconds(10))
                 // The relay reset or closed our connection when the drain time ran out.
                 let rest = try? await withTimeout(.seconds(5)) { try await client.readToEnd() }
                 #expect(rest == nil || rest == [])

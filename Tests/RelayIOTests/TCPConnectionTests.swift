@@ -12,6 +12,7 @@ let testLoops = try! EventLoopGroup(loops: 2, bufferSize: 64 * 1024)
     @Test func echoesThroughListenerAndConnection() async throws {
         let loop = testLoops.loops[0]
         let listener = try TCPListener(bindingTo: try SocketAddress(parsing: "127.0.0.1:0"), on: loop)
+        defer { listener.close() }
         let address = listener.localAddress
         #expect(address.port != 0)
         try await withTimeout {
@@ -41,7 +42,6 @@ let testLoops = try! EventLoopGroup(loops: 2, bufferSize: 64 * 1024)
                 try await group.waitForAll()
             }
         }
-        listener.close()
         #expect(loop.buffers.inUse == 0)
     }
 
@@ -58,18 +58,21 @@ let testLoops = try! EventLoopGroup(loops: 2, bufferSize: 64 * 1024)
     @Test func stopWakesAcceptWithClosed() async throws {
         let loop = testLoops.loops[1]
         let listener = try TCPListener(bindingTo: try SocketAddress(parsing: "[::1]:0"), on: loop)
+        defer { listener.close() }
         try await withTimeout {
             try await withThrowingTaskGroup(of: Void.self) { group in
+                let started = CountBox()
                 group.addTask(executorPreference: loop) {
+                    started.increment()
                     var count = 0
                     for try await _ in listener.connections() { count += 1 }
                     #expect(count == 0)
                 }
-                try await Task.sleep(for: .milliseconds(50))
+                // Stopped on its way into accept or parked in it, the accept loop must end.
+                try await eventually("the accept loop started") { started.count == 1 }
                 listener.stop()
                 try await group.waitForAll()
             }
         }
-        listener.close()
     }
 }
