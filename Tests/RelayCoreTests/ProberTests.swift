@@ -8,7 +8,7 @@ import TestSupport
 
     @Test func tcpProbeMeasuresConnectTime() async throws {
         try await withTestServer(TestBackend.echo()) { backend in
-            let result = await Prober.probe(backend.address, kind: .tcp, timeout: .seconds(1), on: loop)
+            let result = await Prober.probe(backend.address, kind: .tcp, timeout: .seconds(10), on: loop)
             #expect(result.success)
             let latency = try #require(result.latency)
             #expect(latency > .zero)
@@ -33,11 +33,13 @@ import TestSupport
             let slow = servers.add(try TestBackend.http(status: 200, delay: .milliseconds(150)))
             let failing = servers.add(try TestBackend.http(status: 503))
             let kind = ProbeParameters.Kind.http(path: "/healthz", expectStatus: 200...399)
-            let ok = await Prober.probe(slow.address, kind: kind, timeout: .seconds(2), on: loop)
+            // Time-outs far beyond the 150 ms the server takes: on a loaded machine the probe's own steps can take
+            // seconds to be scheduled.
+            let ok = await Prober.probe(slow.address, kind: kind, timeout: .seconds(10), on: loop)
             #expect(ok.success)
             let latency = try #require(ok.latency)
             #expect(latency >= .milliseconds(140))
-            let bad = await Prober.probe(failing.address, kind: kind, timeout: .seconds(2), on: loop)
+            let bad = await Prober.probe(failing.address, kind: kind, timeout: .seconds(10), on: loop)
             #expect(!bad.success)
             #expect(bad.error == "HTTP status 503, expected 200-399")
             let late = await Prober.probe(slow.address, kind: kind, timeout: .milliseconds(50), on: loop)
@@ -47,7 +49,8 @@ import TestSupport
 
     @Test func udpProbeNeedsAReply() async throws {
         try await withTestServer(UDPEchoBackend(reusePort: true)) { echo in
-            let ok = await Prober.probe(echo.address, kind: .udp(payload: Array("ping".utf8)), timeout: .seconds(1), on: loop)
+            let ok = await Prober.probe(echo.address, kind: .udp(payload: Array("ping".utf8)), timeout: .seconds(10),
+                                        on: loop)
             #expect(ok.success)
             // The server dies; a reservation keeps its port from tests running alongside, and draws the same
             // answer: port unreachable, seen as ECONNREFUSED.
