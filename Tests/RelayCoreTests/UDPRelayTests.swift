@@ -206,7 +206,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
     /// reply task sends on its closed sockets (whose numbers the new run's sockets may have reused), and
     /// its flows no longer count against `max_flows`, so the same clients are admitted and answered again.
     @Test func restartedListenerLeavesNoFlowBehindAndReadmitsItsClients() async throws {
-        try await withTestServer(UDPEchoBackend(delay: .milliseconds(300))) { backend in
+        try await withTestServer(UDPEchoBackend()) { backend in
             try await withRelay(udpConfig(servers: [backend.address], extra: ", max_flows: 2")) { relay in
                 let front = try relay.address("dns")
                 let service = try #require(relay.server.udpListeners["dns"])
@@ -221,7 +221,8 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
                 func sentOnOldSockets() -> Int { old.reduce(0) { $0 + $1.sendsTried.load(ordering: .relaxed) } }
                 #expect(sentOnOldSockets() == 2)
 
-                // A reply is on its way (the backend answers 300 ms later) when the listener fails.
+                // A reply is on its way when the listener fails: the backend holds it until the new run is up.
+                backend.holdReplies()
                 try await first.socket.send(Array("late".utf8))
                 try await eventually("the backend got the late datagram") { backend.requests.count == 3 }
                 service.failNextReceive(with: TestFailure("injected receive failure"))
@@ -232,6 +233,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
                 #expect(old.allSatisfy { $0.isClosed })
                 #expect(server.inFlight.load(ordering: .relaxed) == 0, "a reply task of the failed run is still running")
                 #expect(await service.store.count == 0, "the failed run's flows are still counted")
+                backend.releaseReplies()
                 try await eventually("the backend answered the late datagram") { backend.echoes.count == 3 }
 
                 // The same two clients (max_flows 2) are admitted and answered by the new run.
