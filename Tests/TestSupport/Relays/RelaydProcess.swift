@@ -102,6 +102,14 @@ public final class RelaydProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Records every sanitizer report in the output as an issue, quoting it in full: they land in the child's
+    /// output, not the test run's, where CI would not see them.
+    public func recordSanitizerReports() {
+        let output = text
+        guard output.contains("WARNING: ThreadSanitizer") || output.contains("ERROR: AddressSanitizer") else { return }
+        Issue.record("relayd reported a sanitizer finding:\n\(output)")
+    }
+
     /// CPU time (user + system) the process has used, in seconds, from /proc.
     public func cpuSeconds() throws -> Double {
         let stat = try String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)
@@ -122,6 +130,8 @@ public final class RelaydProcess: @unchecked Sendable {
 public func withRelayd<T>(_ arguments: [String], openFilesLimit: Int? = nil, shutdownLimit: Duration = .seconds(30),
                           _ body: (RelaydProcess) async throws -> T) async throws -> T {
     let child = try RelaydProcess(arguments, openFilesLimit: openFilesLimit)
+    // Under `swift test --sanitize=thread` the child is instrumented too, and reports into its own output.
+    defer { child.recordSanitizerReports() }
     do {
         let value = try await body(child)
         if child.process.isRunning {
@@ -130,6 +140,10 @@ public func withRelayd<T>(_ arguments: [String], openFilesLimit: Int? = nil, shu
         }
         return value
     } catch {
+        if !child.process.isRunning, child.process.terminationReason == .uncaughtSignal {
+            // A crash is the finding, whatever the test was waiting for when it came.
+            Issue.record("relayd died of signal \(child.process.terminationStatus) while the test ran")
+        }
         Issue.record("relayd output:\n\(child.text.suffix(4000))")
         child.signal(SIGKILL)
         _ = try? await child.waitForExit(timeout: .seconds(10))
