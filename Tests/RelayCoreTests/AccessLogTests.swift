@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 @testable import RelayCore
 
-@Suite(.serialized) struct AccessLogTests {
+@Suite struct AccessLogTests {
     /// Waits until the access log at `path` holds `count` lines, and returns them.
     private func lines(in path: String, atLeast count: Int, log: AccessLog?) async throws -> [String] {
         var lines: [String] = []

@@ -52,7 +52,7 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
     _ = try await client.readToEnd()
 }
 
-@Suite(.serialized) struct AdminAPITests {
+@Suite struct AdminAPITests {
     @Test func everyReadEndpointAnswers_withTheDocumentedShape() async throws {
         try await withTestServer(TestBackend.echo()) { backend in
             try await withRelay(adminConfig(servers: [backend.listener.localAddress])) { relay in

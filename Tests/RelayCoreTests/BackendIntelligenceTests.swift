@@ -35,7 +35,7 @@ func exchange(_ front: SocketAddress, _ text: String) async throws -> Bool {
     return try await client.read(exactly: text.utf8.count) == Array(text.utf8)
 }
 
-@Suite(.serialized) struct BackendIntelligenceTests {
+@Suite struct BackendIntelligenceTests {
     @Test func p2cEWMASendsLittleToASlowBackend() async throws {
         try await withTestServers { servers in
             let fast1 = servers.add(try TestBackend.echo())

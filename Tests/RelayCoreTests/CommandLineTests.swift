@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// The `relayd` binary as users run it: exit codes, messages, signals, and accept back-off.
-@Suite(.serialized) struct CommandLineTests {
+@Suite struct CommandLineTests {
     @Test func versionPrintsAndExitsZero() async throws {
         let (status, output) = try await runRelayd(["version"])
         #expect(status == 0)

@@ -195,7 +195,7 @@ private func poolConfig(servers: [SocketAddress], pool: String, selector: String
     }
 }
 
-@Suite(.serialized) struct ConnectionPoolTests {
+@Suite struct ConnectionPoolTests {
     @Test func warmUpReachesMinSize_andClientsGetWarmConnections() async throws {
         try await withTestServer(PoolBackend()) { backend in
             let config = poolConfig(servers: [backend.address],

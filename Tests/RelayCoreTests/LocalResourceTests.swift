@@ -18,7 +18,7 @@ final class HeldConnections: Sendable {
 }
 
 /// relayd running out of its own resources must never count against a server.
-@Suite(.serialized) struct LocalResourceTests {
+@Suite struct LocalResourceTests {
     /// The real binary under `ulimit -n 64` (soft and hard): clients are held until the descriptor for a
     /// backend connection cannot be had, then one more (echo) connection takes the last descriptor so
     /// probes cannot get a socket either. Afterwards every server must be healthy and unblamed.

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 @testable import RelayCore
 
-@Suite(.serialized) struct MetricsEndpointTests {
+@Suite struct MetricsEndpointTests {
     /// Sends known traffic, scrapes, and checks that the text is valid and the counters match what was sent.
     @Test func countersMatchTheTrafficSent() async throws {
         try await withTestServers { servers in

@@ -5,7 +5,7 @@ import TestSupport
 @testable import RelayCore
 
 /// `relayd probe` against live, dead and slow servers, in both output forms.
-@Suite(.serialized) struct ProbeCommandTests {
+@Suite struct ProbeCommandTests {
     @Test func probeReportsLiveDeadAndSlowServers() async throws {
         try await withTestServers { servers in
             let live = servers.add(try TestBackend.echo())

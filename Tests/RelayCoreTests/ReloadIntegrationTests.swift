@@ -51,7 +51,7 @@ private struct EchoMismatch: Error {
     let received: [UInt8]
 }
 
-@Suite(.serialized) struct ReloadIntegrationTests {
+@Suite struct ReloadIntegrationTests {
     /// The acceptance test: steady short connections and a few long ones while the config is
     /// reloaded ten times, swapping the backends each time, adding one listener and removing another, with a
     /// bad config tried between the good ones.

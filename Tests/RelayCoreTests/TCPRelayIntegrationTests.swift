@@ -23,7 +23,7 @@ func relayConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], extra
         """
 }
 
-@Suite(.serialized) struct TCPRelayIntegrationTests {
+@Suite struct TCPRelayIntegrationTests {
     @Test(arguments: [false, true])
     func relays32MiBIntactWithHalfClose(splice: Bool) async throws {
         // The backend reads everything until the client's FIN reaches it, and only then answers with the

@@ -38,7 +38,7 @@ extension UDPListenerService {
     func dropped(_ reason: String) -> Int? { dropCounts.first { $0.0 == reason }?.1 }
 }
 
-@Suite(.serialized) struct UDPLocalResourceTests {
+@Suite struct UDPLocalResourceTests {
     /// relayd's own shortage when opening a flow's socket drops the datagram as `local_resources`, and
     /// the server hears nothing of it: no failure counted, no sample for its Scoreboard.
     @Test(arguments: [(EMFILE, LocalResource.fileDescriptors), (ENFILE, .systemFileDescriptors),

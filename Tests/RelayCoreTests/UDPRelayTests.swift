@@ -25,7 +25,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
         """
 }
 
-@Suite(.serialized) struct UDPRelayTests {
+@Suite struct UDPRelayTests {
     @Test func thousandDatagramsFromTwentyClientsComeBackToTheirSenders() async throws {
         try await withTestServers { servers in
             let a = servers.add(try UDPEchoBackend())
