@@ -165,9 +165,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
                 // The store is kept busy on a thread of its own (a default actor runs on its caller's preferred
                 // executor): blocking one of the two shared cooperative threads would slow every test running
                 // alongside.
-                let occupier = try EventLoop(index: 90, bufferSize: 4096, cachedBuffers: 0)
-                defer { occupier.shutdown() }
-                let occupied = Task(executorPreference: occupier) { await service.store.occupy(until: gate) }
+                let occupied = Task(executorPreference: blockingExecutor) { await service.store.occupy(until: gate) }
                 do {
                     try await eventually("the store busy") { gate.isEntered }
                     var clients: [UDPSocket] = []

@@ -5,8 +5,10 @@ import Glibc
 #endif
 
 /// A task executor with threads of its own, for tests that compute for long stretches without awaiting
-/// (see `ComputeBoundTrait`). Several threads, so that a test whose child tasks race each other (concurrent
-/// picks, concurrent counter increments) still runs them in parallel.
+/// (see `ComputeBoundTrait`) or block a thread on purpose (`blockingExecutor`). Several threads, so that a test
+/// whose child tasks race each other (concurrent picks, concurrent counter increments) still runs them in
+/// parallel. The threads are never stopped: code that a task runs after leaving an actor may go on on whatever
+/// thread ran the actor, and a thread cannot join itself.
 final class ComputeThreads: TaskExecutor, @unchecked Sendable {
     // @unchecked: `jobs` and `head` are only touched with `mutex` held.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -16,12 +18,12 @@ final class ComputeThreads: TaskExecutor, @unchecked Sendable {
     private var head = 0
 
     /// Starts `count` threads that live as long as the process.
-    init(count: Int) {
+    init(count: Int, name: String = "compute") {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(available, nil)
         for index in 0..<count {
             let thread = Thread { [self] in work() }
-            thread.name = "compute-\(index)"
+            thread.name = "\(name)-\(index)"
             thread.start()
         }
     }
@@ -49,3 +51,7 @@ final class ComputeThreads: TaskExecutor, @unchecked Sendable {
         }
     }
 }
+
+/// A thread of its own for a task that blocks its thread on purpose (a test keeping an actor busy, as a long
+/// critical section would), so that the cooperative threads every test shares stay free; never stopped.
+public let blockingExecutor: any TaskExecutor = ComputeThreads(count: 1, name: "blocking")
