@@ -82,7 +82,7 @@ import TestSupport
         try await withTestServer(UDPEchoBackend()) { echo in
             let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
             defer { try? FileManager.default.removeItem(atPath: path) }
-            let config = udpConfig(servers: [echo.address], extra: ", idle_timeout: \"200ms\"")
+            let config = try udpConfig(servers: [echo.address], extra: ", idle_timeout: \"200ms\"")
                 .replacingOccurrences(of: "log: { level: \"debug\" }", with: "log: { level: \"debug\", access_file: \"\(path)\" }")
             try await withRelay(config) { relay in
                 let client = try UDPTestClient(try relay.address("dns"))

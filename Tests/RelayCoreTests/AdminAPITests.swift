@@ -8,10 +8,11 @@ import TestSupport
 /// A relay with the admin API and the metrics endpoint on port 0, a TCP listener `web` in front of `servers`,
 /// and a UDP listener `dns` when `udp` is given.
 func adminConfig(servers: [SocketAddress], token: String? = nil, udp: [SocketAddress] = [],
-                 balance: String = "round_robin") -> String {
+                 balance: String = "round_robin") throws -> String {
     let list = servers.map { "\"\($0)\"" }.joined(separator: ", ")
     let udpList = udp.map { "\"\($0)\"" }.joined(separator: ", ")
-    let udpListener = udp.isEmpty ? "" : #"{ name: "dns", protocol: "udp", listen: "127.0.0.1:0", backend: "resolvers", idle_timeout: "1m" },"#
+    // Not port 0 for UDP: see `freeUDPAddress`.
+    let udpListener = udp.isEmpty ? "" : #"{ name: "dns", protocol: "udp", listen: "\#(try freeUDPAddress())", backend: "resolvers", idle_timeout: "1m" },"#
     let udpGroup = udp.isEmpty ? "" : """
         resolvers: { servers: [\(udpList)], probe: { kind: "udp", interval: "200ms", timeout: "300ms" } },
         """
@@ -55,7 +56,7 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
 @Suite struct AdminAPITests {
     @Test func everyReadEndpointAnswers_withTheDocumentedShape() async throws {
         try await withTestServer(TestBackend.echo()) { backend in
-            try await withRelay(adminConfig(servers: [backend.listener.localAddress])) { relay in
+            try await withRelay(try adminConfig(servers: [backend.listener.localAddress])) { relay in
                 let admin = try #require(relay.server.adminAddress)
                 try await waitUntilHealthy(relay, group: "app")
                 try await echoRoundTrip(try relay.address("web"), "hello")
@@ -111,7 +112,7 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
 
     @Test func unknownPaths404_wrongMethods405_malformedRequests400() async throws {
         try await withTestServer(TestBackend.echo()) { backend in
-            try await withRelay(adminConfig(servers: [backend.listener.localAddress])) { relay in
+            try await withRelay(try adminConfig(servers: [backend.listener.localAddress])) { relay in
                 let admin = try #require(relay.server.adminAddress)
                 #expect(try await http(admin, "/nope").status == 404)
                 #expect(try await http(admin, "/backends/app/1.2.3.4:5/explode").status == 404)
@@ -134,7 +135,7 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
     @Test func withAToken_everyEndpointButHealthReadinessAndTheDashboardNeedsIt() async throws {
         try await withTestServer(TestBackend.echo()) { backend in
             let token = "s3cret-token-0123456789"
-            try await withRelay(adminConfig(servers: [backend.listener.localAddress], token: token)) { relay in
+            try await withRelay(try adminConfig(servers: [backend.listener.localAddress], token: token)) { relay in
                 let admin = try #require(relay.server.adminAddress)
                 for path in ["/", "/stats", "/backends", "/flows", "/metrics"] {
                     let denied = try await http(admin, path)
@@ -170,7 +171,7 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
 
     @Test func withAToken_readinessAnswers503WithoutItWhileAGroupHasNoHealthyServer() async throws {
         let token = "s3cret-token-0123456789"
-        try await withRelay(adminConfig(servers: [try deadAddress()], token: token)) { relay in
+        try await withRelay(try adminConfig(servers: [try deadAddress()], token: token)) { relay in
             let admin = try #require(relay.server.adminAddress)
             // Wait for the server to be down: before that it is unmeasured, then up until `fall` failures.
             let group = try #require(relay.server.backendGroups["app"])
@@ -203,7 +204,7 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
         try await withTestServers { servers in
             let first = servers.add(try TestBackend.echo())
             let second = servers.add(try TestBackend.echo())
-            let config = adminConfig(servers: [first.listener.localAddress, second.listener.localAddress])
+            let config = try adminConfig(servers: [first.listener.localAddress, second.listener.localAddress])
             try await withRelay(config) { relay in
                 let admin = try #require(relay.server.adminAddress)
                 let web = try relay.address("web")
@@ -235,7 +236,7 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
 
     @Test func reloadEndpoint_appliesAGoodConfig_andRefusesABadOne() async throws {
         try await withTestServer(TestBackend.echo()) { backend in
-            let text = adminConfig(servers: [backend.listener.localAddress])
+            let text = try adminConfig(servers: [backend.listener.localAddress])
             try await withReloadableRelay(text) { relay, path in
                 let admin = try #require(relay.server.adminAddress)
                 try text.replacingOccurrences(of: "drain_timeout: \"2s\"", with: "drain_timeout: \"3s\"")
@@ -261,7 +262,7 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
         try await withTestServers { servers in
             let tcp = servers.add(try TestBackend.echo())
             let udp = servers.add(try UDPEchoBackend())
-            try await withRelay(adminConfig(servers: [tcp.listener.localAddress], udp: [udp.address])) { relay in
+            try await withRelay(try adminConfig(servers: [tcp.listener.localAddress], udp: [udp.address])) { relay in
                 let admin = try #require(relay.server.adminAddress)
                 let client = try UDPTestClient(try relay.address("dns"))
                 defer { client.close() }
@@ -287,7 +288,7 @@ func echoRoundTrip(_ address: SocketAddress, _ text: String) async throws {
     /// server keeps serving.
     @Test func malformedRequestFlood_neverStopsTheServer() async throws {
         try await withTestServer(TestBackend.echo()) { backend in
-            try await withRelay(adminConfig(servers: [backend.listener.localAddress])) { relay in
+            try await withRelay(try adminConfig(servers: [backend.listener.localAddress])) { relay in
                 let admin = try #require(relay.server.adminAddress)
                 let seeds: [String] = [
                     "GET / HTTP/1.1\r\n\r\n", "POST /reload HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde",

@@ -12,7 +12,7 @@ import TestSupport
             let first = servers.add(try TestBackend.echo())
             let second = servers.add(try TestBackend.echo())
             let udpBackend = servers.add(try UDPEchoBackend())
-            let config = adminConfig(servers: [first.listener.localAddress, second.listener.localAddress],
+            let config = try adminConfig(servers: [first.listener.localAddress, second.listener.localAddress],
                                      udp: [udpBackend.address])
             try await withRelay(config) { relay in
                 try await waitUntilHealthy(relay, group: "app")
@@ -90,7 +90,7 @@ import TestSupport
     /// A reload and a restart show up in the counters.
     @Test func reloadsAreCounted() async throws {
         try await withTestServer(TestBackend.echo()) { backend in
-            let text = adminConfig(servers: [backend.listener.localAddress])
+            let text = try adminConfig(servers: [backend.listener.localAddress])
             try await withReloadableRelay(text) { relay, path in
                 let metrics = try #require(relay.server.metricsAddress)
                 try text.replacingOccurrences(of: "\"2s\"", with: "\"4s\"").write(toFile: path, atomically: true, encoding: .utf8)

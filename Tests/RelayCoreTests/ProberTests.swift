@@ -48,15 +48,15 @@ import TestSupport
     }
 
     @Test func udpProbeNeedsAReply() async throws {
-        try await withTestServer(UDPEchoBackend(reusePort: true)) { echo in
+        try await withTestServer(UDPEchoBackend()) { echo in
             let ok = await Prober.probe(echo.address, kind: .udp(payload: Array("ping".utf8)), timeout: .seconds(10),
                                         on: loop)
             #expect(ok.success)
-            // The server dies; a reservation keeps its port from tests running alongside, and draws the same
-            // answer: port unreachable, seen as ECONNREFUSED.
-            let reservation = try PortReservation(.udp, echo.address, reusePort: true)
-            defer { reservation.release() }
+            // The server dies; a reservation takes its port at once, keeping it from tests running alongside, and
+            // draws the same answer: port unreachable, seen as ECONNREFUSED.
             await echo.stop()
+            let reservation = try PortReservation(.udp, echo.address)
+            defer { reservation.release() }
             let dead = await Prober.probe(echo.address, kind: .udp(payload: Array("ping".utf8)),
                                           timeout: .milliseconds(300), on: loop)
             #expect(!dead.success)

@@ -246,12 +246,15 @@ private struct EchoMismatch: Error {
         try await withTestServers { servers in
             let first = servers.add(try UDPEchoBackend())
             let second = servers.add(try UDPEchoBackend())
-            try await withReloadableRelay(udpConfig(servers: [first.address])) { relay, path in
+            // The same listen address in both configs, so that the reload updates the listener in place.
+            let listen = try freeUDPAddress()
+            try await withReloadableRelay(try udpConfig(listen: listen, servers: [first.address])) { relay, path in
                 let front = try relay.address("dns")
                 let early = try UDPTestClient(front)
                 defer { early.close() }
                 #expect(try await early.roundTrip(Array("one".utf8)) == Array("one".utf8))
-                try udpConfig(servers: [second.address]).write(toFile: path, atomically: true, encoding: .utf8)
+                try udpConfig(listen: listen, servers: [second.address]).write(toFile: path, atomically: true,
+                                                                               encoding: .utf8)
                 let result = await relay.server.reload()
                 #expect(result.applied && result.plan?.updatedListeners == ["dns"])
                 #expect(relay.server.address(of: "dns") == front)

@@ -14,11 +14,11 @@ import Glibc
 func withUDPService(servers: [SocketAddress], log: LogCapture,
                     openBackendSocket: @escaping UDPListenerService.BackendSocketOpener,
                     _ body: (UDPListenerService, BackendGroup) async throws -> Void) async throws {
-    let config = try RelayConfig.parse(udpConfig(servers: servers))
+    let config = try RelayConfig.parse(try udpConfig(servers: servers))
     let logger = Logger(level: .debug, sink: .capture(log))
     let group = try RelayServer.makeGroup(name: "app", config: try #require(config.backends["app"]), logger: logger)
     let service = try UDPListenerService(
-        name: "dns", address: try SocketAddress(parsing: "127.0.0.1:0"), group: group, loops: clientLoops.loops,
+        name: "dns", address: try freeUDPAddress(), group: group, loops: clientLoops.loops,
         idleTimeout: .seconds(30), maxFlows: 100, responses: 0, logger: logger, openBackendSocket: openBackendSocket)
     let shutdown = ShutdownSignal()
     let run = Task { try await service.run(ServiceContext(shutdown: shutdown, drainTimeout: .seconds(1), logger: logger)) }
@@ -118,7 +118,7 @@ extension UDPListenerService {
     @Test func realDescriptorShortageInAChildProcessShowsAsLocalResources() async throws {
         try await withTestServer(UDPEchoBackend()) { backend in
             let path = try temporaryFile("""
-                { listeners: [ { name: "dns", protocol: "udp", listen: "127.0.0.1:0", backend: "app", idle_timeout: "1s" } ],
+                { listeners: [ { name: "dns", protocol: "udp", listen: "\(try freeUDPAddress())", backend: "app", idle_timeout: "1s" } ],
                   backends: { app: { servers: ["\(backend.address)"],
                                      probe: { kind: "udp", interval: "10m", timeout: "300ms" } } },
                   metrics: { listen: "127.0.0.1:0" }, io: { loops: 1 }, log: { level: "info" } }

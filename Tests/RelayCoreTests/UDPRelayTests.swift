@@ -9,9 +9,13 @@ import TestSupport
 import Glibc
 #endif
 
-/// Config text for one UDP listener in front of `servers`.
-func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance: String = "round_robin",
-               extra: String = "", probe: String = "kind: \"udp\", interval: \"200ms\", timeout: \"300ms\"") -> String {
+/// Config text for one UDP listener in front of `servers`, on `listen` or else a free loopback port (not port 0:
+/// see `freeUDPAddress`).
+func udpConfig(listen: SocketAddress? = nil, servers: [SocketAddress], balance: String = "round_robin",
+               extra: String = "", probe: String = "kind: \"udp\", interval: \"200ms\", timeout: \"300ms\"") throws
+    -> String
+{
+    let listen = try listen ?? freeUDPAddress()
     let list = servers.map { "\"\($0)\"" }.joined(separator: ", ")
     return """
         {
@@ -30,7 +34,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
         try await withTestServers { servers in
             let a = servers.add(try UDPEchoBackend())
             let b = servers.add(try UDPEchoBackend())
-            try await withRelay(udpConfig(servers: [a.address, b.address])) { relay in
+            try await withRelay(try udpConfig(servers: [a.address, b.address])) { relay in
                 let front = try relay.address("dns")
                 let ok = try await withTimeout(.seconds(60)) {
                     try await withThrowingTaskGroup(of: Int.self) { group in
@@ -68,7 +72,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
         // The echo backend has no TCP port: a TCP probe, the default before, would keep it down.
         try await withTestServer(UDPEchoBackend()) { backend in
             let config = """
-                { listeners: [ { name: "dns", protocol: "udp", listen: "127.0.0.1:0", backend: "app" } ],
+                { listeners: [ { name: "dns", protocol: "udp", listen: "\(try freeUDPAddress())", backend: "app" } ],
                   backends: { app: { servers: ["\(backend.address)"] } },
                   drain_timeout: "2s", io: { loops: 2 } }
                 """
@@ -101,7 +105,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
 
     @Test func relaysOverIPv6() async throws {
         try await withTestServer(UDPEchoBackend(ip: "::1")) { backend in
-            try await withRelay(udpConfig(listen: "[::1]:0", servers: [backend.address])) { relay in
+            try await withRelay(try udpConfig(listen: try freeUDPAddress(ip: "::1"), servers: [backend.address])) { relay in
                 let front = try relay.address("dns")
                 #expect(front.isIPv6)
                 let client = try UDPTestClient(front)
@@ -113,7 +117,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
 
     @Test func idleFlowsExpire() async throws {
         try await withTestServer(UDPEchoBackend()) { backend in
-            try await withRelay(udpConfig(servers: [backend.address], extra: ", idle_timeout: \"300ms\"")) { relay in
+            try await withRelay(try udpConfig(servers: [backend.address], extra: ", idle_timeout: \"300ms\"")) { relay in
                 let service = try #require(relay.server.udpListeners["dns"])
                 let client = try UDPTestClient(try relay.address("dns"))
                 defer { client.close() }
@@ -131,7 +135,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
 
     @Test func maxFlowsRefusesNewFlowsAndKeepsExistingOnes() async throws {
         try await withTestServer(UDPEchoBackend()) { backend in
-            try await withRelay(udpConfig(servers: [backend.address], extra: ", max_flows: 2")) { relay in
+            try await withRelay(try udpConfig(servers: [backend.address], extra: ", max_flows: 2")) { relay in
                 let front = try relay.address("dns")
                 let service = try #require(relay.server.udpListeners["dns"])
                 let first = try UDPTestClient(front)
@@ -158,7 +162,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
     /// clients still get their flows. Had any datagram awaited the actor, none would until it is free.
     @Test func burstOfAThousandNewClientsIsAdmittedWithoutWaitingForTheSessionStore() async throws {
         try await withTestServer(UDPEchoBackend()) { backend in
-            try await withRelay(udpConfig(servers: [backend.address])) { relay in
+            try await withRelay(try udpConfig(servers: [backend.address])) { relay in
                 let front = try relay.address("dns")
                 let service = try #require(relay.server.udpListeners["dns"])
                 let gate = Gate()
@@ -205,7 +209,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
     /// its flows no longer count against `max_flows`, so the same clients are admitted and answered again.
     @Test func restartedListenerLeavesNoFlowBehindAndReadmitsItsClients() async throws {
         try await withTestServer(UDPEchoBackend()) { backend in
-            try await withRelay(udpConfig(servers: [backend.address], extra: ", max_flows: 2")) { relay in
+            try await withRelay(try udpConfig(servers: [backend.address], extra: ", max_flows: 2")) { relay in
                 let front = try relay.address("dns")
                 let service = try #require(relay.server.udpListeners["dns"])
                 let server = try #require(relay.server.backendGroups["app"]?.servers.first)
@@ -249,7 +253,7 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
 
     @Test func responsesClosesTheFlowAfterTheReply() async throws {
         try await withTestServer(UDPEchoBackend()) { backend in
-            try await withRelay(udpConfig(servers: [backend.address], extra: ", responses: 1")) { relay in
+            try await withRelay(try udpConfig(servers: [backend.address], extra: ", responses: 1")) { relay in
                 let service = try #require(relay.server.udpListeners["dns"])
                 let client = try UDPTestClient(try relay.address("dns"))
                 defer { client.close() }
@@ -264,9 +268,9 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
 
     @Test func flowsOfADeadBackendMove() async throws {
         try await withTestServers { servers in
-            let a = servers.add(try UDPEchoBackend(reusePort: true))
+            let a = servers.add(try UDPEchoBackend())
             let b = servers.add(try UDPEchoBackend())
-            try await withRelay(udpConfig(servers: [a.address, b.address])) { relay in
+            try await withRelay(try udpConfig(servers: [a.address, b.address])) { relay in
                 let front = try relay.address("dns")
                 let service = try #require(relay.server.udpListeners["dns"])
                 var clients: [UDPTestClient] = []
@@ -278,10 +282,11 @@ func udpConfig(listen: String = "127.0.0.1:0", servers: [SocketAddress], balance
                 }
                 let onA = a.flowCount
                 #expect(onA > 0)
-                // `a` dies; a reservation keeps its port from tests running alongside, answering as a closed port.
-                let reservation = try PortReservation(.udp, a.address, reusePort: true)
-                defer { reservation.release() }
+                // `a` dies; a reservation takes its port at once, keeping it from tests running alongside, and
+                // answers as a closed port.
                 await a.stop()
+                let reservation = try PortReservation(.udp, a.address)
+                defer { reservation.release() }
                 // The next datagram of a flow on `a` gets ICMP unreachable (lost, as UDP allows); the one
                 // after moves the flow to `b`. Every client is answered within a few tries (each given a second,
                 // so that a slow answer on a loaded machine does not count as lost).

@@ -20,9 +20,10 @@ public final class PortReservation: Sendable {
         case tcp, udp
     }
 
-    /// Reserves `address` (port 0: any free port). With `reusePort`, the port can be shared with a listener
-    /// that also set `SO_REUSEPORT`: a reservation can then take over a live backend's port before it stops,
-    /// and a new backend can take it back before the reservation is released.
+    /// Reserves `address` (port 0: any free port). With `reusePort` (TCP only), the port can be shared with a
+    /// listener that also set `SO_REUSEPORT`: a reservation can then take over a live backend's port before it
+    /// stops, and a new backend can take it back before the reservation is released. Not for UDP: a UDP socket
+    /// asking for port 0 with `SO_REUSEPORT` may be given one held by another such socket (see `freeUDPAddress`).
     public init(_ kind: Kind, _ address: SocketAddress, reusePort: Bool = false) throws {
         let type = kind == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
         let fd = socket(address.family, type | Int32(SOCK_CLOEXEC.rawValue), 0)

@@ -19,11 +19,12 @@ public final class UDPEchoBackend: TestServer {
     /// Whether replies to flows wait, and who waits.
     private let valve = ReplyValve()
 
-    /// - Parameter reusePort: binds with `SO_REUSEPORT`, so that a `PortReservation` can take over the port
-    ///   before the backend stops (a dead server that answers with port unreachable).
-    public init(ip: String = "127.0.0.1", port: UInt16 = 0, reusePort: Bool = false) throws {
+    /// Binds without `SO_REUSEPORT`: a UDP socket that asks for port 0 with it may get a port that another such
+    /// socket holds (see `freeUDPAddress`). To keep a stopped backend's port dead, bind a `PortReservation` to it
+    /// right after `stop()`.
+    public init(ip: String = "127.0.0.1", port: UInt16 = 0) throws {
         let loop = clientLoops.next()
-        let socket = try UDPSocket.bind(try SocketAddress(ip: ip, port: port), on: loop, reusePort: reusePort)
+        let socket = try UDPSocket.bind(try SocketAddress(ip: ip, port: port), on: loop)
         self.socket = socket
         address = try socket.localAddress()
         let datagrams = self.datagrams
