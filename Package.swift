@@ -25,7 +25,8 @@ let package = Package(
         // backends and relays that always stop, clients, the `relayd` child process, and the Prometheus text
         // parser the metrics tests check relayd's output with. Public API of the modules under test only, so it
         // also builds where testability is off (`swift build -c release`).
-        .target(name: "TestSupport", dependencies: ["RelayCore", "RelayIO", "RelayProtocol"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CRelayIO", "RelayCore", "RelayIO", "RelayProtocol"],
+                path: "Tests/TestSupport"),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport", "RelayProtocol"]),
         .testTarget(name: "RelayIOTests", dependencies: ["RelayIO", "CAllocationCounter", "TestSupport"]),
         .testTarget(name: "RelayProtocolTests", dependencies: ["RelayProtocol", "TestSupport"]),

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Threads for compute-bound tests, one per core; never shut down (the test process ends with them).
-let computeThreads = ComputeThreads(count: max(2, ProcessInfo.processInfo.activeProcessorCount))
+let computeThreads = ComputeThreads(count: max(2, ProcessInfo.processInfo.activeProcessorCount), name: "compute")
 
 /// Runs a test that computes for a long time without awaiting (a fuzz loop, a distribution over a hundred
 /// thousand picks, a 50 MB config) on threads of its own instead of the cooperative threads every test shares.

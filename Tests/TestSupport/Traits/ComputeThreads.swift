@@ -1,4 +1,4 @@
-import Foundation
+import CRelayIO
 
 #if canImport(Glibc)
 import Glibc
@@ -17,14 +17,38 @@ final class ComputeThreads: TaskExecutor, @unchecked Sendable {
     /// The index in `jobs` of the next job to run: a queue without shifting the array on every take.
     private var head = 0
 
-    /// Starts `count` threads that live as long as the process.
-    init(count: Int, name: String = "compute") {
+    /// Starts `count` threads, named `name-0`, `name-1`..., that live as long as the process.
+    ///
+    /// At normal priority: a lower one (a nice value) would be inherited by the threads the cooperative pool starts
+    /// from these when a task here enqueues work, and starve the pool itself on a busy machine.
+    init(count: Int, name: String) {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(available, nil)
         for index in 0..<count {
-            let thread = Thread { [self] in work() }
-            thread.name = "\(name)-\(index)"
-            thread.start()
+            let context = Unmanaged.passRetained(Worker(threads: self, name: "\(name)-\(index)"))
+            var handle = pthread_t()
+            let created = pthread_create(&handle, nil, { raw in
+                Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue().run()
+                return nil
+            }, context.toOpaque())
+            precondition(created == 0, "pthread_create failed: \(created)")
+            pthread_detach(handle)
+        }
+    }
+
+    /// What a new thread needs to become a worker.
+    private final class Worker {
+        let threads: ComputeThreads
+        let name: String
+
+        init(threads: ComputeThreads, name: String) {
+            self.threads = threads
+            self.name = name
+        }
+
+        func run() {
+            crelay_set_thread_name(String(name.prefix(15)))
+            threads.work()
         }
     }
 
@@ -36,7 +60,7 @@ final class ComputeThreads: TaskExecutor, @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    private func work() {
+    fileprivate func work() {
         while true {
             pthread_mutex_lock(mutex)
             while head == jobs.count { pthread_cond_wait(available, mutex) }
