@@ -3,7 +3,7 @@ import Testing
 
 /// Sends raw bytes to an HTTP server on a fresh connection and reads the response until the server closes
 /// (bounded by time and size).
-public func rawHTTP(_ address: SocketAddress, _ request: [UInt8], timeout: Duration = .seconds(10)) async throws
+public func rawHTTP(_ address: SocketAddress, _ request: [UInt8], timeout: Duration = .seconds(20)) async throws
     -> TestHTTPResponse
 {
     try await withTimeout(timeout, "HTTP response from \(address)") {
