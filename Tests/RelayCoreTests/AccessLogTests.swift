@@ -82,7 +82,8 @@ import TestSupport
         try await withTestServer(UDPEchoBackend()) { echo in
             let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
             defer { try? FileManager.default.removeItem(atPath: path) }
-            let config = try udpConfig(servers: [echo.address], extra: ", idle_timeout: \"200ms\"")
+            // Both round trips must fall in one flow: the idle time-out leaves a loaded machine room between them.
+            let config = try udpConfig(servers: [echo.address], extra: ", idle_timeout: \"5s\"")
                 .replacingOccurrences(of: "log: { level: \"debug\" }", with: "log: { level: \"debug\", access_file: \"\(path)\" }")
             try await withRelay(config) { relay in
                 let client = try UDPTestClient(try relay.address("dns"))
