@@ -137,6 +137,8 @@ public func withRelayd<T>(_ arguments: [String], openFilesLimit: Int? = nil, shu
         if child.process.isRunning {
             child.signal(SIGTERM)
             _ = try await child.waitForExit(timeout: shutdownLimit)
+        } else if child.process.terminationReason == .uncaughtSignal {
+            Issue.record("relayd died of signal \(child.process.terminationStatus) while the test ran")
         }
         return value
     } catch {
