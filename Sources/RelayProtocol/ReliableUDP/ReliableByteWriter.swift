@@ -24,16 +24,20 @@ struct ReliableByteWriter {
     }
 
     mutating func u32(_ value: UInt32) {
-        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+        bytes.append(UInt8(truncatingIfNeeded: value >> 24))
+        bytes.append(UInt8(truncatingIfNeeded: value >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: value))
     }
 
     mutating func u64(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+        u32(UInt32(truncatingIfNeeded: value >> 32))
+        u32(UInt32(truncatingIfNeeded: value))
     }
 
     mutating func append(_ other: [UInt8]) { bytes += other }
 
     mutating func zeros(_ count: Int) {
-        if count > 0 { bytes += repeatElement(0, count: count) }
+        if count > 0 { bytes.append(contentsOf: [UInt8](repeating: 0, count: count)) }
     }
 }

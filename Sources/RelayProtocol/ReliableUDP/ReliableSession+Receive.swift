@@ -75,8 +75,19 @@ extension ReliableSession {
             events.append(.closed(reason, byPeer: true))
             dropSendState()
         }
+        if unreported >= Self.ackSpanLimit, state == .open || isFinishing {
+            // The caller is handling a batch of datagrams before it polls. A header acknowledges only the 32
+            // packets below its largest, so an acknowledgement made after the whole batch would leave the
+            // batch's first packets unacknowledged, and the peer would send them again: make one now.
+            stats.acksSent += 1
+            outbox.append(makePacket(.ack, sequence: 0, now: now))
+        }
         return .accepted
     }
+
+    /// Packets accepted without an acknowledgement made since, beyond which one is made at once (half the
+    /// bitfield, so consecutive acknowledgements overlap).
+    static let ackSpanLimit = 16
 
     /// Records the packet number as received (so it is acknowledged and never accepted again) and counts it.
     mutating func accept(_ header: ReliableHeader, bytes: Int, now: UInt64) {
@@ -84,6 +95,7 @@ extension ReliableSession {
         replay.insert(header.packetNumber)
         stats.packetsReceived += 1
         stats.bytesReceived += UInt64(bytes)
+        unreported += 1
     }
 
     /// A DATA packet: into the reassembler, and the acknowledgement scheduled as the verdict says.
@@ -138,11 +150,14 @@ extension ReliableSession {
         guard ack != 0, ack < nextPacketNumber else { return }
         if ack > largestAcknowledged { largestAcknowledged = ack }
         var newlyAcknowledged = false
-        var remaining: [SentPacket] = []
-        remaining.reserveCapacity(inFlight.count)
-        for packet in inFlight {
+        var dataAcknowledged = false
+        // Compacts `inFlight` in place: the packets this header acknowledges go, the rest keep their order.
+        var kept = 0
+        for position in inFlight.indices {
+            let packet = inFlight[position]
             guard Self.isAcknowledged(packet.packetNumber, ack: ack, bitfield: header.ackBitfield) else {
-                remaining.append(packet)
+                inFlight[kept] = packet
+                kept += 1
                 continue
             }
             newlyAcknowledged = true
@@ -154,14 +169,14 @@ extension ReliableSession {
             }
             if let fragment = packet.fragment {
                 dataInFlight -= 1
+                dataAcknowledged = true
                 acknowledge(fragment, now: now)
             }
         }
-        inFlight = remaining
-        if newlyAcknowledged {
-            rtt.resetBackOff()
-            probeCount = 0
-        }
+        inFlight.removeLast(inFlight.count - kept)
+        if newlyAcknowledged { rtt.resetBackOff() }
+        // A window probe's PONG says the peer lives, not that its window opened: the probes keep backing off.
+        if dataAcknowledged { probeCount = 0 }
         detectLosses(now: now)
     }
 
@@ -192,9 +207,10 @@ extension ReliableSession {
     mutating func detectLosses(now: UInt64) {
         guard largestAcknowledged > 0 else { return }
         let delay = lossDelay
-        var remaining: [SentPacket] = []
-        remaining.reserveCapacity(inFlight.count)
-        for packet in inFlight {
+        var kept = 0
+        for position in inFlight.indices {
+            let packet = inFlight[position]
+            // In packet-number order: nothing from the largest acknowledged on can be lost yet.
             let behind = packet.packetNumber < largestAcknowledged
             if behind, largestAcknowledged - packet.packetNumber >= Self.packetThreshold
                 || Self.elapsed(now, since: packet.sentAt) >= delay
@@ -202,10 +218,11 @@ extension ReliableSession {
                 if packet.fragment != nil { stats.fastRetransmits += 1 }
                 declareLost(packet)
             } else {
-                remaining.append(packet)
+                inFlight[kept] = packet
+                kept += 1
             }
         }
-        inFlight = remaining
+        inFlight.removeLast(inFlight.count - kept)
     }
 
     /// Packets behind the largest acknowledged before one is declared lost (RFC 9002's kPacketThreshold).

@@ -45,6 +45,7 @@ extension ReliableSession {
             return makePacket(.close(closeReason), sequence: 0, now: now)
         }
         guard state == .open || isFinishing else { return nil }
+        if let datagram = outbox.popFirst() { return datagram }
         if nextPacketNumber > UInt32.max - Self.reservedPacketNumbers {
             close(.packetNumbersExhausted, now: now)
             return pollDatagram(now: now)
@@ -111,6 +112,7 @@ extension ReliableSession {
         dataInFlight = 0
         pingPending = false
         pongPending = false
+        outbox = ReliableFIFO()
     }
 
     /// A DATA packet: a lost fragment first, then a new one, if the window allows.
@@ -175,6 +177,7 @@ extension ReliableSession {
 
         // Every packet carries the acknowledgements and the limit: nothing is owed any more.
         ackElicitingPending = 0
+        unreported = 0
         ackImmediately = false
         ackDeadline = nil
         advertisedLimit = limit

@@ -66,16 +66,22 @@ extension ReliableSession {
 
     /// The oldest DATA packet in flight plus the retransmission timeout.
     var retransmissionDeadline: UInt64? {
-        guard dataInFlight > 0, let oldest = inFlight.first(where: { $0.fragment != nil }) else { return nil }
-        return Self.after(oldest.sentAt, retransmissionTimeoutValue)
+        guard dataInFlight > 0 else { return nil }
+        for packet in inFlight where packet.fragment != nil {
+            return Self.after(packet.sentAt, retransmissionTimeoutValue)
+        }
+        return nil
     }
 
     /// When a packet behind the largest acknowledged becomes lost by the time threshold.
     var lossDeadline: UInt64? {
-        guard largestAcknowledged > 0,
-            let oldest = inFlight.first(where: { $0.packetNumber < largestAcknowledged && $0.fragment != nil })
-        else { return nil }
-        return Self.after(oldest.sentAt, lossDelay)
+        guard largestAcknowledged > 0 else { return nil }
+        // In packet-number order, so the first DATA packet behind the largest acknowledged is the oldest.
+        for packet in inFlight {
+            guard packet.packetNumber < largestAcknowledged else { return nil }
+            if packet.fragment != nil { return Self.after(packet.sentAt, lossDelay) }
+        }
+        return nil
     }
 
     /// When to PING for keep-alive: after `keepAliveInterval` (at most a third of the idle timeout) without

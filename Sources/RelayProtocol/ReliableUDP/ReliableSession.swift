@@ -192,6 +192,10 @@ public struct ReliableSession: Sendable {
     var advertisedLimit: UInt32 = 1 + ReliableWire.initialReceiveWindow
     /// A PONG is due.
     var pongPending = false
+    /// Packets accepted since the last packet carried an acknowledgement.
+    var unreported = 0
+    /// Acknowledgements made while datagrams were being handled, sent first at the next poll.
+    var outbox = ReliableFIFO<Datagram>()
     /// The last packet's transit time by the peer's clock, for the jitter estimate.
     var lastTransit: Int64?
     /// At least one authenticated packet came from the peer.
