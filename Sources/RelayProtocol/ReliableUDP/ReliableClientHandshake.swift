@@ -54,8 +54,7 @@ public struct ReliableClientHandshake: Sendable {
     private enum Phase: Sendable {
         case idle
         case awaitingChallenge(hello: [UInt8], sentAt: UInt64, firstAttempt: Bool)
-        case awaitingWelcome(response: [UInt8], transcript: [UInt8], serverNonce: [UInt8], sentAt: UInt64,
-                             rtt: UInt64?)
+        case awaitingWelcome(response: [UInt8], transcript: [UInt8], serverNonce: [UInt8], rtt: UInt64?)
         case done
     }
 
@@ -115,10 +114,10 @@ public struct ReliableClientHandshake: Sendable {
             // Karn: a HELLO sent twice gives no clean sample.
             let rtt = firstAttempt ? (now >= sentAt ? now - sentAt : 0) : nil
             phase = .awaitingWelcome(
-                response: response, transcript: transcript, serverNonce: challenge.serverNonce, sentAt: now, rtt: rtt)
+                response: response, transcript: transcript, serverNonce: challenge.serverNonce, rtt: rtt)
             sent(now: now)
             return .send(response)
-        case (.welcome(let welcome), .awaitingWelcome(_, let transcript, let serverNonce, _, let rtt)):
+        case (.welcome(let welcome), .awaitingWelcome(_, let transcript, let serverNonce, let rtt)):
             guard welcome.echo == echo else { return .none }
             let expected = schedule.serverProof(
                 key: key, transcript: transcript, sessionID: welcome.sessionID, parameters: welcome.parameters)
@@ -158,9 +157,8 @@ public struct ReliableClientHandshake: Sendable {
             phase = .awaitingChallenge(hello: hello, sentAt: now, firstAttempt: false)
             sent(now: now)
             return .send(hello)
-        case .awaitingWelcome(let response, let transcript, let serverNonce, _, _):
-            phase = .awaitingWelcome(
-                response: response, transcript: transcript, serverNonce: serverNonce, sentAt: now, rtt: nil)
+        case .awaitingWelcome(let response, _, _, _):
+            // The HELLO's round trip was clean whatever became of the RESPONSE: the phase stays as it is.
             sent(now: now)
             return .send(response)
         case .idle, .done:
