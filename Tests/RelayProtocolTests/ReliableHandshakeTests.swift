@@ -396,4 +396,20 @@ import Testing
         // Resending the RESPONSE does not spoil the HELLO's clean sample.
         #expect(clientSetup.handshakeRTT == 20 * Self.ms)
     }
+
+    @Test func reloadedKeysApplyToTheNextResponse() throws {
+        var server = Self.server()
+        var client = Self.client(id: "bob", key: F.key(2))
+        let response = try Self.response(&client, &server)
+        server.updateKeys(["bob": F.key(3)])
+        guard case .refuse(.badAuth, _) = server.handle(response, from: F.clientAddress) else {
+            Issue.record("a key removed by a reload still worked")
+            return
+        }
+        server.updateKeys(Self.keys)
+        guard case .established = server.handle(response, from: F.clientAddress) else {
+            Issue.record("the restored key did not work")
+            return
+        }
+    }
 }
