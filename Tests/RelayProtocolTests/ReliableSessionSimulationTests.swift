@@ -3,6 +3,8 @@ import Testing
 
 /// Two sessions over a simulated link that loses 10%, duplicates, delays with jitter and reorders: everything
 /// sent arrives once, in order, intact; and a receiver that stops reading holds both sides' memory bounded.
+///
+/// The two long runs use the fast stand-in cryptography; the others run ChaCha20-Poly1305 end to end.
 @Suite struct ReliableSessionSimulationTests {
     typealias F = ReliableFixtures
 
@@ -33,7 +35,7 @@ import Testing
     }
 
     @Test func tenThousandMessagesEachWayArriveOnceInOrderOverALossyReorderingLink() {
-        let (client, server) = F.pair()
+        let (client, server) = F.pair(cryptography: F.fastCryptography)
         var simulation = ReliableLinkSimulation(client: client, server: server, seed: 0x5EED_0001)
         let count = 10_000
         // Mostly small messages, every seventh spanning two or three fragments.
@@ -84,7 +86,7 @@ import Testing
         let reassembly = Reassembler.Configuration(window: 64, maxBufferedBytes: 128 * 1024)
         let configuration = ReliableSessionConfiguration(
             maxQueuedMessages: 100, maxQueuedBytes: 256 * 1024, reassembly: reassembly)
-        let (client, server) = F.pair(configuration: configuration)
+        let (client, server) = F.pair(configuration: configuration, cryptography: F.fastCryptography)
         var simulation = ReliableLinkSimulation(client: client, server: server, seed: 0x5EED_0400)
         let size = { (index: Int) in index % 5 == 0 ? 5000 : 700 }
         var sent = 0

@@ -1,10 +1,8 @@
-// A stand-in for the real primitives, so the reliable-UDP state machines can be tested (and fuzzed: Tools/fuzz
-// compiles this file beside the sources) before and apart from Crypto/. It is NOT cryptography: a keyed 64-bit
-// mixing function that depends on every byte of key and message, enough for a wrong key, a flipped bit or
-// another nonce to fail a tag in tests, and nothing more.
-#if canImport(RelayProtocol)
+// A stand-in for the real primitives, for the long simulations whose subject is the state machine (tests run
+// unoptimised, where ChaCha20-Poly1305 would take most of their time). It is NOT cryptography: a keyed 64-bit
+// mixing function that depends on every byte of key and message, enough for a wrong key, a flipped bit or another
+// nonce to fail a tag, and nothing more.
 import RelayProtocol
-#endif
 
 /// Deterministic, key-dependent, and insecure: see the file comment.
 struct TestCryptography: ReliableCryptography {

@@ -2,7 +2,11 @@
 
 /// Keys, addresses and ready-made session pairs for the reliable-UDP tests.
 enum ReliableFixtures {
-    static let cryptography = TestCryptography()
+    /// The real primitives (Crypto/), for every test but the long simulations.
+    static let cryptography = ReliableStandardCryptography()
+    /// A fast stand-in for the long simulations, whose subject is the state machine, not the cipher: tests run
+    /// unoptimised, where ChaCha20-Poly1305 would take most of their time.
+    static let fastCryptography = TestCryptography()
     static let clientAddress = ReliablePeerAddress([4, 127, 0, 0, 1, 0xC3, 0x50])
     static let movedClientAddress = ReliablePeerAddress([4, 10, 0, 0, 7, 0x9C, 0x41])
     static let serverAddress = ReliablePeerAddress([4, 127, 0, 0, 1, 0x1F, 0x90])
@@ -30,7 +34,8 @@ enum ReliableFixtures {
 
     /// A client and a server session that can talk to each other, made at `now`.
     static func pair(parameters: ReliableSessionParameters = .init(),
-                     configuration: ReliableSessionConfiguration = .init(), now: UInt64 = 0)
+                     configuration: ReliableSessionConfiguration = .init(), now: UInt64 = 0,
+                     cryptography: any ReliableCryptography = cryptography)
         -> (client: ReliableSession, server: ReliableSession)
     {
         let (clientSetup, serverSetup) = setups(parameters: parameters)

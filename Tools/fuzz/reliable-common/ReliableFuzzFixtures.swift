@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 enum FuzzFixtures {
-    static let cryptography = TestCryptography()
+    static let cryptography = ReliableStandardCryptography()
     static let clientAddress = ReliablePeerAddress([4, 127, 0, 0, 1, 0xC3, 0x50])
     static let otherAddress = ReliablePeerAddress([4, 10, 0, 0, 7, 0x9C, 0x41])
     static let serverAddress = ReliablePeerAddress([4, 127, 0, 0, 1, 0x1F, 0x90])
