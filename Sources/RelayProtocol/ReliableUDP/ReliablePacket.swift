@@ -5,10 +5,15 @@
 /// associated data before it reads the payload as a `ReliableFrame`. Lengths are checked here, before any
 /// cryptography runs: every session type has a fixed payload size or a minimum, and AEAD sealing keeps sizes.
 public enum ReliablePacket: Sendable, Equatable, Hashable {
+    /// Type 1, client → server.
     case hello(ReliableHello)
+    /// Type 2, server → client.
     case challenge(ReliableChallenge)
+    /// Type 3, client → server.
     case response(ReliableResponse)
+    /// Type 4, server → client.
     case welcome(ReliableWelcome)
+    /// Type 5, server → client.
     case refused(ReliableRefused)
     /// DATA, ACK, PING, PONG or CLOSE: the header, and the payload and tag as sent.
     case session(ReliableHeader, protected: [UInt8])

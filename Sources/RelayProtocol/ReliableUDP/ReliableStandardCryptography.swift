@@ -5,22 +5,27 @@ public struct ReliableStandardCryptography: ReliableCryptography {
     /// The standard primitives.
     public init() {}
 
+    /// `SHA256.hash`.
     public func sha256(_ message: [UInt8]) -> [UInt8] {
         SHA256.hash(message)
     }
 
+    /// `HMACSHA256.authenticationCode`.
     public func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
         HMACSHA256.authenticationCode(key: key, message: message)
     }
 
+    /// `HKDF.deriveKey`: extract, then expand.
     public func hkdfSHA256(inputKey: [UInt8], salt: [UInt8], info: [UInt8], outputCount: Int) -> [UInt8] {
         HKDF.deriveKey(inputKeyMaterial: inputKey, salt: salt, info: info, length: outputCount)
     }
 
+    /// `ChaCha20Poly1305` under `key`, working in place on packets.
     public func aead(key: [UInt8]) -> any ReliableAEAD {
         ReliableChaCha20Poly1305(key: key)
     }
 
+    /// `ConstantTime.equal`.
     public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         ConstantTime.equal(a, b)
     }
