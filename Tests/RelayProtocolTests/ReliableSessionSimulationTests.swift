@@ -129,4 +129,24 @@ import Testing
         #expect(received.count == sent)
         #expect(received == (0..<sent).map { F.message($0, size: size($0), side: 0) })
     }
+
+    @Test func aReceiveBudgetSmallerThanTheWindowDropsFragmentsAndStillDeliversEverything() {
+        // 16 KiB of budget against a window of 64 messages of 3,000 bytes: most fragments find no room at
+        // first, go unacknowledged, and are sent again once the application has read.
+        let configuration = ReliableSessionConfiguration(reassembly: .init(window: 64, maxBufferedBytes: 16 * 1024))
+        let (client, server) = F.pair(configuration: configuration, cryptography: F.fastCryptography)
+        var simulation = ReliableLinkSimulation(client: client, server: server, seed: 0x5EED_0500)
+        simulation.lossPercent = 0
+        for index in 0..<60 { try? simulation.client.send(F.message(index, size: 3000, side: 0), now: 0) }
+        while simulation.now < 2 * F.second, simulation.step() {}
+        #expect(simulation.server.stats.overBudget > 0)
+        #expect(simulation.server.receiveBufferedBytes <= 16 * 1024 + ReliableWire.maxMessageSize)
+        var received: [[UInt8]] = []
+        while received.count < 60, simulation.now < 600 * F.second {
+            received += F.takeAll(&simulation.server)
+            _ = simulation.step()
+        }
+        #expect(received == (0..<60).map { F.message($0, size: 3000, side: 0) })
+        #expect(simulation.client.state == .open)
+    }
 }

@@ -75,10 +75,11 @@ extension ReliableSession {
             events.append(.closed(reason, byPeer: true))
             dropSendState()
         }
-        if unreported >= Self.ackSpanLimit, state == .open || isFinishing {
+        if unreported >= Self.ackSpanLimit, ackElicitingPending > 0 || ackImmediately, state == .open || isFinishing {
             // The caller is handling a batch of datagrams before it polls. A header acknowledges only the 32
             // packets below its largest, so an acknowledgement made after the whole batch would leave the
-            // batch's first packets unacknowledged, and the peer would send them again: make one now.
+            // batch's first packets unacknowledged, and the peer would send them again: make one now. (Only when
+            // something ack-eliciting waits, so a run of the peer's own ACKs is never answered.)
             stats.acksSent += 1
             outbox.append(makePacket(.ack, sequence: 0, now: now))
         }
