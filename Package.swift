@@ -16,7 +16,9 @@ let package = Package(
         .target(name: "RelayIO", dependencies: ["CRelayIO"]),
         // Pure codecs with no I/O (HTTP/1.1 requests for the admin API, Prometheus text): what fuzzers hit.
         .target(name: "RelayProtocol"),
-        .target(name: "RelayCore", dependencies: ["RelayIO", "RelayProtocol"]),
+        // The admin dashboard is a page of its own, compiled into the binary as bytes: no files to find at run time.
+        .target(name: "RelayCore", dependencies: ["RelayIO", "RelayProtocol"],
+                resources: [.embedInCode("Admin/dashboard.html")]),
         .executableTarget(name: "relayd", dependencies: ["RelayCore", "RelayIO"]),
         // Test support: counts each thread's heap allocations, so tests can check that batched UDP I/O
         // allocates nothing per datagram.

@@ -1,11 +1,6 @@
 import CRelayIO
 import Synchronization
 
-/// Which way a task waits on a socket.
-public enum IOInterest: Sendable {
-    case read, write
-}
-
 /// The readiness slots of one file descriptor in an `EventLoop`: one parked continuation per direction,
 /// and a latched "ready" flag for edges that arrive while nobody waits.
 ///

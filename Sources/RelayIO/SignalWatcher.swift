@@ -17,10 +17,10 @@ public final class SignalWatcher: Sendable {
     public init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) throws(IOError) {
         self.signals = signals
         let fd = try syscall("sigaction") { signals.withUnsafeBufferPointer { crelay_signals_install($0.baseAddress, Int32($0.count)) } }
-        let context = Unmanaged.passRetained(WatcherContext(fd: fd, signals: signals, handler: handler))
+        let context = Unmanaged.passRetained(Context(fd: fd, signals: signals, handler: handler))
         var thread = pthread_t()
         let created = pthread_create(&thread, nil, { raw in
-            let context = Unmanaged<WatcherContext>.fromOpaque(raw!).takeRetainedValue()
+            let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
             crelay_set_thread_name("relay-signals")
             context.run()
             return nil
@@ -31,27 +31,28 @@ public final class SignalWatcher: Sendable {
         }
         pthread_detach(thread)
     }
-}
 
-private final class WatcherContext: Sendable {
-    let fd: Int32
-    let signals: [Int32]
-    let handler: @Sendable (Int32) -> Void
+    /// What the watcher thread needs, handed to it retained through `pthread_create`'s context pointer.
+    private final class Context: Sendable {
+        let fd: Int32
+        let signals: [Int32]
+        let handler: @Sendable (Int32) -> Void
 
-    init(fd: Int32, signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
-        self.fd = fd
-        self.signals = signals
-        self.handler = handler
-    }
+        init(fd: Int32, signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
+            self.fd = fd
+            self.signals = signals
+            self.handler = handler
+        }
 
-    func run() {
-        var value: UInt64 = 0
-        while true {
-            let count = read(fd, &value, MemoryLayout<UInt64>.size)
-            if count < 0, errno == EINTR { continue }
-            if count < 0 { return }
-            for signal in signals {
-                for _ in 0..<crelay_signal_take(signal) { handler(signal) }
+        func run() {
+            var value: UInt64 = 0
+            while true {
+                let count = read(fd, &value, MemoryLayout<UInt64>.size)
+                if count < 0, errno == EINTR { continue }
+                if count < 0 { return }
+                for signal in signals {
+                    for _ in 0..<crelay_signal_take(signal) { handler(signal) }
+                }
             }
         }
     }

@@ -4,21 +4,6 @@ import Glibc
 #endif
 import Synchronization
 
-/// A connection the kernel handed us that nobody owns yet: adopt it with `TCPConnection(adopting:)`
-/// or close it with `refuse()`. Kept this small so a refused connection (over a limit) costs no
-/// epoll registration.
-public struct AcceptedSocket: Sendable {
-    /// The connected, non-blocking descriptor.
-    public let fd: Int32
-    /// The client's address.
-    public let peer: SocketAddress
-
-    /// Closes the connection at once (the polite refusal for connections over a limit).
-    public func refuse() {
-        SocketOptions.close(fd)
-    }
-}
-
 /// A non-blocking listening TCP socket registered in one event loop.
 ///
 /// With `reusePort`, several listeners (one per loop) bind the same address and the kernel spreads
@@ -128,64 +113,5 @@ public final class TCPListener: Sendable {
 
     deinit {
         close()
-    }
-}
-
-/// Back-off bounds for accept failures caused by descriptor or memory shortage.
-public struct AcceptBackoff: Sendable {
-    public var initial: Duration = .milliseconds(10)
-    public var maximum: Duration = .seconds(1)
-    public init(initial: Duration = .milliseconds(10), maximum: Duration = .seconds(1)) {
-        self.initial = initial
-        self.maximum = maximum
-    }
-}
-
-/// The accepted connections of a `TCPListener`.
-public struct AcceptSequence: AsyncSequence, Sendable {
-    public typealias Element = AcceptedSocket
-    let listener: TCPListener
-    let backoff: AcceptBackoff
-    let onShortage: @Sendable (IOError, Duration) -> Void
-
-    public func makeAsyncIterator() -> Iterator {
-        Iterator(sequence: self)
-    }
-
-    public struct Iterator: AsyncIteratorProtocol {
-        let sequence: AcceptSequence
-        var delay: Duration?
-
-        public mutating func next() async throws -> AcceptedSocket? {
-            let listener = sequence.listener
-            while true {
-                if listener.registration.isAborted { return nil }
-                let result: IOResult<AcceptedSocket>
-                do {
-                    result = try listener.acceptNow()
-                } catch {
-                    if error.errno == ECONNABORTED || error.errno == EPROTO {
-                        continue  // the client gave up before we accepted it; not our failure
-                    }
-                    guard error.isTransientResourceShortage else { throw error }
-                    let wait = delay.map { Swift.min($0 * 2, sequence.backoff.maximum) } ?? sequence.backoff.initial
-                    delay = wait
-                    sequence.onShortage(error, wait)
-                    try await listener.loop.sleep(for: wait)
-                    continue
-                }
-                switch result {
-                case let .processed(socket):
-                    delay = nil
-                    return socket
-                case .wouldBlock:
-                    do {
-                        try await listener.registration.wait(for: .read)
-                    } catch IOError.closed {
-                        return nil
-                    }
-                }
-            }
-        }
     }
 }

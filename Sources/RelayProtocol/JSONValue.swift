@@ -34,6 +34,41 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
         return out
     }
 
+    /// The JSON text laid out for people: one element or member a line, each level indented two more spaces,
+    /// `"key" : value` (the layout of Foundation's pretty-printing `JSONEncoder`, which `relayd probe --json`
+    /// used before). Empty arrays and objects stay `[]` and `{}`.
+    public var prettyText: String {
+        var out = ""
+        writePretty(to: &out, indent: 0)
+        return out
+    }
+
+    private func writePretty(to out: inout String, indent: Int) {
+        let inner = String(repeating: " ", count: indent + 2)
+        switch self {
+        case let .array(elements) where !elements.isEmpty:
+            out += "[\n"
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out += ",\n" }
+                out += inner
+                element.writePretty(to: &out, indent: indent + 2)
+            }
+            out += "\n" + String(repeating: " ", count: indent) + "]"
+        case let .object(members) where !members.isEmpty:
+            out += "{\n"
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { out += ",\n" }
+                out += inner
+                JSONValue.quote(key, into: &out)
+                out += " : "
+                value.writePretty(to: &out, indent: indent + 2)
+            }
+            out += "\n" + String(repeating: " ", count: indent) + "}"
+        default:
+            write(to: &out)
+        }
+    }
+
     private func write(to out: inout String) {
         switch self {
         case .null: out += "null"

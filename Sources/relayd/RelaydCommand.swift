@@ -1,18 +1,10 @@
 import Foundation
 import RelayCore
 import RelayIO
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
-enum ExitCode: Int32 {
-    case ok = 0
-    case failure = 1
-    case usage = 2
-}
 
 let version = RelaydVersion.current
 
@@ -92,47 +84,6 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
 }
 
-/// Options shared by the commands that read a configuration.
-struct ConfigOptions {
-    var path: String?
-    var help = false
-    /// `probe` only: JSON output.
-    var json = false
-    /// `probe` only: probes per server.
-    var count = 3
-
-    init(_ arguments: ArraySlice<String>, command: String) throws(UsageError) {
-        var rest = arguments
-        while let argument = rest.popFirst() {
-            switch argument {
-            case "-h", "--help":
-                help = true
-            case "--json" where command == "probe":
-                json = true
-            case "--count" where command == "probe":
-                guard let value = rest.popFirst(), let number = Int(value), (1...1000).contains(number) else {
-                    throw UsageError("--count needs a number from 1 to 1000")
-                }
-                count = number
-            case "-c", "--config":
-                guard let value = rest.popFirst() else { throw UsageError("\(argument) needs a file path") }
-                path = value
-            default:
-                if argument.hasPrefix("--config=") {
-                    path = String(argument.dropFirst("--config=".count))
-                } else {
-                    throw UsageError("unknown option `\(argument)` for `relayd \(command)`")
-                }
-            }
-        }
-    }
-}
-
-struct UsageError: Error {
-    let message: String
-    init(_ message: String) { self.message = message }
-}
-
 /// The configuration to use when none is given: the shipped default.
 func defaultConfigPath() -> String? {
     var candidates = ["Configurations/relayd.json5"]
@@ -170,46 +121,6 @@ func raiseOpenFilesLimit(logger: Logger) {
         if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
             logger.debug("raised open files limit", ["from": before, "to": limit.rlim_max])
         }
-    }
-}
-
-/// What a signal does once the server exists. Signals are caught from the start of `serve`; one that
-/// arrives before the server is built is kept and acted on as soon as it is.
-final class SignalRouter: Sendable {
-    private let state = Mutex<(server: RelayServer?, logger: Logger?, pendingStop: String?)>((nil, nil, nil))
-    private let stops = ManagedAtomicCounter()
-
-    func attach(server: RelayServer, logger: Logger) {
-        let pending = state.withLock { state -> String? in
-            state.server = server
-            state.logger = logger
-            return state.pendingStop
-        }
-        if let pending {
-            logger.info("signal received during start-up; shutting down gracefully", ["signal": pending])
-            server.shutdown()
-        }
-    }
-
-    func handle(_ signal: Int32) {
-        let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "\(signal)"
-        let (server, logger) = state.withLock { ($0.server, $0.logger) }
-        if signal == SIGHUP {
-            guard let server, let logger else { return }
-            logger.info("SIGHUP received; reloading the config", ["config": server.configPath ?? "-"])
-            Task { await server.reload() }
-            return
-        }
-        if stops.increment() > 1 {
-            logger?.warn("second signal; exiting at once", ["signal": name])
-            exit(ExitCode.failure.rawValue)
-        }
-        guard let server, let logger else {
-            state.withLock { $0.pendingStop = name }
-            return
-        }
-        logger.info("signal received; shutting down gracefully (send again to exit at once)", ["signal": name])
-        server.shutdown()
     }
 }
 
@@ -341,15 +252,5 @@ struct RelaydCommand {
             code = .usage
         }
         exit(code.rawValue)
-    }
-}
-
-/// Counts signals across handler invocations.
-final class ManagedAtomicCounter: Sendable {
-    private let value = Atomic<Int>(0)
-
-    /// Adds one and returns the new count.
-    func increment() -> Int {
-        value.add(1, ordering: .relaxed).newValue
     }
 }

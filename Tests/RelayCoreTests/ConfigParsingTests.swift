@@ -122,7 +122,7 @@ func configIssues(_ text: String, sourceLocation: SourceLocation = #_sourceLocat
     }
 
     @Test func treeKeepsKeysInFileOrder() throws {
-        let (value, _) = try ConfigValue.decode(json5: "{ zeta: 1, alpha: { b: true, a: null }, mid: [1, 'x'] }")
+        let value = try JSON5Document(parsing: "{ zeta: 1, alpha: { b: true, a: null }, mid: [1, 'x'] }").value
         #expect(value == .object([
             ("zeta", .number(1)),
             ("alpha", .object([("b", .bool(true)), ("a", .null)])),

@@ -20,13 +20,14 @@ import TestSupport
         ("{ a: 1, /* never closed }", "the comment is never closed with `*/`", 1, 9),
         ("{ a: 012 }", "a number must not start with 0 (write `0x` for hex)", 1, 6),
         ("{ a: \"\\u{41}\" }", "`\\u` must be followed by four hex digits", 1, 7),
-        ("{ a: \"\\0\" }",
-         #"`\0` is not a supported escape; use `\b`, `\f`, `\n`, `\r`, `\t`, `\'`, `\"`, `\\`, `\/`, `\xHH` or `\uHHHH`"#,
+        ("{ a: \"\\1\" }",
+         "`\\1` is not allowed (JSON5 has no octal escapes); "
+            + #"write the digit without `\`, or a character as `\xHH` or `\uHHHH`"#,
          1, 7),
-        ("{ a: 'x\ty' }", "a control character (U+0009) inside a string; write it as an escape such as `\\t`", 1, 8),
+        ("{ a: \u{01} }", "unexpected a control character (U+0001) where a value was expected", 1, 6),
         ("{ a: 1e400 }", "the number 1e400 is out of the range of a 64-bit float", 1, 6),
         ("{ a: [1, -1e-400] }", "the number -1e-400 is out of the range of a 64-bit float", 1, 10),
-        ("{ a: 1 }\u{00A0}", "unexpected U+00A0 (no-break space) after the end of the top-level value", 1, 9),
+        ("{ a: 1 }\u{200B}", "unexpected U+200B (zero width space) after the end of the top-level value", 1, 9),
         ("{ a: 1,, }", "expected a key (a name or a quoted string) or `}`, found `,`", 1, 8),
         ("  // only a comment\n", "the file has no value; a config with every default is written `{}`", 2, 1),
         ("", "the file has no value; a config with every default is written `{}`", 1, 1),
@@ -49,7 +50,7 @@ import TestSupport
         #expect(issues.first?.column == 6)
     }
 
-    @Test func outlineAgreesWithTheDecoderOnValidJSON5() throws {
+    @Test func documentHoldsEveryJSON5FeatureInFileOrderWithPositions() throws {
         let text = """
             \u{FEFF}{
               $key_1: 'single \\' quote',
@@ -60,20 +61,25 @@ import TestSupport
               esc\\u0061ped: "\\x41\\u00e9\\uD83D\\uDE00",
             }
             """
-        let outline = try JSON5Outline(scanning: text)
-        #expect(outline.keyOrder[""] == ["$key_1", "quoted key", "hex", "half", "trailing", "exp", "big", "nan",
-                                        "nested", "esc\\u0061ped"])
-        #expect(outline.keyOrder["nested"] == ["list"])
-        #expect(outline.keyOrder["nested.list[1]"] == [])
-        #expect(outline.positions["nested.list[2][1]"] == JSON5Outline.Position(line: 6, column: 37))
-        #expect(outline.duplicates.isEmpty)
-        let (value, decodedOutline) = try ConfigValue.decode(json5: text)
-        #expect(decodedOutline != nil)
-        guard case .object(let members) = value else {
+        let document = try JSON5Document(parsing: text)
+        guard case .object(let members) = document.value else {
             Issue.record("expected an object")
             return
         }
-        #expect(members.map(\.key) == outline.keyOrder[""])
-        #expect(members.last?.value == .string("A\u{e9}\u{1F600}"))
+        #expect(members.map(\.key) == ["$key_1", "quoted key", "hex", "half", "trailing", "exp", "big", "nan",
+                                        "nested", "escaped"])
+        #expect(members[0].value == .string("single ' quote"))
+        #expect(members[1].value == .string("line continued"))
+        #expect(members[2...6].map(\.value) == [.number(31), .number(0.5), .number(1), .number(-1000),
+                                               .number(.infinity)])
+        #expect(members[8].value == .object([("list", .array([.array([]), .object([]),
+                                                              .array([.null, .bool(true), .bool(false)])]))]))
+        #expect(members[9].value == .string("A\u{e9}\u{1F600}"))
+        #expect(document.positions[""] == JSON5Document.Position(line: 1, column: 1))
+        #expect(document.positions["$key_1"] == nil)
+        #expect(document.positions["[\"$key_1\"]"] == JSON5Document.Position(line: 2, column: 3))
+        #expect(document.positions["nested.list[2][1]"] == JSON5Document.Position(line: 6, column: 37))
+        #expect(document.positions["escaped"] == JSON5Document.Position(line: 7, column: 3))
+        #expect(document.duplicates.isEmpty)
     }
 }

@@ -11,16 +11,6 @@ import TestSupport
         #expect(counter.value == 42)
     }
 
-    @Test func gaugeSetsAddsAndSubtracts() {
-        let gauge = Gauge()
-        gauge.set(10)
-        gauge.add(5)
-        gauge.sub(20)
-        #expect(gauge.value == -5)
-        gauge.set(3)
-        #expect(gauge.value == 3)
-    }
-
     @Test func valueEqualToABoundCountsInThatBucket() {
         let histogram = Histogram(buckets: [0.1, 0.5, 1])
         for value in [0.1, 0.5, 1, 1.000_000_1, 0.100_000_01, 0] { histogram.observe(value) }

@@ -43,23 +43,33 @@ func runPromtool(_ text: String) async throws -> (Int32, String) {
     /// A registry with every kind of family relayd writes.
     static func everyKind() async -> MetricsRegistry {
         let registry = MetricsRegistry()
-        let bytes = CounterFamily("relayd_bytes_total", help: "Bytes relayed, by listener and direction.",
-                                  labels: ["listener", "direction"])
-        bytes.labels("web", "in").increment(by: 1_234_567)
-        bytes.labels("web", "out").increment(by: 89)
-        let active = GaugeFamily("relayd_connections_active", help: "Open client connections.",
-                                 labels: ["listener"])
-        active.labels("web").set(12)
-        active.labels("odd \"name\"\\ with\nnewline").set(-1)
-        let connect = HistogramFamily("relayd_backend_connect_seconds",
-                                      help: "Time to connect to a server, in seconds.",
-                                      labels: ["backend", "server"], buckets: Histogram.latencyBuckets)
-        for value in [0.0004, 0.0005, 0.003, 0.2, 42.0] { connect.labels("pool", "10.0.0.1:80").observe(value) }
+        let bytes = ClosureCollector {
+            [MetricFamilySnapshot(name: "relayd_bytes_total", type: .counter,
+                                  help: "Bytes relayed, by listener and direction.", samples: [
+                                      MetricSample(["listener": "web", "direction": "in"], value: 1_234_567),
+                                      MetricSample(["listener": "web", "direction": "out"], value: 89),
+                                  ])]
+        }
+        let active = ClosureCollector {
+            [MetricFamilySnapshot(name: "relayd_connections_active", type: .gauge, help: "Open client connections.",
+                                  samples: [MetricSample(["listener": "odd \"name\"\\ with\nnewline"], value: -1),
+                                            MetricSample(["listener": "web"], value: 12)])]
+        }
+        let firstServer = Histogram(buckets: Histogram.latencyBuckets)
+        for value in [0.0004, 0.0005, 0.003, 0.2, 42.0] { firstServer.observe(value) }
         // A series that exists but has no observations yet.
-        _ = connect.labels("pool", "10.0.0.2:80")
-        let lifetime = HistogramFamily("relayd_connection_duration_seconds", help: "Connection lifetime.",
-                                       labels: [], buckets: Histogram.durationBuckets)
-        lifetime.labels().observe(Duration.seconds(90))
+        let secondServer = Histogram(buckets: Histogram.latencyBuckets)
+        let connect = ClosureCollector {
+            [.histogram("relayd_backend_connect_seconds", help: "Time to connect to a server, in seconds.",
+                        series: [([("backend", "pool"), ("server", "10.0.0.1:80")], firstServer.snapshot()),
+                                 ([("backend", "pool"), ("server", "10.0.0.2:80")], secondServer.snapshot())])]
+        }
+        let lifetimes = Histogram(buckets: Histogram.durationBuckets)
+        lifetimes.observe(Duration.seconds(90))
+        let lifetime = ClosureCollector {
+            [.histogram("relayd_connection_duration_seconds", help: "Connection lifetime.",
+                        series: [([], lifetimes.snapshot())])]
+        }
         await registry.register(bytes, key: "listener:web/bytes")
         await registry.register(active, key: "listener:web/active")
         await registry.register(connect, key: "backend:pool/connect")

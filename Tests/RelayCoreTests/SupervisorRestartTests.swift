@@ -202,17 +202,17 @@ import TestSupport
     @Test func errorDescriptionsAreActionableSingleLines() {
         let escalation = SupervisorError.restartIntensityExceeded(service: "web", restarts: 5, window: .seconds(60),
                                                                   lastError: "bind failed:\naddress in use")
-        #expect(escalation.description == "service 'web' keeps failing: restarted 5 times within 60s and failed again "
+        #expect(escalation.description == "service 'web' keeps failing: restarted 5 times within 1m and failed again "
             + "(last error: bind failed: address in use); fix the cause, or allow more restarts in the restart policy")
         #expect(!SupervisorError.duplicateServiceName("web").description.contains("\n"))
         #expect(SupervisorError.duplicateServiceName("web").description.contains("'web'"))
         #expect(SupervisorError.shuttingDown(service: "web").description.contains("shutting down"))
     }
 
-    @Test func durationsPrintCompactly() {
-        #expect(Duration.milliseconds(250).compactDescription == "250ms")
-        #expect(Duration.milliseconds(1500).compactDescription == "1.5s")
-        #expect(Duration.seconds(60).compactDescription == "60s")
-        #expect(Duration.zero.compactDescription == "0s")
+    @Test func durationsPrintAsTheConfigWritesThem() {
+        #expect(DurationParser.format(.milliseconds(250)) == "250ms")
+        #expect(DurationParser.format(.milliseconds(1500)) == "1.5s")
+        #expect(DurationParser.format(.seconds(60)) == "1m")
+        #expect(DurationParser.format(.zero) == "0s")
     }
 }

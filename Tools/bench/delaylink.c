@@ -2,7 +2,8 @@
  * delaylink: a point-to-point link with a fixed one-way delay, between the current network
  * namespace and a named one, for kernels without the netem qdisc (Tools/bench/pool).
  *
- *   delaylink --netns NAME --outer IFNAME --inner IFNAME [--delay-ms 10] [--queue 1000] [--rt]
+ *   delaylink --netns NAME --outer IFNAME --inner IFNAME [--delay-ms 10] [--queue 1000]
+ *             [--loss PERCENT] [--seed N] [--rt]
  *
  * Creates two TUN interfaces (IFF_TUN, raw IP packets): OUTER in the namespace the program starts
  * in, INNER in the namespace NAME (as `ip netns add NAME` makes it, under /run/netns). Every packet
@@ -13,6 +14,11 @@
  *
  * Each direction queues at most --queue packets (like netem's `limit`, default 1000); more are
  * dropped. The interfaces keep the default MTU of 1500 (at most 2048 fits).
+ *
+ * --loss drops each packet, in each direction independently, with that probability (percent, 0 to
+ * 100, like `netem loss P%`): a uniform, memoryless loss from a xorshift64* generator seeded with
+ * --seed (default 1), so runs with the same traffic drop the same packets. Lost packets are counted
+ * (dropped_loss) and never queued.
  *
  * The interfaces exist as long as the program runs; give them addresses and bring them up with
  * `ip` once it prints `ready=1`. On SIGTERM or SIGINT it prints what it forwarded and exits, and
@@ -90,8 +96,22 @@ typedef struct {
     uint32_t *len;
     uint64_t *due;
     size_t cap, head, count;
-    uint64_t forwarded, dropped_full, dropped_write;
+    uint64_t forwarded, dropped_full, dropped_write, dropped_loss;
+    uint64_t rng; /* xorshift64* state for --loss */
 } dir_t;
+
+/* Drop threshold: a packet is lost when the next 64-bit draw is below it (0 = no loss). */
+static uint64_t g_loss_threshold;
+
+static bool lose(dir_t *d)
+{
+    if (!g_loss_threshold)
+        return false;
+    d->rng ^= d->rng >> 12;
+    d->rng ^= d->rng << 25;
+    d->rng ^= d->rng >> 27;
+    return d->rng * 0x2545F4914F6CDD1DULL < g_loss_threshold;
+}
 
 /* Lateness of writes against the due time, in microseconds: exact counts up to 100 ms. */
 #define LATE_SLOTS 100001
@@ -145,6 +165,10 @@ static void dir_read(dir_t *d, uint64_t delay)
         }
         if (n == 0)
             return;
+        if (lose(d)) {
+            d->dropped_loss++;
+            continue;
+        }
         d->len[slot] = (uint32_t)n;
         d->due[slot] = now_ns() + delay;
         d->count++;
@@ -181,10 +205,12 @@ static void on_stop(int sig)
 int main(int argc, char **argv)
 {
     const char *usage = "usage: delaylink --netns NAME --outer IFNAME --inner IFNAME "
-                        "[--delay-ms 10] [--queue 1000] [--rt]";
+                        "[--delay-ms 10] [--queue 1000] [--loss PERCENT] [--seed N] [--rt]";
     const char *netns = NULL, *outer = NULL, *inner = NULL;
     double delay_ms = 10;
     long queue = 1000; /* netem's default limit */
+    double loss = 0;
+    unsigned long long seed = 1;
     bool rt = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -210,6 +236,14 @@ int main(int argc, char **argv)
             queue = strtol(v, &end, 10);
             if (*end || end == v || queue < 1 || queue > 65536)
                 die("--queue: expected an integer from 1 to 65536, got '%s'", v);
+        } else if (!strcmp(a, "--loss")) {
+            loss = strtod(v, &end);
+            if (*end || end == v || loss < 0 || loss > 100)
+                die("--loss: expected a percentage from 0 to 100, got '%s'", v);
+        } else if (!strcmp(a, "--seed")) {
+            seed = strtoull(v, &end, 10);
+            if (*end || end == v || seed == 0)
+                die("--seed: expected a positive integer, got '%s'", v);
         } else
             die("unknown option '%s'\n%s", a, usage);
     }
@@ -249,7 +283,9 @@ int main(int argc, char **argv)
         {.name = outer, .in = fd_outer, .out = fd_inner},
         {.name = inner, .in = fd_inner, .out = fd_outer},
     };
+    g_loss_threshold = loss >= 100 ? UINT64_MAX : (uint64_t)(loss / 100.0 * 18446744073709551615.0);
     for (int k = 0; k < 2; k++) {
+        dirs[k].rng = seed * (k + 1) * 0x9E3779B97F4A7C15ULL | 1;
         dirs[k].cap = (size_t)queue;
         dirs[k].buf = malloc((size_t)queue * PKT_MAX);
         dirs[k].len = calloc((size_t)queue, sizeof *dirs[k].len);
@@ -257,8 +293,8 @@ int main(int argc, char **argv)
         if (!dirs[k].buf || !dirs[k].len || !dirs[k].due)
             die("out of memory for a queue of %ld packets", queue);
     }
-    printf("ready=1 outer=%s inner=%s netns=%s delay_ms=%g queue=%ld scheduling=%s\n", outer, inner,
-           netns, delay_ms, queue, rt_note);
+    printf("ready=1 outer=%s inner=%s netns=%s delay_ms=%g queue=%ld loss_percent=%g scheduling=%s\n",
+           outer, inner, netns, delay_ms, queue, loss, rt_note);
     fflush(stdout);
 
     sigset_t none;
@@ -291,10 +327,10 @@ int main(int argc, char **argv)
         dir_flush(&dirs[1]);
     }
     printf("forwarded_out_in=%" PRIu64 " forwarded_in_out=%" PRIu64 " dropped_full=%" PRIu64
-           " dropped_write=%" PRIu64 " late_p50_us=%" PRIu64 " late_p99_us=%" PRIu64
-           " late_max_us=%" PRIu64 "\n",
+           " dropped_write=%" PRIu64 " dropped_loss=%" PRIu64 " late_p50_us=%" PRIu64
+           " late_p99_us=%" PRIu64 " late_max_us=%" PRIu64 "\n",
            dirs[0].forwarded, dirs[1].forwarded, dirs[0].dropped_full + dirs[1].dropped_full,
-           dirs[0].dropped_write + dirs[1].dropped_write, late_pct(0.50), late_pct(0.99),
-           late_max_us);
+           dirs[0].dropped_write + dirs[1].dropped_write, dirs[0].dropped_loss + dirs[1].dropped_loss,
+           late_pct(0.50), late_pct(0.99), late_max_us);
     return 0;
 }

@@ -149,7 +149,7 @@ public final class HTTPServerService: Service {
 
     private func send(_ response: HTTPResponse, on connection: TCPConnection, keepAlive: Bool, head: Bool = false) async {
         let bytes = response.encode(keepAlive: keepAlive, extraHeaders: [
-            ("Date", HTTPDate.imfFixdate(secondsSince1970: Int64(wallClockSeconds()))),
+            ("Date", WallClock.date().imfFixdate),
             ("Server", "relayd"),
             ("Cache-Control", "no-store"),
         ], omitBody: head)

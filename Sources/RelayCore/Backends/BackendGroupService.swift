@@ -5,8 +5,8 @@ import RelayIO
 ///
 /// Run by the supervisor (a failure restarts it without touching established connections). Its
 /// activities are independent loops in one task group:
-/// - an initial probe of every server at start (bounded concurrency, its own timeout), then a selection;
-/// - every `probe.interval`, a probe of the `candidates` least recently probed servers;
+/// - an initial probe of every server at start (bounded concurrency, its own timeout), then a selection, and
+///   every `probe.interval` a probe of the `candidates` least recently probed servers (both `ProbeScheduler`);
 /// - every `selector.evaluation_interval`, a selection;
 /// - for each hard failure the Scoreboard reports (a server went down, or real traffic was refused),
 ///   an immediate eviction from the active set;
@@ -16,17 +16,18 @@ public final class BackendGroupService: Service {
     public let name: String
     /// The group this service keeps current.
     public let group: BackendGroup
-    /// Where probes run.
+    /// Where probes and the pool's dials run.
     let loops: EventLoopGroup
     let logger: Logger
-    /// One warning a second at most when probes cannot run for lack of relayd's own resources.
-    private let shortageLog = EventThrottle(limit: 1, window: .seconds(1))
+    /// Probes the group's servers: once at start, then the least recently probed every `probe.interval`.
+    let probes: ProbeScheduler
 
     public init(group: BackendGroup, loops: EventLoopGroup, logger: Logger) {
         self.name = "backend:\(group.name)"
         self.group = group
         self.loops = loops
         self.logger = logger.with(["backend": group.name])
+        self.probes = ProbeScheduler(group: group, loops: loops, logger: self.logger)
     }
 
     struct ShutdownRequested: Error {}
@@ -45,10 +46,10 @@ public final class BackendGroupService: Service {
                 }
                 tasks.addTask {
                     try await self.resolveHostNames()
-                    if self.group.config.probe.initialEnabled { await self.initialProbe() }
+                    if self.group.config.probe.initialEnabled { await self.probes.initialProbe() }
                     await self.group.selector.evaluate(scoreboard: self.group.scoreboard)
                     try await withThrowingTaskGroup(of: Void.self) { loops in
-                        loops.addTask { try await self.probeLoop() }
+                        loops.addTask { try await self.probes.run() }
                         loops.addTask { try await self.evaluationLoop() }
                         loops.addTask { try await self.dnsLoop() }
                         while try await loops.next() != nil {}
@@ -60,62 +61,6 @@ public final class BackendGroupService: Service {
             }
         } catch is ShutdownRequested {
             return
-        }
-    }
-
-    /// Probes every server once, `initial.concurrency` at a time, with the initial timeout.
-    func initialProbe() async {
-        let servers = await group.scoreboard.registered
-        let parameters = group.config.probe
-        await probe(servers, timeout: parameters.initialTimeout, concurrency: parameters.initialConcurrency)
-        logger.info("initial probe done", ["servers": servers.count])
-    }
-
-    /// Probes `servers` with at most `concurrency` in flight and records every result.
-    func probe(_ servers: [ServerHandle], timeout: Duration, concurrency: Int) async {
-        let kind = group.config.probe.kind
-        await withTaskGroup(of: (ServerHandle, ProbeResult).self) { probes in
-            var pending = servers[...]
-            func startNext() {
-                guard let server = pending.popFirst() else { return }
-                let loop = loops.next()
-                probes.addTask(executorPreference: loop) {
-                    let start = ContinuousClock.now
-                    let result = await Prober.probe(server.address, kind: kind, timeout: timeout, on: loop)
-                    self.group.stats.probeDuration.observe(ContinuousClock.now - start)
-                    return (server, result)
-                }
-            }
-            for _ in 0..<max(1, concurrency) { startNext() }
-            for await (server, result) in probes {
-                if let resource = result.localShortage {
-                    // relayd's own shortage says nothing about the server: not scored, counted apart.
-                    group.stats.probeLocalErrors.increment()
-                    if case let .emit(suppressed) = shortageLog.event() {
-                        logger.warn("probe skipped: relayd is out of \(resource.phrase) (the server is not blamed)",
-                                    ["server": server.address, "resource": resource.rawValue,
-                                     "error": result.error ?? "?", "hint": resource.hint, "suppressed": suppressed])
-                    }
-                    startNext()
-                    continue
-                }
-                await group.scoreboard.recordProbe(server, success: result.success, latency: result.latency,
-                                                   error: result.error)
-                (result.success ? group.stats.probeSuccesses : group.stats.probeFailures).increment()
-                if !result.success {
-                    logger.debug("probe failed", ["server": server.address, "error": result.error ?? "?"])
-                }
-                startNext()
-            }
-        }
-    }
-
-    func probeLoop() async throws {
-        let parameters = group.config.probe
-        while true {
-            try await Task.sleep(for: parameters.interval)
-            let due = await group.scoreboard.probeOrder(limit: parameters.candidates)
-            await probe(due, timeout: parameters.timeout, concurrency: parameters.candidates)
         }
     }
 

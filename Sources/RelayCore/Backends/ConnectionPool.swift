@@ -20,7 +20,6 @@ import RelayIO
 /// connections and their sizing, behind a lock.
 public actor ConnectionPool {
     public nonisolated let config: PoolConfig
-    let groupName: String
     let logger: Logger
     /// The pools by server, read by the hot path; changed only by upkeep's `createPool` and `closePool`.
     private nonisolated let pools = SanitizerVisibleMutex<[ServerHandle: ServerPool]>([:])
@@ -38,7 +37,6 @@ public actor ConnectionPool {
 
     public init(config: PoolConfig, group: String, logger: Logger = .disabled) {
         self.config = config
-        self.groupName = group
         self.logger = logger.with(["backend": group])
         self.upkeep = PoolUpkeepState(config: config, now: EventLoop.now())
     }

@@ -2,11 +2,11 @@
 ///
 /// A class because every reader of one parse shares it; it never leaves the parse that created it.
 final class ConfigIssueLog {
-    private var entries: [(issue: ConfigIssue, position: JSON5Outline.Position?)] = []
-    /// Where each path sits in the text; empty when the outline pass was not available.
-    private let positions: [String: JSON5Outline.Position]
+    private var entries: [(issue: ConfigIssue, position: JSON5Document.Position?)] = []
+    /// Where each path sits in the text (`JSON5Document.positions`).
+    private let positions: [String: JSON5Document.Position]
 
-    init(positions: [String: JSON5Outline.Position] = [:]) {
+    init(positions: [String: JSON5Document.Position] = [:]) {
         self.positions = positions
     }
 
@@ -19,7 +19,7 @@ final class ConfigIssueLog {
     }
 
     /// Records a problem with an explicit position.
-    func add(_ message: String, at path: String, position: JSON5Outline.Position?) {
+    func add(_ message: String, at path: String, position: JSON5Document.Position?) {
         let issue = ConfigIssue(path: path, message: message, line: position?.line, column: position?.column)
         entries.append((issue, position))
     }

@@ -33,16 +33,23 @@ public struct RelayConfig: Sendable, Equatable {
         self.admin = admin
     }
 
-    /// Reads a config from JSON5 text (comments, unquoted keys, single quotes and trailing commas are allowed).
-    /// Relative paths in it (`servers_file`) are read from `baseDirectory`, by default the working directory.
+    /// Reads a config from JSON5 text: comments, unquoted keys, single quotes, trailing commas, hex numbers and the
+    /// rest of https://spec.json5.org. Relative paths in it (`servers_file`) are read from `baseDirectory`, by
+    /// default the working directory.
     public static func parse(_ text: String, baseDirectory: String = ".") throws(ConfigError) -> RelayConfig {
-        let (value, outline) = try ConfigValue.decode(json5: text)
-        let log = ConfigIssueLog(positions: outline?.positions ?? [:])
-        for duplicate in outline?.duplicates ?? [] {
+        let document: JSON5Document
+        do {
+            document = try JSON5Document(parsing: text)
+        } catch {
+            throw ConfigError(issues: [ConfigIssue(path: "", message: "invalid JSON5: \(error.message)",
+                                                   line: error.position.line, column: error.position.column)])
+        }
+        let log = ConfigIssueLog(positions: document.positions)
+        for duplicate in document.duplicates {
             log.add("this key is already set at line \(duplicate.first.line), column \(duplicate.first.column); "
                     + "keep only one of them", at: duplicate.path, position: duplicate.position)
         }
-        let config = read(from: ConfigReader(value: value, path: "", log: log), baseDirectory: baseDirectory)
+        let config = read(from: ConfigReader(value: document.value, path: "", log: log), baseDirectory: baseDirectory)
         if let config, log.isEmpty { return config }
         if log.isEmpty { log.add("the config could not be read", at: "") }
         throw ConfigError(issues: log.issues)

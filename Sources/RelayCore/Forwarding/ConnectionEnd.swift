@@ -30,24 +30,4 @@ public enum ConnectionEnd: String, Sendable, CaseIterable, CustomStringConvertib
         case .clientTimeout: 7
         }
     }
-
-    /// Endings that are refusals: the connection was accepted and closed without being relayed.
-    var isRefusal: Bool { self == .noBackend || self == .localResources }
-}
-
-/// Why a listener refused a connection: each reason gets its own access-log budget.
-enum ConnectionRefusal: String, Sendable, CaseIterable {
-    case maxConnections = "max_connections"
-    case maxConnectionsPerIP = "max_connections_per_ip"
-    case noBackend = "no_backend"
-    case localResources = "local_resources"
-
-    /// The refusal a connection's ending stands for, if it is one.
-    init?(_ end: ConnectionEnd) {
-        switch end {
-        case .noBackend: self = .noBackend
-        case .localResources: self = .localResources
-        default: return nil
-        }
-    }
 }

@@ -1,25 +1,4 @@
 import RelayIO
-import Synchronization
-
-/// How one direction of a relayed connection ended.
-public enum RelayEnding: Sendable, Equatable {
-    /// The source sent FIN; it was passed on as a half-close.
-    case endOfStream
-    /// Reading the source or writing the destination failed; both sockets were aborted.
-    case failed(String)
-    /// The relay was cancelled (drain timeout, shutdown).
-    case cancelled
-}
-
-/// Byte counts and endings of both directions of a relayed connection.
-public struct RelayOutcome: Sendable {
-    /// Bytes read from the client and written to the backend.
-    public var bytesUp: Int
-    /// Bytes read from the backend and written to the client.
-    public var bytesDown: Int
-    public var up: RelayEnding
-    public var down: RelayEnding
-}
 
 /// Moves bytes both ways between two connections until both directions have ended.
 ///
@@ -92,47 +71,6 @@ public enum TCPRelay {
             if error is CancellationError { return (total, .cancelled) }
             if let error = error as? IOError, error == .closed { return (total, .cancelled) }
             return (total, .failed(String(describing: error)))
-        }
-    }
-}
-
-/// Which way a pump copies.
-public enum RelayDirection: Sendable {
-    /// Client to backend.
-    case upstream
-    /// Backend to client.
-    case downstream
-}
-
-/// What the two directions of one relayed connection share.
-public final class RelayState: Sendable {
-    /// Directions that reached end of stream.
-    private let ended = Atomic<Int>(0)
-    /// When the first chunk went upstream (monotonic ns, 0 = not yet).
-    private let firstUpstream = Atomic<UInt64>(0)
-    private let onFirstResponse: (@Sendable (Duration) -> Void)?
-    /// The connection's chunk counts and timeouts, when the listener watches them.
-    let activity: ConnectionActivity?
-
-    public init(onFirstResponse: (@Sendable (Duration) -> Void)? = nil, activity: ConnectionActivity? = nil) {
-        self.onFirstResponse = onFirstResponse
-        self.activity = activity
-    }
-
-    /// Records one direction's end; true when it is the second (the connection is about to close).
-    func finishOne() -> Bool {
-        ended.add(1, ordering: .acquiringAndReleasing).newValue == 2
-    }
-
-    /// Called with each direction's first chunk, before it is written on.
-    func firstChunk(_ direction: RelayDirection) {
-        guard let onFirstResponse else { return }
-        switch direction {
-        case .upstream:
-            firstUpstream.store(EventLoop.now(), ordering: .releasing)
-        case .downstream:
-            let sent = firstUpstream.load(ordering: .acquiring)
-            if sent != 0 { onFirstResponse(.nanoseconds(Int64(EventLoop.now() - sent))) }
         }
     }
 }

@@ -5,22 +5,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// What a TCP listener does with each admitted connection.
-public enum TCPConnectionRole: Sendable {
-    /// Relay to a server of the backend group.
-    case proxy(BackendGroup)
-    /// Send every byte back (the built-in test backend, like nginx stream's `return`).
-    case echo
-}
-
-/// Errors of a listener, with the address so the operator knows which socket failed.
-public struct ListenerError: Error, CustomStringConvertible {
-    public let listener: String
-    public let address: String
-    public let reason: String
-    public var description: String { "listener \(listener) on \(address): \(reason)" }
-}
-
 /// A TCP listener run by the supervisor: one `SO_REUSEPORT` socket per event loop, each accepting
 /// on its own loop, and one task per connection pinned to the loop that accepted it.
 ///
@@ -85,6 +69,17 @@ public final class TCPListenerService: Service {
 
     /// The timeouts new connections get.
     public var timeouts: ConnectionTimeouts { currentTimeouts.withLock { $0 } }
+
+    /// Connections refused for `reason` since the listener was made: the tracker counts those over a limit,
+    /// the stats those that ended without a server.
+    func refusedCount(_ reason: ConnectionRefusal) -> Int {
+        switch reason {
+        case .maxConnections: tracker.refusedOverLimit.load(ordering: .relaxed)
+        case .maxConnectionsPerIP: tracker.refusedPerIP.load(ordering: .relaxed)
+        case .noBackend: Int(stats.ended(.noBackend).value)
+        case .localResources: Int(stats.ended(.localResources).value)
+        }
+    }
 
     /// Applies a reloaded config that keeps this listener's sockets: new connections go to `role` and are
     /// admitted under the new limits and timeouts; connections already open keep their backend, their slot

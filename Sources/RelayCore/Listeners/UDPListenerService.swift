@@ -1,39 +1,6 @@
 import RelayIO
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Counters of a UDP listener, bumped on the hot path with relaxed atomics.
-public final class UDPCounters: Sendable {
-    /// Datagrams received from clients and relayed to a server.
-    public let datagramsUp = Atomic<Int>(0)
-    /// Datagrams received from servers and relayed to their client.
-    public let datagramsDown = Atomic<Int>(0)
-    /// Bytes of the datagrams relayed from clients to servers.
-    public let bytesUp = Atomic<Int>(0)
-    /// Bytes of the datagrams relayed from servers to clients.
-    public let bytesDown = Atomic<Int>(0)
-    /// Flows opened.
-    public let flowsOpened = Atomic<Int>(0)
-    /// Flows moved to another server after the first answered ICMP unreachable.
-    public let flowsMoved = Atomic<Int>(0)
-    /// Datagrams dropped because `max_flows` flows were open.
-    public let droppedFlowLimit = Atomic<Int>(0)
-    /// Datagrams dropped because they were larger than the receive buffer (never silently cut).
-    public let droppedTruncated = Atomic<Int>(0)
-    /// Datagrams dropped because no server of the group could take them.
-    public let droppedNoServer = Atomic<Int>(0)
-    /// Datagrams the kernel would not send (buffer full, unreachable), counted rather than waited on.
-    public let droppedSendFailed = Atomic<Int>(0)
-    /// Datagrams dropped because relayd itself ran short of descriptors, socket memory or local ports
-    /// opening their flow's socket: the server is not to blame, so this is not `droppedNoServer`.
-    public let droppedLocalResources = Atomic<Int>(0)
-
-    public init() {}
-}
-
 /// A UDP listener: one `SO_REUSEPORT` socket per event loop; each client address is a flow with its own
 /// connected socket to one server of the backend group, so replies come back from the listener's address
 /// and an ICMP unreachable from the server reaches exactly the flow that caused it.
@@ -234,19 +201,11 @@ public final class UDPListenerService: Service {
                     guard let (flow, opened) = flow(for: client, on: socket, table: table, now: now) else { continue }
                     if opened {
                         replyTasks.addTask(executorPreference: loop) {
-                            await self.replyLoop(flow, listener: socket, replies: replies)
+                            await self.serveReplies(of: flow, listener: socket, replies: replies)
                         }
                     }
                     flow.touch(now)
-                    switch (try? flow.socket.sendNow(datagram.bytes)) ?? .wouldBlock {
-                    case .processed:
-                        flow.requests.add(1, ordering: .relaxed)
-                        flow.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
-                        counters.datagramsUp.add(1, ordering: .relaxed)
-                        counters.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
-                    case .wouldBlock:
-                        counters.droppedSendFailed.add(1, ordering: .relaxed)
-                    }
+                    UDPRelay.forward(datagram, on: flow, counters: counters)
                 }
             }
         }
@@ -317,12 +276,13 @@ public final class UDPListenerService: Service {
         logger.log(.warn, "datagram dropped: relayd is out of \(resource.phrase) (no server is blamed)", fields: fields)
     }
 
-    /// Relays a flow's replies to its client until the flow closes.
+    /// Relays a flow's replies (`UDPRelay.relayReplies`), then ends the flow: closes and forgets it unless it
+    /// already closed, gives back its server slot and socket, and records it in the access log.
     ///
     /// A flow whose server answered with ICMP unreachable stays in the table (socket closed, marked
     /// `unreachable`) so the client's next datagram moves it to another server; idle expiry removes it if
     /// none comes.
-    private func replyLoop(_ flow: UDPFlow, listener: UDPSocket, replies: LoopConfined<DatagramBatch>) async {
+    private func serveReplies(of flow: UDPFlow, listener: UDPSocket, replies: LoopConfined<DatagramBatch>) async {
         defer {
             flow.server.inFlight.subtract(1, ordering: .relaxed)
             flow.socket.close()
@@ -331,63 +291,13 @@ public final class UDPListenerService: Service {
                 accessLog.record(AccessLogEntry(
                     listener: name, proto: "udp", client: flow.client, server: flow.server.address,
                     bytesIn: flow.bytesUp.load(ordering: .relaxed), bytesOut: flow.bytesDown.load(ordering: .relaxed),
-                    duration: duration, end: flow.end == .open ? "closed" : flow.end.name))
+                    duration: duration, end: flow.end.description))
             }
         }
-        let responses = flow.responses
-        let batch = replies.value
-        reading: while !flow.closed.load(ordering: .relaxed) {
-            do {
-                try await flow.socket.registration.wait(for: .read)
-            } catch {
-                break
-            }
-            // Drain what arrived: receive a batch, point it at the client, send it from the listener's
-            // socket, with no suspension in between (the batch is shared by this loop's flows).
-            while true {
-                let received: IOResult<Int>
-                do {
-                    received = try flow.socket.receiveNow(into: batch)
-                } catch let error where error.errno == ECONNREFUSED {
-                    flow.unreachable.store(true, ordering: .relaxed)
-                    flow.group.report(flow.server, .connectFailed("udp: port unreachable (ICMP)"))
-                    logger.debug("server unreachable; the flow moves on its next datagram",
-                                 ["client": flow.client, "server": flow.server.address])
-                    break reading
-                } catch {
-                    break reading
-                }
-                guard case .processed = received else { break }
-                let before = batch.count
-                batch.removeAll { $0.truncated }
-                if batch.count < before { counters.droppedTruncated.add(before - batch.count, ordering: .relaxed) }
-                if responses > 0 {
-                    let allowed = max(0, responses - flow.replies.load(ordering: .relaxed))
-                    if batch.count > allowed {
-                        var index = 0
-                        batch.removeAll { _ in defer { index += 1 }; return index >= allowed }
-                    }
-                }
-                flow.touch(EventLoop.now())
-                batch.redirectAll(to: flow.client)
-                let sent: Int
-                switch (try? listener.sendNow(batch)) ?? .wouldBlock {
-                case let .processed(count): sent = count
-                case .wouldBlock: sent = 0
-                }
-                if sent < batch.count { counters.droppedSendFailed.add(batch.count - sent, ordering: .relaxed) }
-                var bytes = 0
-                for index in 0..<sent { bytes += batch[index].bytes.count }
-                flow.bytesDown.add(bytes, ordering: .relaxed)
-                counters.bytesDown.add(bytes, ordering: .relaxed)
-                counters.datagramsDown.add(sent, ordering: .relaxed)
-                let total = flow.replies.add(batch.count, ordering: .relaxed).newValue
-                batch.reset()
-                if responses > 0, total >= responses { break reading }
-            }
-        }
-        if !flow.unreachable.load(ordering: .relaxed), !flow.closed.load(ordering: .relaxed) {
-            let done = responses > 0 && flow.replies.load(ordering: .relaxed) >= responses
+        await UDPRelay.relayReplies(of: flow, to: listener, through: replies.value, counters: counters, logger: logger)
+        // Acquiring: a flow another thread closed is seen with the reason it gave, which the access log writes.
+        if !flow.unreachable.load(ordering: .relaxed), !flow.closed.load(ordering: .acquiring) {
+            let done = flow.responses > 0 && flow.replies.load(ordering: .relaxed) >= flow.responses
             flow.close(done ? .responses : .error)
             store.remove(flow)
         }
@@ -413,39 +323,5 @@ public final class UDPListenerService: Service {
             defer { error = nil }
             return error
         }
-    }
-}
-
-/// A value used only on one event loop's thread, by tasks pinned to that loop, between two suspension
-/// points: safe to share among those tasks though the type is not `Sendable`.
-struct LoopConfined<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
-/// The flows of one listening socket, by client address. Touched by that socket's receive task and by
-/// the flows' reply tasks, all on one event loop; the lock is uncontended.
-final class FlowTable: Sendable {
-    private let flows = SanitizerVisibleMutex<[SocketAddress: UDPFlow]>([:])
-
-    func lookup(_ client: SocketAddress) -> UDPFlow? {
-        flows.withLock { $0[client] }
-    }
-
-    func insert(_ flow: UDPFlow) {
-        flows.withLock { $0[flow.client] = flow }
-    }
-
-    /// Removes `flow` if it is still the client's current flow.
-    func remove(_ flow: UDPFlow) {
-        flows.withLock { table in
-            if table[flow.client] === flow { table[flow.client] = nil }
-        }
-    }
-
-    /// Closes every flow in the table, for `reason` (its loop is ending): their reply tasks wake and end.
-    func closeAll(_ reason: UDPFlow.End) {
-        let open = flows.withLock { Array($0.values) }
-        for flow in open { flow.close(reason) }
     }
 }

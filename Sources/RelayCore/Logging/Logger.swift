@@ -1,9 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import RelayIO
 import RelayProtocol
-import Synchronization
 
 /// A structured logger: one line per event, with a level and `key=value` fields, to stderr by default.
 ///
@@ -140,20 +135,9 @@ public struct Logger: Sendable {
         }
     }
 
-    /// `2026-01-02T03:04:05.678Z`, UTC, millisecond precision.
+    /// Now as a line's `ts`: `2026-01-02T03:04:05.678Z`, UTC, millisecond precision.
     static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-        }
-        return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + "\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
+        WallClock.date().iso8601Milliseconds
     }
 
     static func quoteIfNeeded(_ value: String) -> String {
@@ -165,75 +149,5 @@ public struct Logger: Sendable {
 
     static func jsonString(_ value: String) -> String {
         JSONValue.quoted(value)
-    }
-}
-
-/// A logger's level and format, shared by all its copies and changed in place by a config reload.
-public final class LogSettings: Sendable {
-    private let packed: Atomic<Int>
-
-    init(level: Logger.Level, format: Logger.Format) {
-        packed = Atomic(Self.pack(level, format))
-    }
-
-    private static func pack(_ level: Logger.Level, _ format: Logger.Format) -> Int {
-        level.rawValue | (format == .json ? 0x100 : 0)
-    }
-
-    public var level: Logger.Level {
-        get { Logger.Level(rawValue: packed.load(ordering: .relaxed) & 0xFF) ?? .info }
-        set { packed.store(Self.pack(newValue, format), ordering: .relaxed) }
-    }
-
-    public var format: Logger.Format {
-        get { packed.load(ordering: .relaxed) & 0x100 != 0 ? .json : .text }
-        set { packed.store(Self.pack(level, newValue), ordering: .relaxed) }
-    }
-}
-
-/// Where log lines go. Each line is written with a single `write(2)` so lines from different threads
-/// never interleave.
-public struct LogSink: Sendable {
-    private let writeLine: @Sendable (String) -> Void
-
-    public init(_ writeLine: @escaping @Sendable (String) -> Void) {
-        self.writeLine = writeLine
-    }
-
-    public func write(_ line: String) { writeLine(line) }
-
-    /// The process's stderr.
-    public static let standardError = LogSink { line in
-        var line = line
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
-    }
-
-    /// Keeps lines in memory; tests read them back with `LogCapture.lines`.
-    public static func capture(_ capture: LogCapture) -> LogSink {
-        LogSink { line in capture.append(line) }
-    }
-}
-
-/// An in-memory log for tests.
-public final class LogCapture: Sendable {
-    private let storage = SanitizerVisibleMutex<[String]>([])
-
-    public init() {}
-
-    func append(_ line: String) { storage.withLock { $0.append(line) } }
-
-    /// Every line written so far, without trailing newlines.
-    public var lines: [String] {
-        storage.withLock { $0.map { String($0.dropLast()) } }
     }
 }

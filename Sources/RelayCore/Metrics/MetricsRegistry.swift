@@ -3,8 +3,9 @@ import RelayProtocol
 /// The collectors whose families make up `/metrics`, by key, and the rendering of a scrape.
 ///
 /// The registry only registers and renders; it is never on a hot path. Keys name what a collector belongs
-/// to (`listener:web/connections`), so a config reload can re-register under the same key (replacing the
-/// old collector) and a removed listener can drop everything under its prefix.
+/// to (`process`, `build`, `relayd`): registering under a key again replaces the collector, and keys fix the
+/// order in which families of the same name are merged. The server registers its collectors once; they read
+/// what runs at scrape time, so a reload that removes a listener removes its series without unregistering.
 ///
 /// A scrape asks all collectors at once and puts their families together in key order. Families of the same
 /// name from several collectors are merged into one, samples concatenated in key order; the first
@@ -21,21 +22,6 @@ public actor MetricsRegistry {
     /// Registers `collector` under `key`, replacing whatever was registered under it.
     public func register(_ collector: any MetricsCollector, key: String) {
         collectors[key] = collector
-    }
-
-    /// Removes the collector registered under `key`, if any.
-    public func unregister(key: String) {
-        collectors[key] = nil
-    }
-
-    /// Removes every collector whose key starts with `prefix`, such as all of `listener:web/`.
-    public func unregister(prefix: String) {
-        collectors = collectors.filter { !$0.key.hasPrefix(prefix) }
-    }
-
-    /// The registered keys, sorted.
-    public var keys: [String] {
-        collectors.keys.sorted()
     }
 
     /// Every family of every collector, merged by name (see the type's notes) and sorted by name; samples

@@ -1,52 +1,5 @@
-import Foundation
 import RelayIO
-
-/// One row of `relayd probe`: what `count` probes of one server found.
-public struct ProbeReportRow: Sendable, Codable, Equatable {
-    /// The backend group.
-    public var backend: String
-    /// The server's address.
-    public var server: String
-    /// Answered its last probe and is not marked down.
-    public var healthy: Bool
-    /// `up` or `down`.
-    public var state: String
-    /// Probe latency EWMA, milliseconds (nil: no successful probe).
-    public var latencyMs: Double?
-    /// Probe jitter EWMA, milliseconds (nil: fewer than two successful probes).
-    public var jitterMs: Double?
-    /// Share of probes that succeeded (EWMA), 0...1.
-    public var successRate: Double
-    /// The score, 0...100, with the group's scoring parameters.
-    public var score: Double
-    /// Why the last failed probe failed (nil when every probe succeeded).
-    public var error: String?
-    /// Probes sent.
-    public var probes: Int
-
-    enum CodingKeys: String, CodingKey {
-        case backend, server, healthy, state
-        case latencyMs = "latency_ms"
-        case jitterMs = "jitter_ms"
-        case successRate = "success_rate"
-        case score, error, probes
-    }
-
-    /// Writes every key, with `null` for what was not measured, so scripts can rely on the keys.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(backend, forKey: .backend)
-        try container.encode(server, forKey: .server)
-        try container.encode(healthy, forKey: .healthy)
-        try container.encode(state, forKey: .state)
-        try container.encode(latencyMs, forKey: .latencyMs)
-        try container.encode(jitterMs, forKey: .jitterMs)
-        try container.encode(successRate, forKey: .successRate)
-        try container.encode(score, forKey: .score)
-        try container.encode(error, forKey: .error)
-        try container.encode(probes, forKey: .probes)
-    }
-}
+import RelayProtocol
 
 /// `relayd probe`: probes every server of every group `count` times with the group's probe kind, scores
 /// the results with the group's scoring parameters, and reports them best first.
@@ -136,30 +89,41 @@ public enum ProbeReport {
         groups.allSatisfy { group in rows.contains { $0.backend == group && $0.healthy } }
     }
 
-    /// The rows as a text table, one server a line.
+    /// The rows as a text table, one server a line: every column but the last padded to its widest cell, two
+    /// spaces between columns, no space at either end of a line.
     public static func table(_ rows: [ProbeReportRow]) -> String {
-        func ms(_ value: Double?) -> String { value.map { String(format: "%.2fms", $0) } ?? "-" }
+        func ms(_ value: Double?) -> String { value.map { $0.fixed(2) + "ms" } ?? "-" }
         let header = ["BACKEND", "SERVER", "STATE", "LATENCY", "JITTER", "SUCCESS", "SCORE", "WHY DOWN"]
         let body = rows.map { row in
             [row.backend, row.server, row.state, ms(row.latencyMs), ms(row.jitterMs),
-             String(format: "%.0f%%", row.successRate * 100), String(format: "%.1f", row.score),
+             (row.successRate * 100).fixed(0) + "%", row.score.fixed(1),
              row.healthy ? "" : (row.error ?? "")]
         }
         let widths = (0..<header.count).map { column in
             ([header] + body).map { $0[column].count }.max() ?? 0
         }
         return ([header] + body).map { cells in
-            cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            let line = cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell + String(repeating: " ", count: max(0, widths[index] - cell.count))
+            }.joined(separator: "  ")
+            return trimmingSpaces(line)
         }.joined(separator: "\n") + "\n"
     }
 
-    /// The rows as a JSON array.
+    /// `line` without the spaces and tabs at either end (what Foundation's `trimmingCharacters(in: .whitespaces)`
+    /// removed: tab and the Unicode space separators), so a row without a reason ends at its score.
+    static func trimmingSpaces(_ line: String) -> String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
+        }
+        let scalars = line.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+              let last = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(scalars[first...last])
+    }
+
+    /// The rows as a JSON array of objects, laid out for reading.
     public static func json(_ rows: [ProbeReportRow]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = (try? encoder.encode(rows)) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        JSONValue.array(rows.map(\.json)).prettyText + "\n"
     }
 }

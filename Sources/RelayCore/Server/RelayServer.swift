@@ -1,9 +1,5 @@
 import RelayIO
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// relayd as a library: the event loops, the listeners and the supervisor that runs them.
 ///
 /// `init` validates the wiring and binds every listener, so bind errors surface before anything runs
@@ -25,9 +21,9 @@ public final class RelayServer: Sendable {
     /// Lets the admin and metrics services reach this server without owning it.
     let reference = ServerReference()
     /// What runs now; replaced as a whole by each reload.
-    private let runtime: SanitizerVisibleMutex<Runtime>
+    let runtime: SanitizerVisibleMutex<Runtime>
     /// Runs one reload at a time, in the order they were asked for.
-    private let reloads = ReloadQueue()
+    let reloads = ReloadQueue()
 
     /// The components built from one config.
     struct Runtime {
@@ -45,11 +41,11 @@ public final class RelayServer: Sendable {
         var reloadsFailed = 0
         var lastReload: ReloadResult?
         /// When the running config was loaded (start or last applied reload), seconds since 1970.
-        var loadedAt = wallClockSeconds()
+        var loadedAt = WallClock.seconds()
     }
 
     /// When the server was created, seconds since 1970.
-    public let startedAt = wallClockSeconds()
+    public let startedAt = WallClock.seconds()
 
     /// Everything that runs now, in one consistent copy.
     var runtimeSnapshot: Runtime { runtime.withLock { $0 } }
@@ -249,241 +245,11 @@ public final class RelayServer: Sendable {
         }
     }
 
-    private static func group(for listener: ListenerConfig, in groups: [String: BackendGroup]) throws -> BackendGroup {
+    static func group(for listener: ListenerConfig, in groups: [String: BackendGroup]) throws -> BackendGroup {
         guard let name = listener.backend, let group = groups[name] else {
             throw ListenerError(listener: listener.name, address: listener.listen.description,
                                 reason: "backend group \(listener.backend ?? "(none)") is not defined")
         }
         return group
-    }
-
-    // MARK: - Reload
-
-    /// Reads the config file again and applies it (SIGHUP, `POST /reload`). A file that cannot be read or
-    /// does not validate is refused, and the running config stays.
-    @discardableResult
-    public func reload() async -> ReloadResult {
-        guard let configPath else {
-            return await reloads.run { self.refuse("this server was not started from a config file") }
-        }
-        return await reloads.run {
-            let config: RelayConfig
-            do throws(ConfigError) {
-                config = try RelayConfig.load(path: configPath)
-            } catch {
-                return self.refuse("the new config is not valid: "
-                                   + error.issues.map(\.description).joined(separator: "; "))
-            }
-            return await self.apply(config)
-        }
-    }
-
-    /// Applies `config` as a diff: listeners added, removed (stop accepting, drain) or rebound, updated in
-    /// place when their sockets stay; backend groups added, removed, or replaced by successors that keep the
-    /// scores of servers that stay. Established connections are never cut by a reload (a removed listener's
-    /// connections drain as on shutdown). If a new socket cannot be bound, nothing changes.
-    @discardableResult
-    public func reload(to config: RelayConfig) async -> ReloadResult {
-        await reloads.run { await self.apply(config) }
-    }
-
-    private func refuse(_ reason: String) -> ReloadResult {
-        let result = ReloadResult(applied: false, message: reason, plan: nil, generation: generation)
-        runtime.withLock { state in
-            state.reloadsFailed += 1
-            state.lastReload = result
-        }
-        logger.error("config reload refused; the running config stays", ["reason": reason, "config": configPath ?? "-"])
-        return result
-    }
-
-    private func apply(_ requested: RelayConfig) async -> ReloadResult {
-        let current = runtime.withLock { $0 }
-        // Sections that need a restart keep their running values, so what runs always matches `config`.
-        var next = requested
-        next.io = current.config.io
-        next.log.access = current.config.log.access
-        next.log.accessFile = current.config.log.accessFile
-        var plan = ReloadPlan(from: current.config, to: next)
-        plan.needsRestart = ReloadPlan(from: current.config, to: requested).needsRestart
-        if !plan.needsRestart.isEmpty {
-            logger.warn("config reload: some changes take effect only after a restart; they are ignored until then",
-                        ["sections": plan.needsRestart.joined(separator: ",")])
-        }
-
-        // 1. Build everything that can fail, touching nothing that runs.
-        var groups = current.backendGroups
-        var startedGroups: [BackendGroup] = []
-        var prepared: [String: ListenerService] = [:]
-        var preparedAdmin: HTTPServerService?
-        var preparedMetrics: HTTPServerService?
-        func discardPrepared() {
-            for service in prepared.values { service.discard() }
-            preparedAdmin?.discard()
-            preparedMetrics?.discard()
-        }
-        do {
-            for name in plan.addedGroups {
-                let group = try Self.makeGroup(name: name, config: next.backends[name]!, logger: logger)
-                groups[name] = group
-                startedGroups.append(group)
-            }
-            for name in plan.changedGroups {
-                let group = try await current.backendGroups[name]!.successor(config: next.backends[name]!, logger: logger)
-                groups[name] = group
-                startedGroups.append(group)
-            }
-            for name in plan.removedGroups { groups[name] = nil }
-            let held = Set(current.tcpListeners.values.map(\.address) + current.udpListeners.values.map(\.address)
-                           + [current.admin?.address, current.metricsEndpoint?.address].compactMap { $0 })
-            if plan.adminChanged {
-                let sharing = next.admin.listen.map { held.contains(address: $0) } ?? false
-                preparedAdmin = try Self.makeAdmin(next.admin, reference: reference, loops: loops, sharing: sharing,
-                                                   logger: logger)
-            }
-            if plan.metricsChanged {
-                let sharing = next.metrics.listen.map { held.contains(address: $0) } ?? false
-                preparedMetrics = try Self.makeMetricsEndpoint(next.metrics, reference: reference, loops: loops,
-                                                               sharing: sharing, logger: logger)
-            }
-            for listener in next.listeners where plan.addedListeners.contains(listener.name)
-                || plan.reboundListeners.contains(listener.name) {
-                let address = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
-                let sharing = address.port != 0 && held.contains(address)
-                prepared[listener.name] = try Self.makeListener(listener, groups: groups, io: next.io, loops: loops,
-                                                                sharing: sharing, accessLog: accessLog, logger: logger)
-            }
-        } catch {
-            discardPrepared()
-            return refuse("could not apply the new config: \(error)")
-        }
-
-        // 2. Switch over. New groups first (listeners depend on them), then listeners, then old groups go.
-        var state = current
-        state.config = next
-        state.backendGroups = groups
-        do {
-            for group in startedGroups {
-                let service = BackendGroupService(group: group, loops: loops, logger: logger)
-                await supervisor.remove(service.name)
-                try await supervisor.add(service)
-            }
-            for listener in next.listeners where plan.updatedListeners.contains(listener.name) {
-                if let tcp = state.tcpListeners[listener.name] {
-                    let role: TCPConnectionRole = listener.proto == .echo
-                        ? .echo : .proxy(try Self.group(for: listener, in: groups))
-                    tcp.update(role: role, maxConnections: listener.maxConnections,
-                               maxConnectionsPerIP: listener.maxConnectionsPerIP, timeouts: listener.connectionTimeouts)
-                } else if let udp = state.udpListeners[listener.name] {
-                    await udp.update(group: try Self.group(for: listener, in: groups), idleTimeout: listener.idleTimeout,
-                                     maxFlows: listener.maxFlows, responses: listener.responses)
-                }
-            }
-            for name in plan.removedListeners + plan.reboundListeners {
-                await supervisor.remove(name)
-                state.tcpListeners[name] = nil
-                state.udpListeners[name] = nil
-            }
-            for listener in next.listeners {
-                guard let service = prepared.removeValue(forKey: listener.name) else { continue }
-                try await supervisor.add(service.service)
-                switch service {
-                case let .tcp(tcp): state.tcpListeners[listener.name] = tcp
-                case let .udp(udp): state.udpListeners[listener.name] = udp
-                }
-            }
-            for name in plan.removedGroups {
-                await supervisor.remove("backend:\(name)")
-            }
-            if plan.drainTimeoutChanged { await supervisor.setDrainTimeout(next.drainTimeout) }
-            if plan.logChanged {
-                logger.level = next.log.level
-                logger.format = next.log.format
-            }
-            if plan.adminChanged {
-                await supervisor.remove("admin")
-                state.admin = preparedAdmin
-                if let preparedAdmin { try await supervisor.add(preparedAdmin) }
-                preparedAdmin = nil
-            }
-            if plan.metricsChanged {
-                await supervisor.remove("metrics")
-                state.metricsEndpoint = preparedMetrics
-                if let preparedMetrics { try await supervisor.add(preparedMetrics) }
-                preparedMetrics = nil
-            }
-        } catch {
-            // Only a shutdown that began meanwhile gets here: the supervisor takes no new service.
-            discardPrepared()
-            return refuse("could not apply the new config: \(error)")
-        }
-
-        if !plan.isEmpty {
-            state.generation += 1
-            state.loadedAt = wallClockSeconds()
-        }
-        state.reloadsSucceeded += 1
-        do {
-            try accessLog?.reopen()
-        } catch {
-            logger.warn("could not reopen the access log; writing to the file already open",
-                        ["file": next.log.accessFile ?? "-", "error": error])
-        }
-        let result = ReloadResult(applied: true, message: plan.isEmpty ? "no change" : "applied", plan: plan,
-                                  generation: state.generation)
-        state.lastReload = result
-        let final = state
-        runtime.withLock { $0 = final }
-        logger.log(.info, "config reloaded",
-                   fields: [("generation", String(final.generation))] + (plan.isEmpty ? [("changes", "none")] : plan.summary))
-        return result
-    }
-}
-
-/// The outcome of one reload, for logs, the admin API and metrics.
-public struct ReloadResult: Sendable {
-    /// The new config runs now (an unchanged one counts as applied).
-    public let applied: Bool
-    /// "applied", "no change", or why it was refused.
-    public let message: String
-    /// What changed; nil when refused.
-    public let plan: ReloadPlan?
-    /// The config generation after the reload.
-    public let generation: Int
-    /// When the reload finished (wall clock, seconds since 1970).
-    public let at: Double = wallClockSeconds()
-}
-
-extension Set<SocketAddress> {
-    /// Whether an address this process holds is the one `endpoint` names (port 0 never matches: it asks for a
-    /// fresh port).
-    func contains(address endpoint: Endpoint) -> Bool {
-        guard endpoint.port != 0, let address = try? SocketAddress(ip: endpoint.host, port: endpoint.port) else {
-            return false
-        }
-        return contains(address)
-    }
-}
-
-/// Seconds since 1970, from the real-time clock.
-func wallClockSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
-/// Runs reloads one after another, in the order they were asked for: a SIGHUP that arrives while an admin
-/// reload runs waits for it instead of interleaving with it.
-actor ReloadQueue {
-    private var last: Task<ReloadResult, Never>?
-
-    func run(_ body: @escaping @Sendable () async -> ReloadResult) async -> ReloadResult {
-        let previous = last
-        let task = Task {
-            _ = await previous?.value
-            return await body()
-        }
-        last = task
-        return await task.value
     }
 }

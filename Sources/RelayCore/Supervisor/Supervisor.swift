@@ -105,7 +105,7 @@ public actor Supervisor {
                 while outcome == nil, let result = await group.next() {
                     if state.isRunning {
                         if stopRequested.isTriggered {
-                            logger.info("shutdown requested", ["drain_timeout": state.drainTimeout.compactDescription])
+                            logger.info("shutdown requested", ["drain_timeout": DurationParser.format(state.drainTimeout)])
                             execute(state.shutdownRequested(), in: &group)
                         } else if Task.isCancelled {
                             // Every task of the group is cancelled with us; stop instead of restarting them
@@ -232,7 +232,7 @@ public actor Supervisor {
             case let .scheduleRestart(id, backoff, failedAttempt, error):
                 guard let child = children[id] else { continue }
                 child.logger.warn("service failed; restarting after backoff", [
-                    "error": error, "attempt": failedAttempt, "backoff": backoff.compactDescription,
+                    "error": error, "attempt": failedAttempt, "backoff": DurationParser.format(backoff),
                 ])
                 let shutdown = child.shutdown
                 group.addTask {
@@ -246,7 +246,7 @@ public actor Supervisor {
             case let .cancelAll(stuck):
                 logger.warn("services did not stop within the drain timeout; cancelling them", [
                     "services": stuck.compactMap { children[$0]?.name }.joined(separator: ","),
-                    "drain_timeout": state.drainTimeout.compactDescription,
+                    "drain_timeout": DurationParser.format(state.drainTimeout),
                 ])
                 group.cancelAll()
             case .escalate, .signalShutdown, .cancel, .forget, .wakeRunLoop, .finish:
@@ -262,7 +262,7 @@ public actor Supervisor {
             guard let child = children.removeValue(forKey: id),
                   case let .restartIntensityExceeded(_, restarts, window, lastError) = error else { return }
             child.logger.error("service keeps failing; stopping all services", [
-                "error": lastError, "attempt": attempt, "restarts": restarts, "window": window.compactDescription,
+                "error": lastError, "attempt": attempt, "restarts": restarts, "window": DurationParser.format(window),
             ])
         case let .signalShutdown(id, reason):
             guard let child = children[id] else { return }
@@ -271,7 +271,7 @@ public actor Supervisor {
         case let .cancel(id):
             guard let child = children[id] else { return }
             child.logger.warn("removed service did not stop within the drain timeout; cancelling it", [
-                "drain_timeout": state.drainTimeout.compactDescription,
+                "drain_timeout": DurationParser.format(state.drainTimeout),
             ])
             child.kill.trigger()
         case let .forget(id, end):

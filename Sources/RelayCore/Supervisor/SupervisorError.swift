@@ -14,7 +14,7 @@ public enum SupervisorError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .restartIntensityExceeded(service, restarts, window, lastError):
             return "service '\(service)' keeps failing: restarted \(restarts) time\(restarts == 1 ? "" : "s") "
-                + "within \(window.compactDescription) and failed again (last error: \(Self.oneLine(lastError))); "
+                + "within \(DurationParser.format(window)) and failed again (last error: \(Self.oneLine(lastError))); "
                 + "fix the cause, or allow more restarts in the restart policy"
         case let .duplicateServiceName(name):
             return "more than one service is named '\(name)'; service names must be unique, rename one of them"

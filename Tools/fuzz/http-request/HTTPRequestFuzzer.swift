@@ -1,6 +1,6 @@
 // libFuzzer entry point for the HTTP request parser and response encoder. Built by Tools/fuzz/run-http together
-// with Sources/RelayProtocol/HTTP*.swift (no module, so internal functions are visible). Every broken invariant traps,
-// which libFuzzer reports as a crash with the input that caused it.
+// with Sources/RelayProtocol/HTTP*.swift, JSONValue.swift and UTCDate.swift (no module, so internal functions are
+// visible). Every broken invariant traps, which libFuzzer reports as a crash with the input that caused it.
 
 /// Parses one input with the default limits and with tiny ones (so the limit paths are reached by short inputs),
 /// and checks what the unit tests check: a well-formed answer, the same answer twice, an answer consistent with
@@ -52,7 +52,7 @@ func check(_ parser: HTTPRequestParser, _ input: UnsafeRawBufferPointer) {
 
 /// Encodes `response` and checks that its head has exactly one blank line and a `Content-Length` that matches.
 func exerciseEncoder(_ response: HTTPResponse) {
-    let bytes = response.encode(keepAlive: true, extraHeaders: [("Date", HTTPDate.imfFixdate(secondsSince1970: 0))])
+    let bytes = response.encode(keepAlive: true, extraHeaders: [("Date", UTCDate(secondsSince1970: 0).imfFixdate)])
     var headEnd: Int?
     var index = 0
     while index + 3 < bytes.count {

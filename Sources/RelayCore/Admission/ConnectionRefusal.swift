@@ -1,0 +1,16 @@
+/// Why a listener refused a connection: each reason gets its own access-log budget.
+enum ConnectionRefusal: String, Sendable, CaseIterable {
+    case maxConnections = "max_connections"
+    case maxConnectionsPerIP = "max_connections_per_ip"
+    case noBackend = "no_backend"
+    case localResources = "local_resources"
+
+    /// The refusal a connection's ending stands for, if it is one.
+    init?(_ end: ConnectionEnd) {
+        switch end {
+        case .noBackend: self = .noBackend
+        case .localResources: self = .localResources
+        default: return nil
+        }
+    }
+}
