@@ -2,6 +2,7 @@ import Foundation
 import RelayIO
 import RelayProtocol
 import Testing
+import TestSupport
 @testable import RelayCore
 
 #if canImport(Glibc)
@@ -183,7 +184,7 @@ private func roundTrip(_ socket: UDPSocket, to front: SocketAddress, _ text: Str
     @Test func aFloodFromOneAddressStopsAtItsPacketLimit_whileAnotherClientKeepsBeingAnswered() async throws {
         let backend = try UDPEchoBackend()
         do {
-            let config = udpConfig(servers: [backend.address],
+            let config = try udpConfig(servers: [backend.address],
                                    extra: #", rate_limit: { packets_per_ip: { rate: 1, interval: "1m", burst: 20 } }"#)
             try await withRelay(config) { relay in
                 let front = try relay.address("dns")
@@ -233,7 +234,7 @@ private func roundTrip(_ socket: UDPSocket, to front: SocketAddress, _ text: Str
     @Test func newFlowsOverPerIPAreDropped_whileOpenFlowsGoOn() async throws {
         let backend = try UDPEchoBackend()
         do {
-            let config = udpConfig(servers: [backend.address],
+            let config = try udpConfig(servers: [backend.address],
                                    extra: #", rate_limit: { per_ip: { rate: 1, interval: "1m", burst: 2 } }"#)
             try await withRelay(config) { relay in
                 let front = try relay.address("dns")
