@@ -55,15 +55,6 @@ private func stats(_ relay: RunningRelay) async throws -> [String: Any] {
     return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
 }
 
-/// Polls `condition` every 10 ms for up to 5 s; true once it holds.
-private func eventually(_ condition: () -> Bool) async throws -> Bool {
-    for _ in 0..<500 {
-        if condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
-}
-
 @Suite(.serialized) struct RateLimitTCPTests {
     @Test func oneIPBeyondItsBurstIsRefusedRateLimited_whileAnotherIPIsStillAdmitted() async throws {
         let path = NSTemporaryDirectory() + "relayd-rate-\(UUID().uuidString).log"
@@ -196,10 +187,10 @@ private func roundTrip(_ socket: UDPSocket, to front: SocketAddress, _ text: Str
                 // receive buffer never overflows and every datagram meets the limit).
                 for round in 1...4 {
                     for _ in 0..<25 { try send("flood", from: flooder, to: front) }
-                    #expect(try await eventually {
+                    try await eventually("round \(round) of the flood seen by the relay") {
                         counters.datagramsUp.load(ordering: .relaxed)
                             + counters.droppedRateLimited.load(ordering: .relaxed) >= 25 * round
-                    })
+                    }
                 }
                 #expect(counters.datagramsUp.load(ordering: .relaxed) == 20)
                 #expect(counters.droppedRateLimited.load(ordering: .relaxed) == 80)
@@ -247,7 +238,7 @@ private func roundTrip(_ socket: UDPSocket, to front: SocketAddress, _ text: Str
                 #expect(try await roundTrip(sockets[1], to: front, "second") == "second")
                 try send("third", from: sockets[2], to: front)
                 try send("fourth", from: sockets[3], to: front)
-                #expect(try await eventually { counters.droppedRateLimited.load(ordering: .relaxed) == 2 })
+                try await eventually("two new flows dropped") { counters.droppedRateLimited.load(ordering: .relaxed) == 2 }
                 #expect(service.rateLimiter.limited(.perIP) == 2)
 
                 // The two open flows go on: per_ip limits new flows, not the datagrams of open ones.

@@ -1,12 +1,13 @@
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
 private let second: UInt64 = 1_000_000_000
 private let millisecond: UInt64 = 1_000_000
 
 // `#expect` copies what it evaluates, so calls that mutate the table are made outside it.
-@Suite struct RateLimitTableTests {
+@Suite(.computeBound) struct RateLimitTableTests {
     @Test func aFloodingKeyDoesNotSpendAnotherKeysTokens() {
         var table = RateLimitTable<Int>(limit: RateLimit(rate: 5, interval: .seconds(1), burst: 10), maxKeys: 16)
         var flooder = 0
