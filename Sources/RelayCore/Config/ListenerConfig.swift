@@ -40,11 +40,15 @@ public struct ListenerConfig: Sendable, Equatable {
     /// UDP: close a flow after this many replies (`responses`, default 0 = never), like nginx's
     /// `proxy_responses`: 1 suits DNS-style request/response traffic, freeing the flow at once.
     public var responses: Int
+    /// Token buckets on new connections and flows, per client IP and in total, and on a UDP listener's datagrams
+    /// per client IP (`rate_limit`, default none). Applied in place by a reload.
+    public var rateLimit: RateLimitConfig
 
     public init(name: String, proto: ListenerProtocol = .tcp, listen: Endpoint, backend: String? = nil,
                 maxConnections: Int = 10_000, maxConnectionsPerIP: Int = 0, tcpNoDelay: Bool = true,
                 keepalive: Bool = true, backlog: Int = 1024, idleTimeout: Duration? = nil,
-                firstByteTimeout: Duration = .zero, maxFlows: Int = 100_000, responses: Int = 0) {
+                firstByteTimeout: Duration = .zero, maxFlows: Int = 100_000, responses: Int = 0,
+                rateLimit: RateLimitConfig = .none) {
         self.name = name
         self.proto = proto
         self.listen = listen
@@ -58,6 +62,7 @@ public struct ListenerConfig: Sendable, Equatable {
         self.firstByteTimeout = firstByteTimeout
         self.maxFlows = maxFlows
         self.responses = responses
+        self.rateLimit = rateLimit
     }
 
     /// `idle_timeout` when the config does not say: 30s for a UDP flow, 10m for a TCP connection.
@@ -99,6 +104,9 @@ public struct ListenerConfig: Sendable, Equatable {
             }
             fields.read("max_flows", into: &config.maxFlows) { $0.integer(in: 1...10_000_000) }
             fields.read("responses", into: &config.responses) { $0.integer(in: 0...1_000_000) }
+            // With `protocol` unreadable, whether the listener has datagrams is unknown: `packets_per_ip` passes.
+            let datagrams = config.proto == .udp || fields.failedKeys.contains("protocol")
+            fields.read("rate_limit", into: &config.rateLimit) { RateLimitConfig.read(from: $0, datagrams: datagrams) }
             return (config, fields.failedKeys)
         }
     }
