@@ -246,9 +246,7 @@ import Testing
     @Test func adaptiveRedundancy_followsTheActiveLinksLoss() {
         var driver = LinkMonitorDriver(rttMilliseconds: [10, 100, 150])
         driver.dropAnswer = { link, ordinal in link == 0 && ordinal % 10 == 5 }
-        driver.run(for: ms(900))
-        #expect(driver.state.sendTargets == [0])
-        driver.run(for: ms(1_500))
+        driver.run(for: ms(2_400))
         #expect(driver.state.sendTargets == [0, 1])
         #expect(driver.state.replyFanout == .twoBestLinks)
         #expect(driver.state.snapshot.isRedundant)
@@ -257,6 +255,18 @@ import Testing
         #expect(driver.state.sendTargets == [0])
         #expect(driver.state.replyFanout == .oneLink)
         #expect(driver.state.activeLink == 0)
+    }
+
+    // At the start nothing is measured: adaptive redundancy covers the first heartbeat_timeout, then stops on
+    // links that lose nothing.
+    @Test func adaptiveRedundancy_coversTheFirstHeartbeatTimeoutAfterTheStart() {
+        var driver = LinkMonitorDriver(rttMilliseconds: [10, 20])
+        #expect(driver.state.sendTargets == [0, 1])
+        driver.run(until: ms(3_000) - 1)
+        #expect(driver.state.sendTargets == [0, 1])
+        driver.run(until: ms(3_000))
+        #expect(driver.state.sendTargets == [0])
+        #expect(driver.actions { $0 == .sendTargetsChanged(targets: [0]) }.map(\.at) == [ms(3_000)])
     }
 
     // After a failover the new link is unproven: both best remaining links carry traffic for heartbeat_timeout.
@@ -298,6 +308,7 @@ import Testing
 
     @Test func generation_growsOnlyWhenTheSendTargetsChange() {
         var driver = LinkMonitorDriver(rttMilliseconds: [10, 20])
+        driver.run(for: ms(2_000))
         let first = driver.state.generation
         driver.run(for: ms(3_000))
         #expect(driver.state.generation == first)

@@ -31,7 +31,8 @@ import RelayProtocol
 ///
 /// **Redundancy.** `off`: the active link only. `always`: every link that is not down. `adaptive` (default): the
 /// active link and the best other link while the active link's loss is above `redundancy_loss_threshold`, or
-/// until `heartbeat_timeout` after a failover; the active link alone otherwise.
+/// until `heartbeat_timeout` after a failover or after the start (when no loss is measured yet); the active link
+/// alone otherwise.
 ///
 /// Unlike the seed, failover takes effect in the event that detects it (the seed waits for the next heartbeat
 /// round), and no value of a knob panics (`MultipathParameters.validate` names the key).
@@ -71,6 +72,9 @@ public struct LinkMonitorState: Sendable {
         links = specs.map { MonitoredLink(spec: $0, lossWindow: parameters.lossWindow, now: now) }
         nextResolveAt = Self.adding(now, dnsRefresh)
         activeLink = ranked().first
+        // Nothing is measured yet: the start is treated like a failover, so that adaptive redundancy covers the
+        // first heartbeat_timeout instead of trusting a link whose loss it cannot know before then.
+        failoverRedundancyUntil = Self.adding(now, timeout)
         var ignored: [LinkMonitorAction] = []
         updateRoute(now: now, actions: &ignored)
     }
