@@ -33,6 +33,16 @@ import Testing
                 + "70696e67" + "7c26ca06b359a53626e7dcebba50ccfa")
     }
 
+    // docs/multipath.md's other two vectors, computed with Python's hmac and hashlib from the document alone.
+    @Test func heartbeatAndAck_matchTheDocumentedVectors() throws {
+        #expect(try encoded(MultipathFixtures.samples[4]).hex
+            == "524c594d01020001066c6170746f70000000000000000500000004020100000000075bcd150000501400faffffcfc7"
+            + "b03ef19d5d2aaf49396297f8b7f5d8ae")
+        #expect(try encoded(MultipathFixtures.samples[7]).hex
+            == "524c594d010301ff066c6170746f7000000000000000070000000703000000003ade68b1"
+            + "0a60740a2038384671c87e6f6509d162")
+    }
+
     @Test(arguments: MultipathFixtures.samples)
     func everyFrame_roundTripsToTheSameFrameAndBytes(frame: MultipathFrame) throws {
         let bytes = try encoded(frame)
