@@ -176,16 +176,17 @@ public actor LinkMonitor: Service {
         }
     }
 
-    /// Resolves `link`'s name in a child task, posting the first address of the family it uses now (or the
-    /// first at all before it has one).
+    /// Resolves `link`'s name in a child task and posts the address to use.
     private nonisolated func resolve(_ link: MultipathLink, in group: inout TaskGroup<Void>) {
         guard case .hostname(let host, let port) = link.remote else { return }
         group.addTask { [self] in
             do {
                 let addresses = try await HostResolver.resolve(host, port: port)
-                let family = link.address?.isIPv6
-                guard let address = addresses.first(where: { family == nil || $0.isIPv6 == family })
-                    ?? addresses.first else { return }
+                // The family the link uses already, IPv4 before it has one (`localhost` lists ::1 first on many
+                // systems, where servers often listen on 127.0.0.1 only); any address when that family is gone.
+                let family = link.address?.isIPv6 ?? false
+                guard let address = addresses.first(where: { $0.isIPv6 == family }) ?? addresses.first else { return }
+                link.resolutions.add(1, ordering: .relaxed)
                 post(.resolved(link: link.index, address: address))
             } catch is CancellationError {
             } catch {

@@ -27,6 +27,8 @@ public final class MultipathLink: Sendable {
     public let bytesSent = Atomic<Int>(0), bytesReceived = Atomic<Int>(0)
     /// Frames sent and received on the link.
     public let framesSent = Atomic<Int>(0), framesReceived = Atomic<Int>(0)
+    /// Times the name in `remote` was resolved (the first time and every `dns_refresh` after).
+    public let resolutions = Atomic<Int>(0)
     /// Frames the kernel refused to take (send buffer full, or an error such as a route gone).
     public let sendFailures = Atomic<Int>(0)
 

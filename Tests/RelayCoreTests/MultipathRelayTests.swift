@@ -1,0 +1,222 @@
+import Foundation
+import RelayIO
+import RelayProtocol
+import Testing
+import TestSupport
+@testable import RelayCore
+
+/// The multipath client and server listeners in one process, over links impaired in-process (delay, loss,
+/// blackhole on command) between them, with a UDP echo application behind the server.
+@Suite struct MultipathRelayTests {
+    typealias Fixtures = MultipathRelayFixtures
+
+    /// A server relay in front of an echo backend, `links` impaired links to it, and a client relay over them.
+    func withMultipath(links settings: [(delay: Duration, loss: Double)], clientExtra: String = "",
+                       _ body: (RunningRelay, RunningRelay, [ImpairedUDPLink], UDPEchoBackend) async throws -> Void)
+        async throws
+    {
+        let keys = try Fixtures.keysFile()
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        try await withTestServers { servers in
+            let backend = servers.add(try UDPEchoBackend())
+            try await withRelay(Fixtures.serverConfig(keysFile: keys, backend: backend.address)) { server in
+                let serverAddress = try server.address("mp-server")
+                var links: [ImpairedUDPLink] = []
+                for (index, setting) in settings.enumerated() {
+                    links.append(servers.add(try ImpairedUDPLink(to: serverAddress, delay: setting.delay,
+                                                                 loss: setting.loss, seed: UInt64(index + 7))))
+                }
+                let names = ["a", "b", "c", "d"]
+                let client = Fixtures.clientConfig(Fixtures.clientListener(
+                    keysFile: keys, links: links.enumerated().map { (names[$0.offset], "\($0.element.address)") },
+                    extra: clientExtra))
+                try await withRelay(client) { client in
+                    try await body(server, client, links, backend)
+                }
+            }
+        }
+    }
+
+    func monitor(_ relay: RunningRelay, _ listener: String = "mp-client") throws -> LinkMonitor {
+        try #require(relay.server.multipathClients[listener]).monitor
+    }
+
+    // With heartbeats every 100 ms and max_consecutive_fail 3, the active link's third miss is declared at most
+    // (3 + 1) × 100 ms after it went dark (its last heartbeat before the cut may have just been answered, and
+    // each of the next three counts as lost one interval after it left). Traffic moves in that same event.
+    @Test func blackholedLink_isLeftWithinMaxConsecutiveFailIntervalsPlusOne_andTheApplicationKeepsAnswers()
+        async throws
+    {
+        // No gain reaches the switch threshold: what moves traffic here is the failover rule alone (otherwise the
+        // first misses already make another link better by the default 25 points, and traffic leaves sooner).
+        let extra = #", heartbeat_interval: "100ms", max_consecutive_fail: 3, redundancy: "off", "#
+            + #"switch_threshold: 100000"#
+        try await withMultipath(links: [(.milliseconds(2), 0), (.milliseconds(10), 0), (.milliseconds(20), 0)],
+                                clientExtra: extra) { _, client, links, _ in
+            let monitor = try monitor(client)
+            try await eventually("every link up") {
+                await monitor.statuses.allSatisfy { $0.health == .up }
+            }
+            #expect(monitor.route.activeLink == 0)
+            let application = try MultipathEchoStream(to: try client.address("mp-client"))
+            defer { application.close() }
+            let cut = SanitizerVisibleMutex<UInt64?>(nil)
+            async let switched: UInt64 = {
+                try await eventually("traffic off the blackholed link", within: .seconds(20), poll: .milliseconds(2)) {
+                    cut.withLock { $0 } != nil && monitor.route.activeLink != 0
+                }
+                return EventLoop.now()
+            }()
+            let result = try await application.run(count: 150, gap: .milliseconds(20)) { sent in
+                if sent == 50 {
+                    links[0].blackhole()
+                    cut.withLock { $0 = EventLoop.now() }
+                }
+            }
+            let elapsed = try await switched - #require(cut.withLock { $0 })
+            // 100 ms of slack for a loaded machine's scheduling.
+            #expect(elapsed <= 500_000_000, "left the link after \(elapsed / 1_000_000) ms")
+            let switches = await monitor.switchesByReason
+            #expect(switches["failover"] == 1, "switches \(switches)")
+            // Only what was sent in the gap is lost; everything after the switch is answered.
+            #expect(result.answered >= 150 - 30, "answered \(result.answered) of 150")
+            #expect(result.foreign == 0)
+            let status = await monitor.statuses[0]
+            #expect(status.health == .down)
+        }
+    }
+
+    // Link a, which the client starts on, loses 30 % each way; a switch threshold no gain reaches and a high
+    // max_consecutive_fail keep traffic on it, so only redundancy can save the datagrams: adaptive duplicates
+    // them (and asks for duplicated replies) on the next best link, off does not.
+    @Test(.computeBound, arguments: ["adaptive", "off"])
+    func lossyLink_adaptiveRedundancyKeeps99Percent_offDoesNot(redundancy: String) async throws {
+        // A switch threshold no gain reaches: the test is about redundancy, not about leaving a bad link.
+        let extra = #", heartbeat_interval: "100ms", max_consecutive_fail: 1000, switch_threshold: 100000, "#
+            + #"redundancy: "\#(redundancy)""#
+        try await withMultipath(links: [(.milliseconds(2), 0.3), (.milliseconds(5), 0), (.milliseconds(10), 0)],
+                                clientExtra: extra) { server, client, _, _ in
+            let monitor = try monitor(client)
+            try await eventually("every link up") {
+                await monitor.statuses.allSatisfy { $0.health == .up }
+            }
+            let application = try MultipathEchoStream(to: try client.address("mp-client"))
+            defer { application.close() }
+            let count = 400
+            let result = try await application.run(count: count, gap: .milliseconds(5), size: 100)
+            let ratio = Double(result.answered) / Double(count)
+            #expect(monitor.route.activeLink == 0)
+            let clientCounters = try #require(client.server.multipathClients["mp-client"]).counters
+            let serverCounters = try #require(server.server.multipathServers["mp-server"]).counters
+            if redundancy == "adaptive" {
+                #expect(ratio >= 0.99, "answered \(result.answered) of \(count)")
+                #expect(clientCounters.duplicatesSent.load(ordering: .relaxed) > 0)
+                #expect(serverCounters.duplicatesDropped.load(ordering: .relaxed) > 0)
+            } else {
+                #expect(ratio < 0.99, "answered \(result.answered) of \(count)")
+                #expect(clientCounters.duplicatesSent.load(ordering: .relaxed) == 0)
+            }
+        }
+    }
+
+    @Test func twoClients_shareOneServer_andEachGetsItsOwnReplies() async throws {
+        let keys = try Fixtures.keysFile()
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        try await withTestServers { servers in
+            let backend = servers.add(try UDPEchoBackend())
+            try await withRelay(Fixtures.serverConfig(keysFile: keys, backend: backend.address)) { server in
+                let address = try server.address("mp-server")
+                let links = [("x", "\(address)"), ("y", "\(address)")]
+                let config = Fixtures.clientConfig(
+                    Fixtures.clientListener(name: "alice", clientID: "alice", keysFile: keys, links: links),
+                    Fixtures.clientListener(name: "bob", clientID: "bob", keysFile: keys, links: links))
+                try await withRelay(config) { client in
+                    let alice = try MultipathEchoStream(to: try client.address("alice"), tag: "alice")
+                    let bob = try MultipathEchoStream(to: try client.address("bob"), tag: "bob")
+                    defer {
+                        alice.close()
+                        bob.close()
+                    }
+                    async let aliceResult = alice.run(count: 60, gap: .milliseconds(10))
+                    let bobResult = try await bob.run(count: 60, gap: .milliseconds(10))
+                    let (aliceAnswered, aliceForeign) = try await aliceResult
+                    #expect(aliceAnswered >= 55 && bobResult.answered >= 55, "alice \(aliceAnswered), bob \(bobResult.answered)")
+                    #expect(aliceForeign == 0 && bobResult.foreign == 0)
+                    // One backend flow per client and local application.
+                    #expect(backend.flowCount == 2)
+                    let reports = try #require(server.server.multipathServers["mp-server"]).clientReports
+                    #expect(reports.map(\.id) == ["alice", "bob"])
+                    #expect(reports.allSatisfy { $0.links.count == 2 && $0.returnPath != nil })
+                }
+            }
+        }
+    }
+
+    @Test func badTagReplayAndUnknownClient_areDroppedAndCounted() async throws {
+        let keys = try Fixtures.keysFile()
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        try await withTestServers { servers in
+            let backend = servers.add(try UDPEchoBackend())
+            try await withRelay(Fixtures.serverConfig(keysFile: keys, backend: backend.address)) { server in
+                let service = try #require(server.server.multipathServers["mp-server"])
+                let peer = try UDPTestClient(try server.address("mp-server"))
+                defer { peer.close() }
+                var channel = MultipathChannel(clientID: "alice", key: Fixtures.aliceKey, role: .client, session: 10)
+                var older = MultipathChannel(clientID: "alice", key: Fixtures.aliceKey, role: .client, session: 5)
+                var mallory = MultipathChannel(clientID: "alice", key: Fixtures.bobKey, role: .client, session: 11)
+                var stranger = MultipathChannel(clientID: "eve", key: Fixtures.bobKey, role: .client, session: 12)
+                let first = try channel.seal(.data(flow: 1, payload: Array("hello".utf8)), activeLink: 0)
+                // Answered: a valid frame reaches the backend and the echo comes back sealed for alice.
+                let reply = try await peer.roundTrip(first)
+                var receiver = MultipathChannel(clientID: "alice", key: Fixtures.aliceKey, role: .client, session: 1)
+                guard case .success(let opened) = receiver.open(reply) else {
+                    Issue.record("the reply did not open")
+                    return
+                }
+                #expect(opened.frame.body == .data(flow: 1, payload: Array("hello".utf8)))
+                var tampered = try channel.seal(.data(flow: 1, payload: Array("evil".utf8)), activeLink: 0)
+                tampered[tampered.count - 1] ^= 1
+                for datagram in [first, tampered, try mallory.seal(.data(flow: 1, payload: [1]), activeLink: 0),
+                                 try older.seal(.data(flow: 1, payload: [2]), activeLink: 0),
+                                 try stranger.seal(.data(flow: 1, payload: [3]), activeLink: 0),
+                                 Array("not a frame".utf8)] {
+                    try await peer.socket.send(datagram)
+                }
+                let counters = service.counters
+                try await eventually("every bad frame counted") {
+                    counters.duplicatesDropped.load(ordering: .relaxed) == 1
+                        && counters.badTagsDropped.load(ordering: .relaxed) == 2
+                        && counters.replaysDropped.load(ordering: .relaxed) == 1
+                        && counters.unknownClientDropped.load(ordering: .relaxed) == 1
+                        && counters.malformedDropped.load(ordering: .relaxed) == 1
+                }
+                #expect(backend.requests.count == 1)
+                #expect(counters.datagramsDelivered.load(ordering: .relaxed) == 1)
+            }
+        }
+    }
+
+    @Test func hostNameInRemote_isResolvedEveryDNSRefresh() async throws {
+        let keys = try Fixtures.keysFile()
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        try await withTestServers { servers in
+            let backend = servers.add(try UDPEchoBackend())
+            try await withRelay(Fixtures.serverConfig(keysFile: keys, backend: backend.address)) { server in
+                let port = try server.address("mp-server").port
+                let config = Fixtures.clientConfig(Fixtures.clientListener(
+                    keysFile: keys, links: [("named", "localhost:\(port)")], extra: #", dns_refresh: "200ms""#))
+                try await withRelay(config) { client in
+                    let service = try #require(client.server.multipathClients["mp-client"])
+                    let link = service.links[0]
+                    try await eventually("three resolutions of localhost") {
+                        link.resolutions.load(ordering: .relaxed) >= 3
+                    }
+                    #expect(link.address?.port == port)
+                    let application = try UDPTestClient(try client.address("mp-client"))
+                    defer { application.close() }
+                    #expect(try await application.roundTrip(Array("via localhost".utf8)) == Array("via localhost".utf8))
+                }
+            }
+        }
+    }
+}
