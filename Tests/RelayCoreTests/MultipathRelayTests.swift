@@ -12,7 +12,7 @@ import TestSupport
 
     /// A server relay in front of an echo backend, `links` impaired links to it, and a client relay over them.
     func withMultipath(links settings: [(delay: Duration, loss: Double)], clientExtra: String = "",
-                       _ body: (RunningRelay, RunningRelay, [ImpairedUDPLink], UDPEchoBackend) async throws -> Void)
+                       accessFile: String? = nil, _ body: (RunningRelay, RunningRelay, [ImpairedUDPLink], UDPEchoBackend) async throws -> Void)
         async throws
     {
         let keys = try Fixtures.keysFile()
@@ -29,7 +29,7 @@ import TestSupport
                 let names = ["a", "b", "c", "d"]
                 let client = Fixtures.clientConfig(Fixtures.clientListener(
                     keysFile: keys, links: links.enumerated().map { (names[$0.offset], "\($0.element.address)") },
-                    extra: clientExtra))
+                    extra: clientExtra), accessFile: accessFile)
                 try await withRelay(client) { client in
                     try await body(server, client, links, backend)
                 }
@@ -51,8 +51,10 @@ import TestSupport
         // first misses already make another link better by the default 25 points, and traffic leaves sooner).
         let extra = #", heartbeat_interval: "100ms", max_consecutive_fail: 3, redundancy: "off", "#
             + #"switch_threshold: 100000"#
+        let accessFile = temporaryPath("multipath-access", suffix: ".log")
+        defer { try? FileManager.default.removeItem(atPath: accessFile) }
         try await withMultipath(links: [(.milliseconds(2), 0), (.milliseconds(10), 0), (.milliseconds(20), 0)],
-                                clientExtra: extra) { _, client, links, _ in
+                                clientExtra: extra, accessFile: accessFile) { _, client, links, _ in
             let monitor = try monitor(client)
             try await eventually("every link up") {
                 await monitor.statuses.allSatisfy { $0.health == .up }
@@ -83,6 +85,27 @@ import TestSupport
             #expect(result.foreign == 0)
             let status = await monitor.statuses[0]
             #expect(status.health == .down)
+
+            // The operator's view: GET /links, the metrics, and one access-log line for the switch.
+            let admin = try #require(client.server.adminAddress)
+            let links = try await http(admin, "/links").json()
+            let listener = try #require((links["listeners"] as? [[String: Any]])?.first)
+            let described = try #require(listener["links"] as? [[String: Any]])
+            #expect(described.map { $0["name"] as? String } == ["a", "b", "c"])
+            #expect(described[0]["state"] as? String == "down")
+            #expect(described.filter { $0["state"] as? String == "active" }.count == 1)
+            #expect((listener["last_switch"] as? [String: Any])?["reason"] as? String == "failover")
+            let metrics = try PrometheusExposition(parsing: try await http(admin, "/metrics").text)
+            #expect(metrics.value("relayd_link_switches_total", ["listener": "mp-client", "reason": "failover"]) == 1)
+            #expect(metrics.value("relayd_link_up", ["listener": "mp-client", "link": "a"]) == 0)
+            #expect(metrics.sum("relayd_link_active") == 1)
+            #expect((metrics.value("relayd_link_rtt_seconds", ["listener": "mp-client", "link": "b"]) ?? 0) > 0)
+            #expect((metrics.value("relayd_link_bytes_total", ["listener": "mp-client", "link": "a",
+                                                              "direction": "out"]) ?? 0) > 0)
+            try await eventually("the switch in the access log") {
+                let text = (try? String(contentsOfFile: accessFile, encoding: .utf8)) ?? ""
+                return text.contains("link switch") && text.contains("reason=failover")
+            }
         }
     }
 

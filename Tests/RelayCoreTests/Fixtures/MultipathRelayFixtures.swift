@@ -41,12 +41,14 @@ enum MultipathRelayFixtures {
             """
     }
 
-    /// A relay running the client listeners given.
-    static func clientConfig(_ listeners: String...) -> String {
-        """
-        { listeners: [ \(listeners.joined(separator: ", ")) ], drain_timeout: "1s", io: { loops: 1 },
-          log: { level: "debug" } }
-        """
+    /// A relay running the client listeners given, with its admin API on a loopback port; `accessFile` turns the
+    /// access log on.
+    static func clientConfig(_ listeners: String..., accessFile: String? = nil) -> String {
+        let access = accessFile.map { #", access: true, access_file: "\#($0)""# } ?? ""
+        return """
+            { listeners: [ \(listeners.joined(separator: ", ")) ], drain_timeout: "1s", io: { loops: 1 },
+              log: { level: "debug" \(access) }, admin: { listen: "127.0.0.1:0" } }
+            """
     }
 }
 
