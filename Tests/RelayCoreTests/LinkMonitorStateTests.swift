@@ -269,6 +269,27 @@ import Testing
         #expect(driver.actions { $0 == .sendTargetsChanged(targets: [0]) }.map(\.at) == [ms(3_000)])
     }
 
+    // A single unanswered heartbeat on the active link turns adaptive redundancy on at once (the loss over the
+    // window, 1 in 50, is not above 2 % yet), and the next answer turns it off.
+    @Test func adaptiveRedundancy_coversTheActiveLinkFromItsFirstMiss() {
+        var driver = LinkMonitorDriver(rttMilliseconds: [10, 20])
+        // Busy, so that the miss does not move traffic for a better score.
+        driver.trafficRate[0] = 1_000_000
+        // A full loss window first, so that one miss is 2 % (not above the threshold).
+        driver.run(for: ms(12_500))
+        #expect(driver.state.sendTargets == [0])
+        driver.dropAnswer = { link, ordinal in link == 0 && ordinal == 64 }
+        driver.run(for: ms(600))
+        let turnedOn = driver.actions { $0 == .sendTargetsChanged(targets: [0, 1]) }.map(\.at)
+        let turnedOff = driver.actions { $0 == .sendTargetsChanged(targets: [0]) }.map(\.at)
+        // On at the miss (one interval after the dropped heartbeat left, at 13.6 s), off at the next answer.
+        #expect(turnedOn == [ms(13_800)])
+        #expect(turnedOff.last == ms(13_810))
+        #expect(driver.state.status(of: 0).lossPercent == 2)
+        #expect(driver.state.sendTargets == [0])
+        #expect(driver.state.activeLink == 0)
+    }
+
     // After a failover the new link is unproven: both best remaining links carry traffic for heartbeat_timeout.
     // (A is busy, so its first misses do not move traffic for a better score before it is failed.)
     @Test func adaptiveRedundancy_coversTheFirstHeartbeatTimeoutAfterAFailover() throws {

@@ -126,7 +126,8 @@ import TestSupport
             let application = try MultipathEchoStream(to: try client.address("mp-client"))
             defer { application.close() }
             let count = 400
-            let result = try await application.run(count: count, gap: .milliseconds(5), size: 100)
+            // A generous grace: on a loaded machine the last echoes can come late, and late is not lost.
+            let result = try await application.run(count: count, gap: .milliseconds(5), size: 100, grace: .seconds(2))
             let ratio = Double(result.answered) / Double(count)
             #expect(monitor.route.activeLink == 0)
             let clientCounters = try #require(client.server.multipathClients["mp-client"]).counters

@@ -30,9 +30,9 @@ import RelayProtocol
 ///    by priority, then configuration order. The first active link is the first by priority and order.
 ///
 /// **Redundancy.** `off`: the active link only. `always`: every link that is not down. `adaptive` (default): the
-/// active link and the best other link while the active link's loss is above `redundancy_loss_threshold`, or
-/// until `heartbeat_timeout` after a failover or after the start (when no loss is measured yet); the active link
-/// alone otherwise.
+/// active link and the best other link while the active link's loss is above `redundancy_loss_threshold`, while
+/// its last heartbeat went unanswered, or until `heartbeat_timeout` after a failover or after the start (when no
+/// loss is measured yet); the active link alone otherwise.
 ///
 /// Unlike the seed, failover takes effect in the event that detects it (the seed waits for the next heartbeat
 /// round), and no value of a knob panics (`MultipathParameters.validate` names the key).
@@ -278,8 +278,12 @@ public struct LinkMonitorState: Sendable {
                 targets = [active] + others
             case .adaptive:
                 let lossy = links[active].losses.lossPercent > parameters.redundancyLossThreshold
+                // A link that just missed a heartbeat may be dying: cover it until it answers again rather than
+                // wait for the loss to climb over the threshold (a blackholed link reaches it only at its second
+                // miss, one interval later, and a link failing hard loses everything meanwhile).
+                let suspect = links[active].consecutiveMisses > 0
                 let afterFailover = failoverRedundancyUntil.map { now < $0 } ?? false
-                targets = lossy || afterFailover ? [active] + others.prefix(1) : [active]
+                targets = lossy || suspect || afterFailover ? [active] + others.prefix(1) : [active]
             }
         }
         if targets != sendTargets {
