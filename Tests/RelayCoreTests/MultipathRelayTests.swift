@@ -112,7 +112,7 @@ import TestSupport
     // Link a, which the client starts on, loses 30 % each way; a switch threshold no gain reaches and a high
     // max_consecutive_fail keep traffic on it, so only redundancy can save the datagrams: adaptive duplicates
     // them (and asks for duplicated replies) on the next best link, off does not.
-    @Test(.computeBound, arguments: ["adaptive", "off"])
+    @Test(arguments: ["adaptive", "off"])
     func lossyLink_adaptiveRedundancyKeeps99Percent_offDoesNot(redundancy: String) async throws {
         // A switch threshold no gain reaches: the test is about redundancy, not about leaving a bad link.
         let extra = #", heartbeat_interval: "100ms", max_consecutive_fail: 1000, switch_threshold: 100000, "#
@@ -239,6 +239,41 @@ import TestSupport
                     let application = try UDPTestClient(try client.address("mp-client"))
                     defer { application.close() }
                     #expect(try await application.roundTrip(Array("via localhost".utf8)) == Array("via localhost".utf8))
+                }
+            }
+        }
+    }
+
+    // A changed multipath listener is built anew on reload, at the same fixed address (bound beside the old one),
+    // with a new LinkMonitor under the supervisor; the application keeps its address.
+    @Test func reload_rebuildsAChangedClientListener_atTheSameAddress() async throws {
+        let keys = try Fixtures.keysFile()
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        try await withTestServers { servers in
+            let backend = servers.add(try UDPEchoBackend())
+            try await withRelay(Fixtures.serverConfig(keysFile: keys, backend: backend.address)) { server in
+                let remote = "\(try server.address("mp-server"))"
+                let listen = "\(try freeUDPAddress())"
+                func config(_ interval: String) -> String {
+                    Fixtures.clientConfig(Fixtures.clientListener(
+                        keysFile: keys, links: [("a", remote)], listen: listen,
+                        extra: #", heartbeat_interval: "\#(interval)""#))
+                }
+                try await withReloadableRelay(config("200ms")) { relay, path in
+                    let application = try UDPTestClient(try SocketAddress(parsing: listen))
+                    defer { application.close() }
+                    #expect(try await application.roundTrip(Array("one".utf8)) == Array("one".utf8))
+                    let before = try #require(relay.server.multipathClients["mp-client"]).monitor
+                    try config("100ms").write(toFile: path, atomically: true, encoding: .utf8)
+                    let result = await relay.server.reload()
+                    #expect(result.applied, "\(result.message)")
+                    let after = try #require(relay.server.multipathClients["mp-client"]).monitor
+                    #expect(before !== after)
+                    #expect(await after.state.parameters.heartbeatInterval == .milliseconds(100))
+                    try await eventually("the new listener answers") {
+                        (try? await application.roundTrip(Array("two".utf8), timeout: .milliseconds(500)))
+                            == Array("two".utf8)
+                    }
                 }
             }
         }

@@ -1,5 +1,6 @@
 import RelayProtocol
 import Testing
+import TestSupport
 @testable import RelayCore
 
 /// The multipath client and server end to end in memory, over three simulated links with a seeded loss: the
@@ -154,7 +155,7 @@ struct MultipathSimulation {
         return simulation
     }
 
-    @Test(arguments: seeds)
+    @Test(.computeBound, arguments: seeds)
     func adaptiveRedundancy_deliversAtLeast99Percent_overALinkLosing30Percent(seed: UInt64) throws {
         let simulation = try simulate(.adaptive, seed: seed)
         #expect(simulation.delivery >= 0.99, "delivered \(simulation.dataDelivered) of \(simulation.dataSent)")
@@ -163,7 +164,7 @@ struct MultipathSimulation {
         #expect(simulation.returnPath.current == simulation.monitor.activeLink)
     }
 
-    @Test(arguments: seeds)
+    @Test(.computeBound, arguments: seeds)
     func withoutRedundancy_theSameLinksDeliverLessThan99Percent(seed: UInt64) throws {
         let simulation = try simulate(.off, seed: seed)
         #expect(simulation.delivery < 0.99, "delivered \(simulation.dataDelivered) of \(simulation.dataSent)")

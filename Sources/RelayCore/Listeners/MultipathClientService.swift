@@ -39,7 +39,7 @@ public final class MultipathClientService: Service {
         let requested = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
         let socket: UDPSocket
         do {
-            socket = try UDPSocket.bind(requested, on: loop)
+            socket = try UDPSocket.bind(requested, on: loop, reusePort: requested.port != 0)
             address = try socket.localAddress()
         } catch {
             throw ListenerError(listener: listener.name, address: requested.description, reason: "\(error)")
@@ -81,7 +81,7 @@ public final class MultipathClientService: Service {
                 return bound
             }
             do {
-                return try UDPSocket.bind(address, on: loop)
+                return try UDPSocket.bind(address, on: loop, reusePort: true)
             } catch {
                 throw ListenerError(listener: name, address: address.description, reason: "\(error)")
             }

@@ -48,7 +48,7 @@ public final class MultipathServerService: Service {
         }
         let requested = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)
         do {
-            let socket = try UDPSocket.bind(requested, on: loop)
+            let socket = try UDPSocket.bind(requested, on: loop, reusePort: requested.port != 0)
             address = try socket.localAddress()
             prebound = SanitizerVisibleMutex(socket)
         } catch {
@@ -75,7 +75,7 @@ public final class MultipathServerService: Service {
                 return bound
             }
             do {
-                return try UDPSocket.bind(address, on: loop)
+                return try UDPSocket.bind(address, on: loop, reusePort: true)
             } catch {
                 throw ListenerError(listener: name, address: address.description, reason: "\(error)")
             }

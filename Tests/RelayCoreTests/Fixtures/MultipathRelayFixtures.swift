@@ -33,10 +33,12 @@ enum MultipathRelayFixtures {
 
     /// One multipath-client listener's object, with links to `links` (name, remote text).
     static func clientListener(name: String = "mp-client", clientID: String = "alice", keysFile: String,
-                               links: [(String, String)], extra: String = "") -> String {
+                               links: [(String, String)], listen: String = "127.0.0.1:0", extra: String = "")
+        -> String
+    {
         let list = links.map { "{ name: \"\($0.0)\", remote: \"\($0.1)\" }" }.joined(separator: ", ")
         return """
-            { name: "\(name)", protocol: "multipath-client", listen: "127.0.0.1:0", client_id: "\(clientID)",
+            { name: "\(name)", protocol: "multipath-client", listen: "\(listen)", client_id: "\(clientID)",
               key_file: "\(keysFile)", links: [\(list)] \(extra) }
             """
     }
