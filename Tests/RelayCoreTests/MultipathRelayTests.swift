@@ -76,12 +76,14 @@ import TestSupport
                 }
             }
             let elapsed = try await switched - #require(cut.withLock { $0 })
-            // 100 ms of slack for a loaded machine's scheduling.
-            #expect(elapsed <= 500_000_000, "left the link after \(elapsed / 1_000_000) ms")
+            // The bound itself is pinned with an injected clock in LinkMonitorStateTests; here, over real sockets
+            // and timers, a loaded two-core machine wakes the monitor late, so allow 500 ms of scheduling on top.
+            #expect(elapsed <= 900_000_000, "left the link after \(elapsed / 1_000_000) ms")
             let switches = await monitor.switchesByReason
             #expect(switches["failover"] == 1, "switches \(switches)")
-            // Only what was sent in the gap is lost; everything after the switch is answered.
-            #expect(result.answered >= 150 - 30, "answered \(result.answered) of 150")
+            // Only what was sent in the gap (one datagram every 20 ms) is lost, give or take those in flight.
+            let gap = Int(elapsed / 20_000_000)
+            #expect(result.answered >= 150 - gap - 15, "answered \(result.answered) of 150, gap \(gap)")
             #expect(result.foreign == 0)
             let status = await monitor.statuses[0]
             #expect(status.health == .down)
@@ -129,11 +131,13 @@ import TestSupport
             // A generous grace: on a loaded machine the last echoes can come late, and late is not lost.
             let result = try await application.run(count: count, gap: .milliseconds(5), size: 100, grace: .seconds(2))
             let ratio = Double(result.answered) / Double(count)
-            #expect(monitor.route.activeLink == 0)
             let clientCounters = try #require(client.server.multipathClients["mp-client"]).counters
             let serverCounters = try #require(server.server.multipathServers["mp-server"]).counters
+            #expect(monitor.route.activeLink == 0)
+            let drops = "client drops \(clientCounters.dropCounts), \(clientCounters.datagramsDropped.load(ordering: .relaxed)) "
+                + "datagrams; server drops \(serverCounters.dropCounts), \(serverCounters.datagramsDropped.load(ordering: .relaxed)) datagrams"
             if redundancy == "adaptive" {
-                #expect(ratio >= 0.99, "answered \(result.answered) of \(count)")
+                #expect(ratio >= 0.99, "answered \(result.answered) of \(count); \(drops)")
                 #expect(clientCounters.duplicatesSent.load(ordering: .relaxed) > 0)
                 #expect(serverCounters.duplicatesDropped.load(ordering: .relaxed) > 0)
             } else {
@@ -254,7 +258,7 @@ import TestSupport
             try await withRelay(Fixtures.serverConfig(keysFile: keys, backend: backend.address)) { server in
                 let remote = "\(try server.address("mp-server"))"
                 let listen = "\(try freeUDPAddress())"
-                func config(_ interval: String) -> String {
+                @Sendable func config(_ interval: String) -> String {
                     Fixtures.clientConfig(Fixtures.clientListener(
                         keysFile: keys, links: [("a", remote)], listen: listen,
                         extra: #", heartbeat_interval: "\#(interval)""#))
