@@ -55,7 +55,7 @@ private func stats(_ relay: RunningRelay) async throws -> [String: Any] {
     return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
 }
 
-@Suite(.serialized) struct RateLimitTCPTests {
+@Suite struct RateLimitTCPTests {
     @Test func oneIPBeyondItsBurstIsRefusedRateLimited_whileAnotherIPIsStillAdmitted() async throws {
         let path = NSTemporaryDirectory() + "relayd-rate-\(UUID().uuidString).log"
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -170,7 +170,7 @@ private func roundTrip(_ socket: UDPSocket, to front: SocketAddress, _ text: Str
     return String(decoding: buffer[0..<count], as: UTF8.self)
 }
 
-@Suite(.serialized) struct RateLimitUDPTests {
+@Suite struct RateLimitUDPTests {
     @Test func aFloodFromOneAddressStopsAtItsPacketLimit_whileAnotherClientKeepsBeingAnswered() async throws {
         let backend = try UDPEchoBackend()
         do {
