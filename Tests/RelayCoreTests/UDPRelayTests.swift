@@ -284,11 +284,18 @@ func udpConfig(listen: SocketAddress? = nil, servers: [SocketAddress], balance: 
                     // A probe that timed out on a loaded machine can leave the group briefly without a server, and
                     // a datagram sent then is dropped (no_backend), as UDP allows: the client asks again.
                     var answered = false
+                    var seen: [String] = []
                     for attempt in 0..<10 where !answered {
                         let message = Array("first \(index) \(attempt)".utf8)
-                        answered = (try? await client.roundTrip(message, timeout: .seconds(2))) == message
+                        do {
+                            let reply = try await client.roundTrip(message, timeout: .seconds(2))
+                            answered = reply == message
+                            if !answered { seen.append("reply \(String(decoding: reply, as: UTF8.self))") }
+                        } catch {
+                            seen.append("error \(error)")
+                        }
                     }
-                    try #require(answered, "client \(index) was never answered while both servers lived")
+                    try #require(answered, "client \(index) was never answered while both servers lived: \(seen)")
                 }
                 let onA = a.flowCount
                 #expect(onA > 0)
