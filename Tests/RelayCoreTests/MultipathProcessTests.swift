@@ -53,20 +53,16 @@ import Glibc
                         })
                         let application = try MultipathEchoStream(to: local)
                         defer { application.close() }
-                        let answeredAtKill = SanitizerVisibleMutex(0)
-                        let result = try await application.run(count: 200, gap: .milliseconds(10),
-                                                               grace: .seconds(1)) { sent in
-                            if sent == 60 {
-                                hops[active].signal(SIGKILL)
-                                answeredAtKill.withLock { $0 = application.answeredCount }
-                            }
+                        _ = try await application.run(count: 200, gap: .milliseconds(10), grace: .seconds(3)) { sent in
+                            if sent == 60 { hops[active].signal(SIGKILL) }
                         }
                         _ = try await hops[active].waitForExit()
-                        let before = answeredAtKill.withLock { $0 }
-                        // Redundancy (adaptive) and the failover keep almost everything; at the least, the
-                        // application is answered long after its path died.
-                        #expect(before >= 50, "answered \(before) of the first 60")
-                        #expect(result.answered - before >= 120, "answered \(result.answered) of 200")
+                        // The application was answered before the kill and keeps being answered after it: the
+                        // last 100 datagrams left a second after the kill, over the other hop. (The run's grace gives
+                        // late echoes of a loaded machine 3 s.)
+                        #expect(application.answered(in: 0..<50) >= 45, "\(application.answered(in: 0..<50)) of 50")
+                        #expect(application.answered(in: 100..<200) >= 95,
+                                "\(application.answered(in: 100..<200)) of the last 100")
                         let links = try await Self.links(admin)
                         #expect(links[active]["state"] as? String == "down")
                         #expect(links[1 - active]["state"] as? String == "active")

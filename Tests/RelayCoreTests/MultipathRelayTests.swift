@@ -54,7 +54,7 @@ import TestSupport
         let accessFile = temporaryPath("multipath-access", suffix: ".log")
         defer { try? FileManager.default.removeItem(atPath: accessFile) }
         try await withMultipath(links: [(.milliseconds(2), 0), (.milliseconds(10), 0), (.milliseconds(20), 0)],
-                                clientExtra: extra, accessFile: accessFile) { _, client, links, _ in
+                                clientExtra: extra, accessFile: accessFile) { server, client, links, _ in
             let monitor = try monitor(client)
             try await eventually("every link up") {
                 await monitor.statuses.allSatisfy { $0.health == .up }
@@ -81,10 +81,19 @@ import TestSupport
             #expect(elapsed <= 900_000_000, "left the link after \(elapsed / 1_000_000) ms")
             let switches = await monitor.switchesByReason
             #expect(switches["failover"] == 1, "switches \(switches)")
-            // Only what was sent in the gap (one datagram every 20 ms) is lost, give or take those in flight.
+            // Only what was sent in the gap (one datagram every 20 ms) is lost, give or take those in flight:
+            // counted where the datagrams arrive (the server's deliveries), since echoes that a loaded test process
+            // reads late are not lost. And the application is answered again after the switch.
             let gap = Int(elapsed / 20_000_000)
-            #expect(result.answered >= 150 - gap - 15, "answered \(result.answered) of 150, gap \(gap)")
-            #expect(result.foreign == 0)
+            let serverCounters = try #require(server.server.multipathServers["mp-server"]).counters
+            try await eventually("the server delivered all but the gap, "
+                                 + "\(serverCounters.datagramsDelivered.load(ordering: .relaxed))") {
+                serverCounters.datagramsDelivered.load(ordering: .relaxed) >= 150 - gap - 10
+            }
+            try await eventually("answers after the switch, \(application.answered(in: 100..<150)) of the last 50") {
+                application.answered(in: 100..<150) >= 40
+            }
+            #expect(result.foreign == 0 && result.answered > 0)
             let status = await monitor.statuses[0]
             #expect(status.health == .down)
 
@@ -128,20 +137,25 @@ import TestSupport
             let application = try MultipathEchoStream(to: try client.address("mp-client"))
             defer { application.close() }
             let count = 400
-            // A generous grace: on a loaded machine the last echoes can come late, and late is not lost.
-            let result = try await application.run(count: count, gap: .milliseconds(5), size: 100, grace: .seconds(2))
-            let ratio = Double(result.answered) / Double(count)
+            _ = try await application.run(count: count, gap: .milliseconds(5), size: 100)
+            #expect(monitor.route.activeLink == 0)
             let clientCounters = try #require(client.server.multipathClients["mp-client"]).counters
             let serverCounters = try #require(server.server.multipathServers["mp-server"]).counters
-            #expect(monitor.route.activeLink == 0)
-            let drops = "client drops \(clientCounters.dropCounts), \(clientCounters.datagramsDropped.load(ordering: .relaxed)) "
-                + "datagrams; server drops \(serverCounters.dropCounts), \(serverCounters.datagramsDropped.load(ordering: .relaxed)) datagrams"
+            // Delivery is counted where the datagrams arrive, at the server: echoes that a loaded test process
+            // reads late are not losses of the relay.
+            let sent = clientCounters.datagramsSent.load(ordering: .relaxed)
+            func delivered() -> Int { serverCounters.datagramsDelivered.load(ordering: .relaxed) }
+            #expect(sent == count)
             if redundancy == "adaptive" {
-                #expect(ratio >= 0.99, "answered \(result.answered) of \(count); \(drops)")
+                try await eventually("99 % delivered: \(delivered()) of \(sent); "
+                                     + "server drops \(serverCounters.dropCounts)") {
+                    Double(delivered()) >= 0.99 * Double(sent)
+                }
                 #expect(clientCounters.duplicatesSent.load(ordering: .relaxed) > 0)
                 #expect(serverCounters.duplicatesDropped.load(ordering: .relaxed) > 0)
             } else {
-                #expect(ratio < 0.99, "answered \(result.answered) of \(count)")
+                let ratio = Double(delivered()) / Double(sent)
+                #expect(ratio < 0.99, "delivered \(delivered()) of \(sent)")
                 #expect(clientCounters.duplicatesSent.load(ordering: .relaxed) == 0)
             }
         }

@@ -108,15 +108,10 @@ public struct ListenerConfig: Sendable, Equatable {
             }
             fields.read("max_flows", into: &config.maxFlows) { $0.integer(in: 1...10_000_000) }
             fields.read("responses", into: &config.responses) { $0.integer(in: 0...1_000_000) }
+            // Other protocols do not ask for these keys, so there they are unknown keys like any other.
             if config.proto.isMultipath {
                 config.multipath = MultipathListenerConfig.read(from: fields, server: config.proto == .multipathServer,
                                                                 baseDirectory: baseDirectory)
-            } else {
-                for key in MultipathListenerConfig.clientKeys + MultipathListenerConfig.serverKeys
-                where fields.optional(key) != nil {
-                    fields.reject(key, "only multipath listeners take `\(key)`; this listener's protocol is "
-                                  + "`\(config.proto.rawValue)`")
-                }
             }
             // With `protocol` unreadable, whether the listener has datagrams is unknown: `packets_per_ip` passes.
             let datagrams = config.proto == .udp || fields.failedKeys.contains("protocol")

@@ -70,6 +70,11 @@ final class MultipathEchoStream: Sendable {
     /// Distinct datagrams answered so far.
     var answeredCount: Int { answered.withLock { $0.count } }
 
+    /// How many of the datagrams numbered in `range` (from 0) were answered.
+    func answered(in range: Range<UInt32>) -> Int {
+        answered.withLock { set in range.filter { set.contains($0) }.count }
+    }
+
     /// Sends `count` datagrams of `size` bytes, one every `gap`, calling `afterEach` with the number sent; then
     /// waits up to `grace` for the last echoes. Returns the numbers answered. Echoes that do not start with `tag`
     /// are recorded as foreign (a crossed flow).
