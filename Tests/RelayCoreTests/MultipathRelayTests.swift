@@ -62,37 +62,33 @@ import TestSupport
             #expect(monitor.route.activeLink == 0)
             let application = try MultipathEchoStream(to: try client.address("mp-client"))
             defer { application.close() }
-            let cut = SanitizerVisibleMutex<UInt64?>(nil)
-            async let switched: UInt64 = {
-                try await eventually("traffic off the blackholed link", within: .seconds(20), poll: .milliseconds(2)) {
-                    cut.withLock { $0 } != nil && monitor.route.activeLink != 0
+            // The stream pauses at the cut until the monitor moves the traffic (so a test process that the machine
+            // starves cannot send the rest in a burst into the dead link before anything could notice), then goes on.
+            let elapsed = SanitizerVisibleMutex<UInt64>(0)
+            let result = try await application.run(count: 150, gap: .milliseconds(20), grace: .seconds(3)) { sent in
+                guard sent == 50 else { return }
+                links[0].blackhole()
+                let cut = EventLoop.now()
+                try await eventually("traffic off the blackholed link", poll: .milliseconds(2)) {
+                    monitor.route.activeLink != 0
                 }
-                return EventLoop.now()
-            }()
-            let result = try await application.run(count: 150, gap: .milliseconds(20)) { sent in
-                if sent == 50 {
-                    links[0].blackhole()
-                    cut.withLock { $0 = EventLoop.now() }
-                }
+                elapsed.withLock { $0 = EventLoop.now() - cut }
             }
-            let elapsed = try await switched - #require(cut.withLock { $0 })
-            // The bound itself is pinned with an injected clock in LinkMonitorStateTests; here, over real sockets
-            // and timers, a loaded two-core machine wakes the monitor late, so allow 500 ms of scheduling on top.
-            #expect(elapsed <= 900_000_000, "left the link after \(elapsed / 1_000_000) ms")
+            let tookNanoseconds = elapsed.withLock { $0 }
+            // The bound itself, (3 + 1) x 100 ms, is pinned with an injected clock in LinkMonitorStateTests. Over real
+            // sockets and timers a two-core machine running the whole suite wakes the monitor late (1.4 s seen), so
+            // this only checks that the failover is timer-driven and prompt.
+            #expect(tookNanoseconds <= 2_000_000_000, "left the link after \(tookNanoseconds / 1_000_000) ms")
             let switches = await monitor.switchesByReason
             #expect(switches["failover"] == 1, "switches \(switches)")
-            // Only what was sent in the gap (one datagram every 20 ms) is lost, give or take those in flight:
-            // counted where the datagrams arrive (the server's deliveries), since echoes that a loaded test process
-            // reads late are not lost. And the application is answered again after the switch.
-            let gap = Int(elapsed / 20_000_000)
+            // Everything sent after the switch arrives: counted where the datagrams arrive (the server's deliveries),
+            // and at the application (whose echoes get 3 s of grace on a loaded machine).
             let serverCounters = try #require(server.server.multipathServers["mp-server"]).counters
-            try await eventually("the server delivered all but the gap, "
+            try await eventually("the server delivered all but a few in flight at the cut, "
                                  + "\(serverCounters.datagramsDelivered.load(ordering: .relaxed))") {
-                serverCounters.datagramsDelivered.load(ordering: .relaxed) >= 150 - gap - 10
+                serverCounters.datagramsDelivered.load(ordering: .relaxed) >= 145
             }
-            try await eventually("answers after the switch, \(application.answered(in: 100..<150)) of the last 50") {
-                application.answered(in: 100..<150) >= 40
-            }
+            #expect(application.answered(in: 50..<150) >= 98, "answered \(application.answered(in: 50..<150)) of 100")
             #expect(result.foreign == 0 && result.answered > 0)
             let status = await monitor.statuses[0]
             #expect(status.health == .down)
