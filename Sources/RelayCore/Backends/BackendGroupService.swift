@@ -22,12 +22,13 @@ public final class BackendGroupService: Service {
     /// Probes the group's servers: once at start, then the least recently probed every `probe.interval`.
     let probes: ProbeScheduler
 
-    public init(group: BackendGroup, loops: EventLoopGroup, logger: Logger) {
+    /// `cluster` says whether this node probes (a cluster follower adopts its leader's scores instead).
+    public init(group: BackendGroup, loops: EventLoopGroup, logger: Logger, cluster: ClusterView = ClusterView()) {
         self.name = "backend:\(group.name)"
         self.group = group
         self.loops = loops
         self.logger = logger.with(["backend": group.name])
-        self.probes = ProbeScheduler(group: group, loops: loops, logger: self.logger)
+        self.probes = ProbeScheduler(group: group, loops: loops, logger: self.logger, cluster: cluster)
     }
 
     struct ShutdownRequested: Error {}

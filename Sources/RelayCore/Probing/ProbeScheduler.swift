@@ -13,17 +13,22 @@ struct ProbeScheduler: Sendable {
     /// Where probes run.
     let loops: EventLoopGroup
     let logger: Logger
+    /// Whether this node probes at all: in a cluster only the leader does (or every node, when no leader is
+    /// known); read without awaiting before each round.
+    let cluster: ClusterView
     /// One warning a second at most when probes cannot run for lack of relayd's own resources.
     private let shortageLog = EventThrottle(limit: 1, window: .seconds(1))
 
-    init(group: BackendGroup, loops: EventLoopGroup, logger: Logger) {
+    init(group: BackendGroup, loops: EventLoopGroup, logger: Logger, cluster: ClusterView = ClusterView()) {
         self.group = group
+        self.cluster = cluster
         self.loops = loops
         self.logger = logger
     }
 
     /// Probes every server once, `initial.concurrency` at a time, with the initial timeout.
     func initialProbe() async {
+        guard cluster.probesLocally else { return }
         let servers = await group.scoreboard.registered
         let parameters = group.config.probe
         await probe(servers, timeout: parameters.initialTimeout, concurrency: parameters.initialConcurrency)
@@ -74,6 +79,8 @@ struct ProbeScheduler: Sendable {
         let parameters = group.config.probe
         while true {
             try await Task.sleep(for: parameters.interval)
+            // A cluster follower adopts the leader's scores instead of probing.
+            guard cluster.probesLocally else { continue }
             let due = await group.scoreboard.probeOrder(limit: parameters.candidates)
             await probe(due, timeout: parameters.timeout, concurrency: parameters.candidates)
         }
