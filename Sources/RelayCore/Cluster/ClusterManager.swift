@@ -39,6 +39,9 @@ public actor ClusterManager: Service {
     private var peerAddresses: [(String, SocketAddress)] = []
     /// Warned once that the scores do not fit a heartbeat.
     private var warnedTooLarge = false
+    /// Tests only: drop every heartbeat sent and received, as a node cut off from the network (or frozen)
+    /// would, without the goodbye a graceful stop sends.
+    private var partitioned = false
     /// At most one warning a second about dropped heartbeats.
     private let dropLog = EventThrottle(limit: 1, window: .seconds(1))
 
@@ -249,7 +252,13 @@ public actor ClusterManager: Service {
         }
     }
 
+    /// Cuts this node off from its peers (tests), or reconnects it.
+    func setPartitioned(_ value: Bool) {
+        partitioned = value
+    }
+
     private func handle(_ datagram: [UInt8], from sender: SocketAddress) async {
+        guard !partitioned else { return }
         let heartbeat: ClusterHeartbeat
         do throws(ClusterHeartbeatError) {
             heartbeat = try ClusterHeartbeat.decode(datagram, mac: mac)
@@ -323,7 +332,7 @@ public actor ClusterManager: Service {
     }
 
     private func send(_ bytes: [UInt8]) {
-        guard let socket, !bytes.isEmpty else { return }
+        guard let socket, !bytes.isEmpty, !partitioned else { return }
         bytes.withUnsafeBytes { raw in
             for (_, address) in peerAddresses {
                 // Best effort: a full socket buffer or an unreachable peer costs one heartbeat, which

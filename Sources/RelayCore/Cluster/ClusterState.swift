@@ -82,7 +82,9 @@ public struct ClusterState: Sendable {
         self.mode = mode
         self.deadAfter = deadAfter
         self.startedAt = now
-        self.noLeaderSince = now
+        // A static node gives the cluster its joining period before it counts the time without a leader: the
+        // smallest node may be joining too, and fail-open probes from every node would be for nothing.
+        self.noLeaderSince = mode == .static ? now + deadAfter : now
         var known: [String: Peer] = [:]
         for (id, address) in peers where id != nodeID { known[id] = Peer(address: address) }
         self.peers = known
