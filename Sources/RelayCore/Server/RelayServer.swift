@@ -142,6 +142,7 @@ public final class RelayServer: Sendable {
         await metrics.register(BuildInfoCollector(version: RelaydVersion.current), key: "build")
         let reference = self.reference
         await metrics.register(ClosureCollector { await reference.server?.collectMetrics() ?? [] }, key: "relayd")
+        await metrics.register(ClosureCollector { reference.server?.collectClusterMetrics() ?? [] }, key: "cluster")
     }
 
     /// The configuration running now (the last one applied).
