@@ -200,8 +200,9 @@ public actor ClusterManager: Service {
             case let .memberAlive(id):
                 logger.info("cluster member alive", ["member": id])
             case let .memberDead(id):
-                logger.warn("cluster member dead: nothing heard within \(DurationParser.format(state.deadAfter))",
-                            ["member": id])
+                let why = config.mode == .etcd ? "its etcd lease expired or its key is gone"
+                                               : "no heartbeat within \(DurationParser.format(state.deadAfter))"
+                logger.warn("cluster member dead: \(why)", ["member": id])
             case .failingOpen:
                 logger.warn("no cluster leader known for \(DurationParser.format(state.deadAfter)); this node probes "
                             + "every backend itself until one is (fail open)", [:])
