@@ -17,6 +17,7 @@ public func fuzzCluster(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         checkHeartbeat(input + fuzzKey.authenticationCode(for: input))
     }
     checkResponse(input)
+    checkEtcdReplies(input)
     return 0
 }
 
@@ -47,6 +48,21 @@ func checkResponse(_ bytes: [UInt8]) {
     _ = Base64.decode(String(decoding: bytes, as: UTF8.self))
 }
 
+/// Every etcd reply decoder on the input: typed errors only, and a publication that decodes re-encodes to one that
+/// decodes the same.
+func checkEtcdReplies(_ body: [UInt8]) {
+    _ = try? EtcdGateway.decodeGrant(body)
+    _ = try? EtcdGateway.decodeKeepAlive(body)
+    _ = try? EtcdGateway.decodeTxn(body)
+    _ = try? EtcdGateway.decodeRange(body)
+    _ = try? EtcdGateway.decodeAcknowledgement(body)
+    _ = EtcdGateway.errorMessage(body)
+    if let publication = try? EtcdScorePublication.decode(body) {
+        let again = try? EtcdScorePublication.decode(publication.encoded())
+        precondition(again == publication, "a publication does not survive re-encoding")
+    }
+}
+
 /// Writes seeds (valid heartbeats and replies) into the directory CLUSTER_FUZZ_SEEDS names, then exits.
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>?,
@@ -63,6 +79,11 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>?,
         if let bytes = try? beat.encoded(mac: fuzzKey) { seeds.append((name, bytes)) }
     }
     seeds.append(("length", Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".utf8)))
+    seeds.append(("txn", Array(#"{"header":{"revision":"32"},"responses":[{"response_range":{"kvs":[{"key":"L3IvbGVhZGVy","create_revision":"31","value":"bjE=","lease":"77"}]}}]}"#.utf8)))
+    seeds.append(("keepalive", Array(#"{"result":{"header":{},"ID":"1","TTL":"5"}}"#.utf8)))
+    seeds.append(("error", Array(#"{"error":{"grpc_code":5,"message":"etcdserver: requested lease not found"}}"#.utf8)))
+    seeds.append(("publication", EtcdScorePublication(term: 3, leader: "n1",
+                                                      scores: ClusterGroupScores(group: "web", servers: [server])).encoded()))
     seeds.append(("chunked", Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n".utf8)))
     for (name, bytes) in seeds {
         guard let file = fopen(directory + "/" + name, "wb") else { continue }
