@@ -104,6 +104,12 @@ struct ClusterEtcdIntegrationTests {
                         let parts = scores.map { $0.mapValues { Array($0.prefix(7)) } }
                         return measured && parts[0] == parts[1] && parts[1] == parts[2]
                     }
+                    // Every node picks its active set from the shared scores at once, not at the next evaluation (30 s).
+                    try await eventually("the live server in every node's active set", within: .seconds(10)) {
+                        relays.values.allSatisfy { relay in
+                            relay.server.backendGroups["app"]!.selector.current.servers.contains { $0.address == live.address }
+                        }
+                    }
                     for follower in followers {
                         #expect(ClusterStaticIntegrationTests.probeCount(relays[follower]!) == 0, "\(follower) probed")
                     }

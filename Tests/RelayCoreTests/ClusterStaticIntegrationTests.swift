@@ -112,6 +112,12 @@ import Testing
                     return measured && parts[0] == parts[1] && parts[1] == parts[2]
                 }
 
+                // Every node picks its active set from the shared scores at once, not at the next evaluation (30 s).
+                try await eventually("the live server in every node's active set", within: .seconds(10)) {
+                    relays.values.allSatisfy { relay in
+                        relay.server.backendGroups["app"]!.selector.current.servers.contains { $0.address == live.address }
+                    }
+                }
                 // Only the leader probed: every connection the live backend saw is one of n1's probes.
                 #expect(Self.probeCount(relays["n2"]!) == 0)
                 #expect(Self.probeCount(relays["n3"]!) == 0)

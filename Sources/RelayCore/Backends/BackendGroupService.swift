@@ -47,10 +47,13 @@ public final class BackendGroupService: Service {
                 }
                 tasks.addTask {
                     try await self.resolveHostNames()
-                    if self.group.config.probe.initialEnabled { await self.probes.initialProbe() }
+                    var initialProbePending = false
+                    if self.group.config.probe.initialEnabled { initialProbePending = await !self.probes.initialProbe() }
                     await self.group.selector.evaluate(scoreboard: self.group.scoreboard)
                     try await withThrowingTaskGroup(of: Void.self) { loops in
-                        loops.addTask { try await self.probes.run() }
+                        loops.addTask { [initialProbePending] in
+                            try await self.probes.run(initialProbePending: initialProbePending)
+                        }
                         loops.addTask { try await self.evaluationLoop() }
                         loops.addTask { try await self.dnsLoop() }
                         while try await loops.next() != nil {}

@@ -233,7 +233,11 @@ public actor ClusterManager: Service {
         guard let server = reference.server else { return }
         let running = server.backendGroups
         for scores in groups {
-            await running[scores.group]?.scoreboard.adopt(scores)
+            guard let group = running[scores.group] else { continue }
+            await group.scoreboard.adopt(scores)
+            // A follower's Selector last ran when nothing was measured here: the first adopted scores pick the
+            // active set at once rather than at the next evaluation interval.
+            if group.selector.current.servers.isEmpty { await group.selector.evaluate(scoreboard: group.scoreboard) }
         }
         view.adoptions.add(1, ordering: .relaxed)
     }
