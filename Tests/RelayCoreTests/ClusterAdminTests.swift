@@ -71,3 +71,35 @@ import Testing
         }
     }
 }
+
+/// Reloading a cluster node: new peers apply, a new node id waits for a restart and the log says so.
+@Suite struct ClusterReloadTests {
+    static func config(node: String, peers: [String], keyFile: String) -> String {
+        """
+        { cluster: { node_id: "\(node)", mode: "static",
+                     static: { listen: "127.0.0.1:0", peers: [\(peers.map { "\"\($0)\"" }.joined(separator: ", "))],
+                               key_file: "\(keyFile)", heartbeat: "50ms", dead_after: "200ms" } } }
+        """
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func newPeersApply_aNewNodeIdNeedsARestart() async throws {
+        let keyFile = try ClusterStaticIntegrationTests.keyFile()
+        defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        let b2 = try PortReservation(.udp), c3 = try PortReservation(.udp)
+        defer { b2.release(); c3.release() }
+        let first = Self.config(node: "a1", peers: ["b2@\(b2.address)"], keyFile: keyFile)
+        let second = Self.config(node: "z9", peers: ["b2@\(b2.address)", "c3@\(c3.address)"], keyFile: keyFile)
+        try await withReloadableRelay(first) { relay, path in
+            try await eventually("a1 leads") { relay.server.cluster.current.isLeader }
+            try second.write(toFile: path, atomically: true, encoding: .utf8)
+            let result = await relay.server.reload()
+            #expect(result.applied, "\(result.message)")
+            let view = relay.server.cluster.current
+            #expect(view.nodeID == "a1")
+            #expect(view.members.map(\.nodeID) == ["a1", "b2", "c3"])
+            #expect(view.isLeader)
+            #expect(relay.logs.lines.contains { $0.contains("restart") && $0.contains("cluster.node_id") })
+        }
+    }
+}
