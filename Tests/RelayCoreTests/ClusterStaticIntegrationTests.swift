@@ -5,11 +5,11 @@ import TestSupport
 import Testing
 @testable import RelayCore
 
-/// Three embedded nodes in static mode, with fast timings (heartbeat 100 ms, dead_after 500 ms): election of the
+/// Three embedded nodes in static mode, with fast timings (heartbeat 200 ms, dead_after 1 s): election of the
 /// smallest id, re-election when it goes silent, one set of scores everywhere, probes only from the leader.
 @Suite(.serialized) struct ClusterStaticIntegrationTests {
-    static let heartbeat = Duration.milliseconds(100)
-    static let deadAfter = Duration.milliseconds(500)
+    static let heartbeat = Duration.milliseconds(200)
+    static let deadAfter = Duration.seconds(1)
 
     static func keyFile() throws -> String {
         try temporaryFile("CLUSTER " + KeysFile.hex(SecureRandom.bytes(count: 32)) + "\n", suffix: ".key")
@@ -31,7 +31,7 @@ import Testing
               cluster: {
                 node_id: "\(node)", mode: "static",
                 static: { listen: "\(addresses[node]!)", peers: [\(peers)], key_file: "\(keyFile)",
-                          heartbeat: "100ms", dead_after: "500ms" },
+                          heartbeat: "200ms", dead_after: "1s" },
               },
             }
             """
@@ -144,10 +144,10 @@ import Testing
                     relays["n2"]!.server.cluster.current.isLeader && relays["n3"]!.server.cluster.current.leader == "n2"
                 }
                 let failover = ContinuousClock.now - cut
-                // dead_after + one heartbeat, plus room for a loaded machine's scheduling.
-                #expect(failover <= Self.deadAfter + Self.heartbeat + .milliseconds(400),
-                        "failover took \(failover)")
-                #expect(relays["n2"]!.server.cluster.current.term > relays["n1"]!.server.cluster.current.term - 1)
+                // dead_after + one heartbeat (ClusterStateTests checks the bound exactly), plus room for the
+                // scheduling of a machine running the whole suite at once.
+                #expect(failover <= Self.deadAfter + Self.heartbeat + .seconds(1), "failover took \(failover)")
+                #expect(relays["n2"]!.server.cluster.current.term >= relays["n1"]!.server.cluster.current.term)
                 let probesBefore = Self.probeCount(relays["n2"]!)
                 try await eventually("n2 probes now") { Self.probeCount(relays["n2"]!) > probesBefore }
                 #expect(Self.probeCount(relays["n3"]!) == 0)
@@ -157,8 +157,11 @@ import Testing
                     Self.leaders(relays).values.allSatisfy { $0 == "n1" }
                         && !relays["n2"]!.server.cluster.current.isLeader
                 }
-                let terms = relays.mapValues { $0.server.cluster.current.term }
-                #expect(terms["n1"]! >= terms["n2"]!, "terms \(terms)")
+                // n1 learns the term n2 reached from n2's next heartbeat, and leads past it.
+                try await eventually("n1's term past n2's: \(relays.mapValues { $0.server.cluster.current.term })") {
+                    relays["n1"]!.server.cluster.current.term >= relays["n2"]!.server.cluster.current.term
+                        && relays["n3"]!.server.cluster.current.term == relays["n1"]!.server.cluster.current.term
+                }
             }
         }
     }
@@ -175,7 +178,7 @@ import Testing
                     relays["n2"]!.server.cluster.current.isLeader && relays["n3"]!.server.cluster.current.leader == "n2"
                 }
                 // The goodbye heartbeat: no waiting for dead_after.
-                #expect(ContinuousClock.now - stopped < Self.deadAfter + .milliseconds(400))
+                #expect(ContinuousClock.now - stopped < Self.deadAfter)
             }
         }
     }

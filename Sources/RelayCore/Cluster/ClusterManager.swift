@@ -120,11 +120,13 @@ public actor ClusterManager: Service {
                     await context.shutdown.wait()
                     throw ShutdownRequested()
                 }
+                // On the event loop's thread, not the shared cooperative pool: heartbeats and keepalives are
+                // what the other nodes judge this one alive by, so they must not wait behind other work.
                 if let socket = self.socket {
-                    tasks.addTask { try await self.receiveLoop(socket) }
-                    tasks.addTask { try await self.heartbeatLoop() }
+                    tasks.addTask(executorPreference: self.loop) { try await self.receiveLoop(socket) }
+                    tasks.addTask(executorPreference: self.loop) { try await self.heartbeatLoop() }
                 } else {
-                    tasks.addTask { try await self.etcdLoop() }
+                    tasks.addTask(executorPreference: self.loop) { try await self.etcdLoop() }
                 }
                 while try await tasks.next() != nil {}
             }
