@@ -81,4 +81,19 @@ import Testing
         let endpointPlan = ReloadPlan(from: old, to: peersOnly)
         #expect(endpointPlan.needsRestart.isEmpty && endpointPlan.clusterChanged && !endpointPlan.isEmpty)
     }
+
+    /// The README's three-node examples: the etcd configs as shipped, the static ones beside a key file.
+    @Test func shippedClusterConfigurationsParse() throws {
+        let directory = ConfigParsingTests.packageRoot + "/Configurations/cluster"
+        for node in 1...3 {
+            let config = try RelayConfig.load(path: "\(directory)/etcd-n\(node).json5")
+            #expect(config.cluster.nodeID == "n\(node)" && config.cluster.mode == .etcd)
+            let text = try TextFile.read("\(directory)/static-n\(node).json5", kind: "a config")
+            let keyFile = try temporaryFile("CLUSTER \(Self.key)\n", suffix: ".key")
+            defer { try? FileManager.default.removeItem(atPath: keyFile) }
+            let staticConfig = try RelayConfig.parse(text.replacingOccurrences(of: "\"cluster.key\"", with: "\"\(keyFile)\""))
+            #expect(staticConfig.cluster.staticMode.peers.count == 2)
+            #expect(!staticConfig.cluster.staticMode.peers.contains { $0.nodeID == "n\(node)" })
+        }
+    }
 }
