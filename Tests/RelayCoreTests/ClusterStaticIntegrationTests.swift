@@ -77,6 +77,37 @@ import Testing
         return out
     }
 
+    /// A backend that counts every connection it accepts, probes included (`TestBackend.connections` counts only
+    /// those that bring data).
+    static func countingBackend(_ accepted: CountBox) throws -> TestBackend {
+        try TestBackend { _ in accepted.increment() }
+    }
+
+    /// The leader's probe results for `server` so far.
+    static func leaderProbes(_ relay: RunningRelay, of server: SocketAddress) async -> UInt64 {
+        guard let group = relay.server.backendGroups["app"] else { return 0 }
+        return await group.scoreboard.published().servers.first { $0.address == server.description }?.probes ?? 0
+    }
+
+    /// While the leader makes five more probes of `server`, no follower probes, and the backend accepts no more
+    /// connections than those probes (one in flight at either end aside).
+    static func onlyTheLeaderProbes(_ relays: [String: RunningRelay], leader: String, server: SocketAddress,
+                                    accepted: CountBox) async throws {
+        let followers = relays.keys.filter { $0 != leader }.sorted()
+        let followerProbes = followers.map { probeCount(relays[$0]!) }
+        let acceptedBefore = accepted.count
+        let before = await leaderProbes(relays[leader]!, of: server)
+        var after = before
+        try await eventually("five more probes by \(leader)") {
+            after = await leaderProbes(relays[leader]!, of: server)
+            return after >= before + 5
+        }
+        let seen = accepted.count - acceptedBefore
+        #expect(followers.map { probeCount(relays[$0]!) } == followerProbes, "a follower probed")
+        #expect(seen > 0 && seen <= Int(after - before) + 2,
+                "the backend accepted \(seen) connections while the leader probed it \(after - before) times")
+    }
+
     static func probeCount(_ relay: RunningRelay) -> Int {
         guard let stats = relay.server.backendGroups["app"]?.stats else { return 0 }
         return Int(stats.probeSuccesses.value + stats.probeFailures.value)
@@ -85,7 +116,8 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func smallestIdLeads_followersAdoptItsScoresAndNeverProbe() async throws {
         try await withTestServers { servers in
-            let live = servers.add(try TestBackend.echo())
+            let accepted = CountBox()
+            let live = servers.add(try Self.countingBackend(accepted))
             let dead = try PortReservation(.tcp)
             defer { dead.release() }
             try await Self.withCluster(backends: [live.address, dead.address]) { relays in
@@ -118,13 +150,9 @@ import Testing
                         relay.server.backendGroups["app"]!.selector.current.servers.contains { $0.address == live.address }
                     }
                 }
-                // Only the leader probed: every connection the live backend saw is one of n1's probes.
-                #expect(Self.probeCount(relays["n2"]!) == 0)
-                #expect(Self.probeCount(relays["n3"]!) == 0)
+                // Only the leader probes: the backend sees its probes and no others.
                 #expect(relays["n2"]!.server.cluster.adoptions.load(ordering: .relaxed) > 0)
-                let probes = Self.probeCount(relays["n1"]!)
-                #expect(probes > 0)
-                #expect(live.connections.count <= probes)
+                try await Self.onlyTheLeaderProbes(relays, leader: "n1", server: live.address, accepted: accepted)
             }
         }
     }
@@ -150,7 +178,9 @@ import Testing
                 #expect(relays["n2"]!.server.cluster.current.term >= relays["n1"]!.server.cluster.current.term)
                 let probesBefore = Self.probeCount(relays["n2"]!)
                 try await eventually("n2 probes now") { Self.probeCount(relays["n2"]!) > probesBefore }
-                #expect(Self.probeCount(relays["n3"]!) == 0)
+                let n3Probes = Self.probeCount(relays["n3"]!)
+                try await eventually("n2 probes on") { Self.probeCount(relays["n2"]!) > probesBefore + 3 }
+                #expect(Self.probeCount(relays["n3"]!) == n3Probes, "n3 probed while following n2")
 
                 await n1.setPartitioned(false)
                 try await eventually("n1 leads everywhere again: \(Self.leaders(relays))") {
