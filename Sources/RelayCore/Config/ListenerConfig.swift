@@ -40,11 +40,14 @@ public struct ListenerConfig: Sendable, Equatable {
     /// UDP: close a flow after this many replies (`responses`, default 0 = never), like nginx's
     /// `proxy_responses`: 1 suits DNS-style request/response traffic, freeing the flow at once.
     public var responses: Int
+    /// Reliable UDP: the keys file, `max_sessions`, `encryption` and `max_packet_size`; nil for other protocols.
+    public var reliable: ReliableListenerConfig?
 
     public init(name: String, proto: ListenerProtocol = .tcp, listen: Endpoint, backend: String? = nil,
                 maxConnections: Int = 10_000, maxConnectionsPerIP: Int = 0, tcpNoDelay: Bool = true,
                 keepalive: Bool = true, backlog: Int = 1024, idleTimeout: Duration? = nil,
-                firstByteTimeout: Duration = .zero, maxFlows: Int = 100_000, responses: Int = 0) {
+                firstByteTimeout: Duration = .zero, maxFlows: Int = 100_000, responses: Int = 0,
+                reliable: ReliableListenerConfig? = nil) {
         self.name = name
         self.proto = proto
         self.listen = listen
@@ -58,12 +61,17 @@ public struct ListenerConfig: Sendable, Equatable {
         self.firstByteTimeout = firstByteTimeout
         self.maxFlows = maxFlows
         self.responses = responses
+        self.reliable = reliable
     }
 
-    /// `idle_timeout` when the config does not say: 30s for a UDP flow, 10m for a TCP connection.
+    /// `idle_timeout` when the config does not say: 30s for a UDP flow or a reliable-UDP session, 10m for a TCP
+    /// connection.
     static func defaultIdleTimeout(_ proto: ListenerProtocol) -> Duration {
-        proto == .udp ? .seconds(30) : .seconds(600)
+        proto.relaysUDP ? .seconds(30) : .seconds(600)
     }
+
+    /// The longest `idle_timeout` of a reliable-UDP session: WELCOME carries it in milliseconds in 32 bits.
+    static let maxReliableIdleTimeout = Duration.milliseconds(Int64(UInt32.max))
 
     /// The timeouts a TCP listener's connections get.
     public var connectionTimeouts: ConnectionTimeouts {
@@ -72,8 +80,11 @@ public struct ListenerConfig: Sendable, Equatable {
 
     /// Reads one element of `listeners`, returning the listener (with placeholders for keys that failed) and the
     /// keys that failed; nil if the element is not an object. Checks that involve other listeners or the backend
-    /// groups are done by `RelayConfig`, which sees them all.
-    static func read(from node: ConfigReader) -> (config: ListenerConfig, failedKeys: Set<String>)? {
+    /// groups are done by `RelayConfig`, which sees them all. A `keys_file` is read from `baseDirectory` when its
+    /// path is relative.
+    static func read(from node: ConfigReader, baseDirectory: String = ".")
+        -> (config: ListenerConfig, failedKeys: Set<String>)?
+    {
         node.object { fields in
             let name = fields.required("name", "a name for logs, such as \"web\"") { $0.name() }
             let listen = fields.required("listen", "the address to accept connections on, such as \"127.0.0.1:8080\"") {
@@ -90,15 +101,35 @@ public struct ListenerConfig: Sendable, Equatable {
             fields.read("backlog", into: &config.backlog) { $0.integer(in: 1...65535) }
             config.idleTimeout = defaultIdleTimeout(config.proto)
             // A UDP flow must expire (its socket is only freed then); a TCP connection may be left alone.
-            fields.read("idle_timeout", into: &config.idleTimeout) { $0.duration(allowZero: config.proto != .udp) }
-            if config.proto == .udp, fields.optional("first_byte_timeout") != nil {
-                fields.reject("first_byte_timeout", "only TCP listeners take `first_byte_timeout`; a UDP flow has "
-                              + "`idle_timeout` only")
+            fields.read("idle_timeout", into: &config.idleTimeout) { value in
+                guard let duration = value.duration(allowZero: !config.proto.relaysUDP) else { return nil }
+                if config.proto == .reliableUDP,
+                    duration < .milliseconds(1) || duration > maxReliableIdleTimeout {
+                    return value.expected("a duration from 1ms to 49d17h2m47s295ms (WELCOME carries it in "
+                                          + "milliseconds in 32 bits)")
+                }
+                return duration
+            }
+            if config.proto.relaysUDP, fields.optional("first_byte_timeout") != nil {
+                fields.reject("first_byte_timeout", "only TCP listeners take `first_byte_timeout`; a \(config.proto.rawValue) "
+                              + "listener has `idle_timeout` only")
             } else {
                 fields.read("first_byte_timeout", into: &config.firstByteTimeout) { $0.duration(allowZero: true) }
             }
-            fields.read("max_flows", into: &config.maxFlows) { $0.integer(in: 1...10_000_000) }
-            fields.read("responses", into: &config.responses) { $0.integer(in: 0...1_000_000) }
+            if config.proto == .reliableUDP {
+                for key in ["max_flows", "responses"] where fields.optional(key) != nil {
+                    fields.reject(key, "only udp listeners take `\(key)`; a reliable-udp listener limits its sessions "
+                                  + "with `max_sessions` and `idle_timeout`")
+                }
+                config.reliable = ReliableListenerConfig.read(from: fields, baseDirectory: baseDirectory)
+            } else {
+                fields.read("max_flows", into: &config.maxFlows) { $0.integer(in: 1...10_000_000) }
+                fields.read("responses", into: &config.responses) { $0.integer(in: 0...1_000_000) }
+                for key in ReliableListenerConfig.ownKeys where fields.optional(key) != nil {
+                    fields.reject(key, "only reliable-udp listeners take `\(key)`; this listener's protocol is "
+                                  + "`\(config.proto.rawValue)`")
+                }
+            }
             return (config, fields.failedKeys)
         }
     }

@@ -6,8 +6,14 @@ public enum ListenerProtocol: String, Sendable, CaseIterable {
     case echo
     /// Relays UDP datagrams: each client address is a flow to one server of the listener's backend group.
     case udp
+    /// Gives clients ordered, acknowledged, authenticated sessions over UDP (docs/reliable-udp.md) and relays each
+    /// session's messages as plain datagrams to one server of the listener's backend group.
+    case reliableUDP = "reliable-udp"
 
     /// True for the protocols that listen on a TCP port (two listeners may share a port number across
     /// TCP and UDP).
-    public var isTCP: Bool { self != .udp }
+    public var isTCP: Bool { self == .tcp || self == .echo }
+
+    /// True for the protocols whose backends are plain UDP servers (probed over UDP by default).
+    public var relaysUDP: Bool { self == .udp || self == .reliableUDP }
 }

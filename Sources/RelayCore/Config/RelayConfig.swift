@@ -81,7 +81,9 @@ public struct RelayConfig: Sendable, Equatable {
             fields.read("listeners", into: &config.listeners) { value in
                 guard let elements = value.elements() else { return nil }
                 for element in elements {
-                    guard let (listener, failedKeys) = ListenerConfig.read(from: element) else { continue }
+                    guard let (listener, failedKeys) = ListenerConfig.read(from: element, baseDirectory: baseDirectory) else {
+                        continue
+                    }
                     readListeners.append(ListenerReading(path: element.path, config: listener, failedKeys: failedKeys))
                 }
                 let valid = readListeners.filter(\.failedKeys.isEmpty)
@@ -160,7 +162,7 @@ public struct RelayConfig: Sendable, Equatable {
             let (path, listener) = (reading.path, reading.config)
             let backendPath = ConfigPath.key("backend", in: path)
             switch listener.proto {
-            case .tcp, .udp:
+            case .tcp, .udp, .reliableUDP:
                 guard let backend = listener.backend else {
                     log.add("missing; a \(listener.proto.rawValue) listener needs the name of a group in `backends` to relay to",
                             at: backendPath, anchor: path)
@@ -186,12 +188,13 @@ public struct RelayConfig: Sendable, Equatable {
 
     /// A pool opens TCP connections, so a group with one cannot serve a UDP listener.
     private static func checkPools(_ config: RelayConfig, _ listeners: [ListenerReading], log: ConfigIssueLog) {
-        for reading in listeners where reading.hasValid("protocol", "backend") && reading.config.proto == .udp {
+        for reading in listeners where reading.hasValid("protocol", "backend") && reading.config.proto.relaysUDP {
             guard let name = reading.config.backend, let group = config.backends[name], group.pool.isEnabled else {
                 continue
             }
             log.add("group `\(name)` has a connection pool (pool.strategy `\(group.pool.strategy.rawValue)`), which "
-                    + "opens TCP connections; a udp listener needs a group without one (strategy \"none\")",
+                    + "opens TCP connections; a \(reading.config.proto.rawValue) listener needs a group without one "
+                    + "(strategy \"none\")",
                     at: ConfigPath.key("backend", in: reading.path))
         }
     }

@@ -19,7 +19,7 @@ public final class UDPListenerService: Service {
     /// per new flow, so a flow keeps the group it started with.
     private let settings: SanitizerVisibleMutex<(group: BackendGroup, responses: Int)>
     /// Admission and expiry of flows.
-    public let store: SessionStore
+    public let store: SessionStore<UDPFlow>
     /// What happened to the datagrams.
     public let counters = UDPCounters()
     let loops: [EventLoop]
@@ -60,7 +60,7 @@ public final class UDPListenerService: Service {
         self.settings = SanitizerVisibleMutex((group, responses))
         self.loops = loops
         self.logger = logger.with(["listener": name])
-        self.store = SessionStore(maxFlows: maxFlows, idleTimeout: idleTimeout)
+        self.store = SessionStore(limit: maxFlows, idleTimeout: idleTimeout)
         let sockets = try UDPListenerService.bind(name: name, address: requested, loops: loops)
         self.address = try sockets[0].localAddress()
         self.prebound = SanitizerVisibleMutex(sockets)
@@ -82,7 +82,7 @@ public final class UDPListenerService: Service {
     /// limits; open flows keep their server until they end.
     public func update(group: BackendGroup, idleTimeout: Duration, maxFlows: Int, responses: Int) async {
         settings.withLock { $0 = (group, responses) }
-        await store.update(maxFlows: maxFlows, idleTimeout: idleTimeout)
+        await store.update(limit: maxFlows, idleTimeout: idleTimeout)
     }
 
     /// Closes the sockets bound by `init` when the service will never run (a reload that was called off).
