@@ -23,9 +23,16 @@ let package = Package(
         // Test support: counts each thread's heap allocations, so tests can check that batched UDP I/O
         // allocates nothing per datagram.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
-        .testTarget(name: "RelayIOTests", dependencies: ["RelayIO", "CAllocationCounter"]),
-        .testTarget(name: "RelayProtocolTests", dependencies: ["RelayProtocol"]),
-        .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayIO", "RelayProtocol"]),
+        // Test support shared by every test target: bounded waits (`withTimeout`, `eventually`), in-process
+        // backends and relays that always stop, clients, the `relayd` child process, and the Prometheus text
+        // parser the metrics tests check relayd's output with. Public API of the modules under test only, so it
+        // also builds where testability is off (`swift build -c release`).
+        .target(name: "TestSupport", dependencies: ["CRelayIO", "RelayCore", "RelayIO", "RelayProtocol"],
+                path: "Tests/TestSupport"),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport", "RelayProtocol"]),
+        .testTarget(name: "RelayIOTests", dependencies: ["RelayIO", "CAllocationCounter", "TestSupport"]),
+        .testTarget(name: "RelayProtocolTests", dependencies: ["RelayProtocol", "TestSupport"]),
+        .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayIO", "RelayProtocol", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

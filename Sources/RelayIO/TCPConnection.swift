@@ -42,12 +42,19 @@ public final class TCPConnection: Sendable {
 
     /// Opens a connection to `address` without blocking the loop. Throws `IOError.timedOut` when the
     /// handshake has not completed by `timeout`, or `IOError.syscall(call: "connect", …)` with the
-    /// kernel's reason (`ECONNREFUSED`, `ENETUNREACH`…).
+    /// kernel's reason (`ECONNREFUSED`, `ENETUNREACH`…). `source` binds the local end first (an address of
+    /// this machine, port 0 for any), as HAProxy's `source` does; without it the kernel picks.
     public static func connect(to address: SocketAddress, on loop: EventLoop, timeout: Duration? = nil,
-                               options: TCPOptions = .backend) async throws -> TCPConnection {
+                               options: TCPOptions = .backend, from source: SocketAddress? = nil) async throws
+        -> TCPConnection
+    {
         let fd = try syscall("socket") { crelay_socket(address.family, Int32(SOCK_STREAM.rawValue), 0) }
         do {
             try SocketOptions.apply(options, to: fd)
+            if let source {
+                let bound = source.withSockAddr { pointer, length in Glibc.bind(fd, pointer, length) }
+                if bound != 0 { throw IOError.syscall(call: "bind \(source)", errno: Glibc.errno) }
+            }
         } catch {
             SocketOptions.close(fd)
             throw error

@@ -1,54 +1,54 @@
 import Foundation
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
-@Suite(.serialized) struct AccessLogTests {
-    /// Polls `path` until it holds `count` lines (bounded), and returns them.
+@Suite struct AccessLogTests {
+    /// Waits until the access log at `path` holds `count` lines, and returns them.
     private func lines(in path: String, atLeast count: Int, log: AccessLog?) async throws -> [String] {
-        for _ in 0..<200 {
+        var lines: [String] = []
+        try await eventually("\(count) lines in the access log (\(lines.count) so far)") {
             log?.flushNow()
             let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            let lines = text.split(separator: "\n").map(String.init)
-            if lines.count >= count { return lines }
-            try await Task.sleep(for: .milliseconds(20))
+            lines = text.split(separator: "\n").map(String.init)
+            return lines.count >= count
         }
-        Issue.record("the access log did not reach \(count) lines")
-        return []
+        return lines
     }
 
     @Test func tcpConnections_getOneTextLineEach_withBytesServerAndEnd() async throws {
-        let backend = try TestBackend.echo()
-        defer { Task { await backend.stop() } }
-        let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let config = """
-            {
-              listeners: [ { name: "web", listen: "127.0.0.1:0", backend: "app" } ],
-              backends: { app: { servers: ["\(backend.listener.localAddress)"] } },
-              log: { access_file: "\(path)" },
-            }
-            """
-        try await withRelay(config) { relay in
-            let front = try relay.address("web")
-            try await withTimeout {
-                for index in 0..<3 {
-                    let client = try await TestClient.connect(front)
-                    try await client.send("hello-\(index)")
-                    _ = try await client.read(exactly: 7)
-                    client.connection.shutdownWrite()
-                    _ = try await client.readToEnd()
-                    client.close()
+        try await withTestServer(TestBackend.echo()) { backend in
+            let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let config = """
+                {
+                  listeners: [ { name: "web", listen: "127.0.0.1:0", backend: "app" } ],
+                  backends: { app: { servers: ["\(backend.listener.localAddress)"] } },
+                  log: { access_file: "\(path)" },
                 }
-            }
-            let lines = try await lines(in: path, atLeast: 3, log: relay.server.accessLog)
-            #expect(lines.count == 3)
-            for line in lines {
-                #expect(line.contains("msg=access listener=web proto=tcp client=127.0.0.1:"))
-                #expect(line.contains("server=\(backend.listener.localAddress)"))
-                #expect(line.contains("bytes_in=7 bytes_out=7"))
-                #expect(line.contains("end=closed"))
-                #expect(line.contains("duration_ms="))
+                """
+            try await withRelay(config) { relay in
+                let front = try relay.address("web")
+                try await withTimeout {
+                    for index in 0..<3 {
+                        let client = try await TestClient.connect(front)
+                        try await client.send("hello-\(index)")
+                        _ = try await client.read(exactly: 7)
+                        client.connection.shutdownWrite()
+                        _ = try await client.readToEnd()
+                        client.close()
+                    }
+                }
+                let lines = try await lines(in: path, atLeast: 3, log: relay.server.accessLog)
+                #expect(lines.count == 3)
+                for line in lines {
+                    #expect(line.contains("msg=access listener=web proto=tcp client=127.0.0.1:"))
+                    #expect(line.contains("server=\(backend.listener.localAddress)"))
+                    #expect(line.contains("bytes_in=7 bytes_out=7"))
+                    #expect(line.contains("end=closed"))
+                    #expect(line.contains("duration_ms="))
+                }
             }
         }
     }
@@ -79,27 +79,28 @@ import Testing
     }
 
     @Test func udpFlows_areLoggedWhenTheyExpire() async throws {
-        let echo = try UDPEchoBackend()
-        defer { Task { await echo.stop() } }
-        let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let config = udpConfig(servers: [echo.address], extra: ", idle_timeout: \"200ms\"")
-            .replacingOccurrences(of: "log: { level: \"debug\" }", with: "log: { level: \"debug\", access_file: \"\(path)\" }")
-        try await withRelay(config) { relay in
-            let client = try UDPTestClient(try relay.address("dns"))
-            defer { client.close() }
-            #expect(try await client.roundTrip(Array("abc".utf8)) == Array("abc".utf8))
-            #expect(try await client.roundTrip(Array("defg".utf8)) == Array("defg".utf8))
-            let lines = try await lines(in: path, atLeast: 1, log: relay.server.accessLog)
-            let line = try #require(lines.first)
-            #expect(line.contains("listener=dns proto=udp"))
-            #expect(line.contains("server=\(echo.address)"))
-            #expect(line.contains("bytes_in=7 bytes_out=7"))
-            #expect(line.contains("end=idle"))
+        try await withTestServer(UDPEchoBackend()) { echo in
+            let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            // Both round trips must fall in one flow: the idle time-out leaves a loaded machine room between them.
+            let config = try udpConfig(servers: [echo.address], extra: ", idle_timeout: \"5s\"")
+                .replacingOccurrences(of: "log: { level: \"debug\" }", with: "log: { level: \"debug\", access_file: \"\(path)\" }")
+            try await withRelay(config) { relay in
+                let client = try UDPTestClient(try relay.address("dns"))
+                defer { client.close() }
+                #expect(try await client.roundTrip(Array("abc".utf8)) == Array("abc".utf8))
+                #expect(try await client.roundTrip(Array("defg".utf8)) == Array("defg".utf8))
+                let lines = try await lines(in: path, atLeast: 1, log: relay.server.accessLog)
+                let line = try #require(lines.first)
+                #expect(line.contains("listener=dns proto=udp"))
+                #expect(line.contains("server=\(echo.address)"))
+                #expect(line.contains("bytes_in=7 bytes_out=7"))
+                #expect(line.contains("end=idle"))
+            }
         }
     }
 
-    @Test func aFullBufferDropsAndCounts_insteadOfGrowing() throws {
+    @Test(.computeBound) func aFullBufferDropsAndCounts_insteadOfGrowing() throws {
         let path = NSTemporaryDirectory() + "relayd-access-\(UUID().uuidString).log"
         defer { try? FileManager.default.removeItem(atPath: path) }
         let log = try AccessLog(format: .text, destination: .file(path))

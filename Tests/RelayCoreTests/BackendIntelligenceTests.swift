@@ -1,26 +1,12 @@
 import Foundation
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// An echo backend that answers each chunk after `delay` (a server that is up but slow).
-func slowEchoBackend(delay: Duration, port: UInt16 = 0) throws -> TestBackend {
-    try TestBackend(port: port) { connection in
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
-        defer { buffer.deallocate() }
-        while true {
-            let count = try await connection.read(into: buffer)
-            if count == 0 { break }
-            if delay > .zero { try await connection.loop.sleep(for: delay) }
-            try await connection.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
-        connection.shutdownWrite()
-    }
-}
 
 /// A relay config for one TCP listener in front of `servers` with the given balance and fast probing.
 func intelligentConfig(servers: [SocketAddress], balance: String, probeInterval: String = "200ms",
@@ -49,85 +35,95 @@ func exchange(_ front: SocketAddress, _ text: String) async throws -> Bool {
     return try await client.read(exactly: text.utf8.count) == Array(text.utf8)
 }
 
-@Suite(.serialized) struct BackendIntelligenceTests {
+@Suite struct BackendIntelligenceTests {
     @Test func p2cEWMASendsLittleToASlowBackend() async throws {
-        let fast1 = try slowEchoBackend(delay: .zero)
-        let fast2 = try slowEchoBackend(delay: .zero)
-        let slow = try slowEchoBackend(delay: .milliseconds(300))
-        defer { Task { await fast1.stop(); await fast2.stop(); await slow.stop() } }
-        let config = intelligentConfig(servers: [fast1.address, slow.address, fast2.address], balance: "p2c_ewma")
-        try await withRelay(config) { relay in
-            let front = try relay.address("front")
-            let total = 150
-            let ok = try await withTimeout(.seconds(90)) {
-                try await withThrowingTaskGroup(of: Int.self) { group in
-                    for worker in 0..<6 {
-                        group.addTask {
-                            var ok = 0
-                            for index in stride(from: worker, to: total, by: 6) where try await exchange(front, "request \(index)") {
-                                ok += 1
+        try await withTestServers { servers in
+            let fast1 = servers.add(try TestBackend.echo())
+            let fast2 = servers.add(try TestBackend.echo())
+            let slow = servers.add(try TestBackend.slowEcho(delay: .milliseconds(300)))
+            let config = intelligentConfig(servers: [fast1.address, slow.address, fast2.address], balance: "p2c_ewma")
+            try await withRelay(config) { relay in
+                let front = try relay.address("front")
+                let total = 150
+                let ok = try await withTimeout(.seconds(90)) {
+                    try await withThrowingTaskGroup(of: Int.self) { group in
+                        for worker in 0..<6 {
+                            group.addTask {
+                                var ok = 0
+                                for index in stride(from: worker, to: total, by: 6) where try await exchange(front, "request \(index)") {
+                                    ok += 1
+                                }
+                                return ok
                             }
-                            return ok
                         }
+                        return try await group.reduce(0, +)
                     }
-                    return try await group.reduce(0, +)
                 }
+                #expect(ok == total)
             }
-            #expect(ok == total)
+            let slowShare = Double(slow.connections.count) / 150
+            #expect(slowShare < 0.10, "the slow backend got \(slow.connections.count) of 150 requests")
+            #expect(fast1.connections.count + fast2.connections.count + slow.connections.count == 150)
         }
-        let slowShare = Double(slow.connections.count) / 150
-        #expect(slowShare < 0.10, "the slow backend got \(slow.connections.count) of 150 requests")
-        #expect(fast1.connections.count + fast2.connections.count + slow.connections.count == 150)
     }
 
     @Test func killedBackendIsEvictedAtOnceAndComesBackAfterRecovery() async throws {
-        let a = try TestBackend.echo()
-        let b = try TestBackend.echo()
-        let c = try TestBackend.echo()
-        defer { Task { await a.stop(); await c.stop() } }
-        let config = intelligentConfig(servers: [a.address, b.address, c.address], balance: "round_robin")
-        let bAddress = b.address
-        try await withRelay(config) { relay in
-            let front = try relay.address("front")
-            let group = try #require(relay.server.backendGroups["app"])
-            // Wait for the first selection (initial probe), then check every server takes traffic.
-            try await withTimeout(.seconds(10)) {
-                while group.selector.current.servers.count < 3 { try await Task.sleep(for: .milliseconds(20)) }
-            }
-            for index in 0..<9 { #expect(try await exchange(front, "warm \(index)")) }
-            #expect(b.connections.count > 0)
+        try await withTestServers { servers in
+            let a = servers.add(try TestBackend.echo())
+            // SO_REUSEPORT, so that a reservation can hold b's port while b is dead: no other socket of a test
+            // running in parallel can take it before b comes back.
+            let b = servers.add(try TestBackend.echo(reusePort: true))
+            let c = servers.add(try TestBackend.echo())
+            let config = intelligentConfig(servers: [a.address, b.address, c.address], balance: "round_robin")
+            let bAddress = b.address
+            try await withRelay(config) { relay in
+                let front = try relay.address("front")
+                let group = try #require(relay.server.backendGroups["app"])
+                // Wait for the first selection (initial probe), then check every server takes traffic.
+                try await eventually("all three servers in the active set") { group.selector.current.servers.count == 3 }
+                for index in 0..<9 { #expect(try await exchange(front, "warm \(index)")) }
+                #expect(b.connections.count > 0)
 
-            await b.stop()
-            // Every request still succeeds: the one that hits the dead server is retried elsewhere.
-            for index in 0..<30 { #expect(try await exchange(front, "after kill \(index)")) }
-            let failedOnB = relay.logs.lines.filter { $0.contains("backend connect failed") && $0.contains("\(bAddress)") }
-            #expect(failedOnB.count <= 2, "the dead server was tried \(failedOnB.count) times")
-            #expect(!group.selector.current.servers.contains { $0.address == bAddress })
-
-            // Bring it back on the same port: after `rise` good probes and an evaluation it serves again.
-            let revived = try TestBackend(port: bAddress.port) { connection in
-                _ = await TCPRelay.pump(from: connection, to: connection, pool: connection.loop.buffers)
-            }
-            defer { Task { await revived.stop() } }
-            try await withTimeout(.seconds(10)) {
-                while !group.selector.current.servers.contains(where: { $0.address == bAddress }) {
-                    try await Task.sleep(for: .milliseconds(50))
+                let reservation = try PortReservation(.tcp, bAddress, reusePort: true)
+                defer { reservation.release() }
+                await b.stop()
+                func failuresOnB() -> Int {
+                    relay.logs.lines.filter { $0.contains("backend connect failed") && $0.contains("\(bAddress)") }.count
                 }
+                // Every request still succeeds: the one that hits the dead server is retried elsewhere. Round robin
+                // reaches b within three requests; that first failure evicts it, without waiting for probes.
+                for index in 0..<3 { #expect(try await exchange(front, "after kill \(index)")) }
+                #expect(failuresOnB() >= 1)
+                // The eviction goes through the Scoreboard and the Selector, which a loaded machine may schedule
+                // late; once the new active set is out, b is never tried again.
+                try await eventually("b evicted") { !group.selector.current.servers.contains { $0.address == bAddress } }
+                let failedBefore = failuresOnB()
+                #expect(failedBefore <= 3, "the dead server was tried \(failedBefore) times before its eviction")
+                for index in 3..<30 { #expect(try await exchange(front, "after kill \(index)")) }
+                #expect(failuresOnB() == failedBefore, "the dead server was tried after its eviction")
+
+                // Bring it back on the same port: after `rise` good probes and an evaluation it serves again.
+                let revived = servers.add(try TestBackend.echo(port: bAddress.port, reusePort: true))
+                reservation.release()
+                try await eventually("b back in the active set") {
+                    group.selector.current.servers.contains { $0.address == bAddress }
+                }
+                for index in 0..<9 { #expect(try await exchange(front, "revived \(index)")) }
+                #expect(revived.connections.count > 0)
             }
-            for index in 0..<9 { #expect(try await exchange(front, "revived \(index)")) }
-            #expect(revived.connections.count > 0)
         }
     }
 
     @Test func everyBalancerRelays() async throws {
-        let a = try TestBackend.echo()
-        let b = try TestBackend.echo()
-        defer { Task { await a.stop(); await b.stop() } }
-        for balance in ["round_robin", "weighted", "least_connections", "random", "p2c_ewma", "hash"] {
-            let config = intelligentConfig(servers: [a.address, b.address], balance: balance)
-            try await withRelay(config) { relay in
-                let front = try relay.address("front")
-                for index in 0..<6 { #expect(try await exchange(front, "\(balance) \(index)")) }
+        try await withTestServers { servers in
+            let a = servers.add(try TestBackend.echo())
+            let b = servers.add(try TestBackend.echo())
+            for balance in ["round_robin", "weighted", "least_connections", "random", "p2c_ewma", "hash"] {
+                let config = intelligentConfig(servers: [a.address, b.address], balance: balance)
+                try await withRelay(config) { relay in
+                    let front = try relay.address("front")
+                    for index in 0..<6 { #expect(try await exchange(front, "\(balance) \(index)")) }
+                }
             }
         }
     }

@@ -1,9 +1,10 @@
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
 /// What every balancer promises, whatever its algorithm.
-@Suite struct BalancerContractTests {
+@Suite(.computeBound) struct BalancerContractTests {
     private static let client = ipKey("192.0.2.10")
 
     @Test(arguments: BalancerKind.allCases)

@@ -1,8 +1,9 @@
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
-@Suite struct BalancerHashTests {
+@Suite(.computeBound) struct BalancerHashTests {
     /// Where each of `clients` lands, by server id.
     private func owners(_ clients: [IPKey], in set: ActiveSet, balancer: ConsistentHashBalancer = .init()) -> [String] {
         clients.map { balancer.pick(from: set, client: $0, excluding: [])?.id ?? "none" }

@@ -1,8 +1,9 @@
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
-@Suite struct BalancerP2CEWMATests {
+@Suite(.computeBound) struct BalancerP2CEWMATests {
     private func set(latencyMillis: [UInt64], inFlight: [Int], weights: [Int]? = nil) -> ActiveSet {
         let servers = makeServers(weights ?? Array(repeating: 1, count: latencyMillis.count))
         for (index, server) in servers.enumerated() {

@@ -1,8 +1,9 @@
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
-@Suite struct BalancerRandomTests {
+@Suite(.computeBound) struct BalancerRandomTests {
     @Test func equalWeightsSpreadEvenly() {
         let set = ActiveSet(servers: makeServers(count: 3), generation: 1)
         let counts = RandomBalancer(seed: 42).tally(60_000, from: set)

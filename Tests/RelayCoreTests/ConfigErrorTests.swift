@@ -243,7 +243,8 @@ private func onlyIssue(_ text: String, sourceLocation: SourceLocation = #_source
         #expect(issues[4].message == "unknown key; the keys here are `name`, `listen`, `protocol`, `backend`, "
             + "`max_connections`, `max_connections_per_ip`, `tcp_nodelay`, `keepalive`, `backlog`, `idle_timeout`, "
             + "`first_byte_timeout`, "
-            + "`max_flows`, `responses`, `keys_file`, `max_sessions`, `encryption`, `max_packet_size`")
+            + "`max_flows`, `responses`, `keys_file`, `max_sessions`, `encryption`, `max_packet_size`, "
+            + "`rate_limit`")
         #expect(issues[7].message == "unknown key; did you mean `log`?")
     }
 

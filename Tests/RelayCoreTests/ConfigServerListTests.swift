@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import RelayCore
 
 /// A config whose one group, `app`, has the servers `list` (JSON5 text of an array) and the `extra` keys.
@@ -52,7 +53,7 @@ private func withFiles<T>(_ files: [(name: String, text: String)], _ body: (Stri
     return try body(directory)
 }
 
-@Suite struct ConfigServerFormTests {
+@Suite(.computeBound) struct ConfigServerFormTests {
     @Test(arguments: [
         ("10.0.0.1:8080", address("10.0.0.1", 8080)),
         ("[2001:db8::2]:8080", address("2001:db8::2", 8080)),

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import RelayCore
 
 @Suite struct ConfigSyntaxTests {
@@ -36,7 +37,7 @@ import Testing
         #expect(issues == [ConfigIssue(path: "", message: "invalid JSON5: \(message)", line: line, column: column)])
     }
 
-    @Test func deepNestingIsRefusedWithoutCrashing() {
+    @Test(.computeBound) func deepNestingIsRefusedWithoutCrashing() {
         let text = "{ a: " + String(repeating: "[", count: 100_000) + " }"
         let issues = configIssues(text)
         #expect(issues.count == 1)

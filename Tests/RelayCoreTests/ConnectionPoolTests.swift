@@ -2,6 +2,7 @@ import Foundation
 import RelayIO
 import Synchronization
 import Testing
+import TestSupport
 @testable import RelayCore
 
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ import Glibc
 
 /// An echo backend that counts the connections it accepted and holds open, and can close every connection
 /// that has not sent data (as a server purging idle keep-alive connections does).
-final class PoolBackend: Sendable {
+final class PoolBackend: TestServer {
     let listener: TCPListener
     let task: Task<Void, Never>
     private let state = PoolBackendState()
@@ -63,6 +64,7 @@ final class PoolBackend: Sendable {
 
     func stop() async {
         listener.stop()
+        task.cancel()
         await task.value
         listener.close()
     }
@@ -91,16 +93,6 @@ private func poolConfig(servers: [SocketAddress], pool: String, selector: String
           io: { loops: 2 },
         }
         """
-}
-
-/// Polls `condition` every 20 ms for up to `limit`; true when it held.
-private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return await condition()
 }
 
 @Suite struct PoolSizingTests {
@@ -203,161 +195,171 @@ private func eventually(_ limit: Duration = .seconds(5), _ condition: () async -
     }
 }
 
-@Suite(.serialized) struct ConnectionPoolTests {
+@Suite struct ConnectionPoolTests {
     @Test func warmUpReachesMinSize_andClientsGetWarmConnections() async throws {
-        let backend = try PoolBackend()
-        defer { Task { await backend.stop() } }
-        let config = poolConfig(servers: [backend.address],
-                                pool: #"strategy: "dynamic", dynamic: { min_size: 12, max_size: 40 }"#)
-        try await withRelay(config) { relay in
-            let group = try #require(relay.server.backendGroups["app"])
-            let pools = try #require(group.pool)
-            #expect(try await eventually { pools.serverPools.first?.available == 12 })
-            // The probes connect too, so the backend sees at least the pool's connections (its accept loop may
-            // still be catching up when the pool counts them warm).
-            #expect(try await eventually { backend.idle >= 12 })
-            let pool = try #require(pools.serverPools.first)
-            for index in 0..<10 {
-                try await echoRoundTrip(try relay.address("web"), "pooled-\(index)")
+        try await withTestServer(PoolBackend()) { backend in
+            let config = poolConfig(servers: [backend.address],
+                                    pool: #"strategy: "dynamic", dynamic: { min_size: 12, max_size: 40 }"#)
+            try await withRelay(config) { relay in
+                let group = try #require(relay.server.backendGroups["app"])
+                let pools = try #require(group.pool)
+                try await eventually("12 warm connections") { pools.serverPools.first?.available == 12 }
+                // The probes connect too, so the backend sees at least the pool's connections (its accept loop may
+                // still be catching up when the pool counts them warm).
+                try await eventually("the backend holds 12 idle connections") { backend.idle >= 12 }
+                let pool = try #require(pools.serverPools.first)
+                for index in 0..<10 {
+                    try await echoRoundTrip(try relay.address("web"), "pooled-\(index)")
+                }
+                #expect(pool.hits.value == 10)
+                #expect(pool.misses.value == 0)
+                // Each connection taken is replaced.
+                try await eventually("12 warm connections again") { pool.available == 12 }
             }
-            #expect(pool.hits.value == 10)
-            #expect(pool.misses.value == 0)
-            // Each connection taken is replaced.
-            #expect(try await eventually { pool.available == 12 })
         }
     }
 
     @Test func connectionsTheBackendClosed_areNeverHandedToAClient() async throws {
-        let backend = try PoolBackend()
-        defer { Task { await backend.stop() } }
-        let config = poolConfig(servers: [backend.address], pool: #"strategy: "static", static: { size_per_remote: 6 }"#)
-        try await withRelay(config) { relay in
-            let group = try #require(relay.server.backendGroups["app"])
-            let pools = try #require(group.pool)
-            #expect(try await eventually { pools.serverPools.first?.available == 6 })
-            let pool = try #require(pools.serverPools.first)
-            // The server drops its idle connections (a restart, an idle timeout of its own).
-            backend.closeIdle()
-            try await Task.sleep(for: .milliseconds(50))
-            for index in 0..<12 {
-                try await echoRoundTrip(try relay.address("web"), "after-close-\(index)")
+        try await withTestServer(PoolBackend()) { backend in
+            let config = poolConfig(servers: [backend.address], pool: #"strategy: "static", static: { size_per_remote: 6 }"#)
+            try await withRelay(config) { relay in
+                let group = try #require(relay.server.backendGroups["app"])
+                let pools = try #require(group.pool)
+                try await eventually("6 warm connections") { pools.serverPools.first?.available == 6 }
+                let pool = try #require(pools.serverPools.first)
+                // The pool counts a connection warm once the kernel completes it; the backend sees it when it
+                // accepts it, and can only drop what it has seen.
+                try await eventually("the backend holds the 6 warm connections") { backend.idle >= 6 }
+                // The server drops its idle connections (a restart, an idle timeout of its own). On loopback the
+                // FIN has reached the pool's socket by the time shutdown() returns: nothing to wait for.
+                backend.closeIdle()
+                for index in 0..<12 {
+                    try await echoRoundTrip(try relay.address("web"), "after-close-\(index)")
+                }
+                #expect(pool.discarded.value >= 1, "the dead connections were found and closed")
+                #expect(pool.hits.value + pool.misses.value == 12)
             }
-            #expect(pool.discarded.value >= 1, "the dead connections were found and closed")
-            #expect(pool.hits.value + pool.misses.value == 12)
         }
     }
 
     @Test func dynamicPoolFollowsALoadStepUpAndDown() async throws {
-        let backend = try PoolBackend()
-        defer { Task { await backend.stop() } }
-        let config = poolConfig(servers: [backend.address], pool: """
-            strategy: "dynamic", dynamic: { min_size: 2, max_size: 40,
-              scaling: { interval: "100ms", target_buffer_ratio: 0.5, scale_up_increment: 4, scale_down_increment: 3 } }
-            """)
-        try await withRelay(config) { relay in
-            let group = try #require(relay.server.backendGroups["app"])
-            let pools = try #require(group.pool)
-            #expect(try await eventually { pools.serverPools.first?.available == 2 })
-            let pool = try #require(pools.serverPools.first)
+        try await withTestServer(PoolBackend()) { backend in
+            let config = poolConfig(servers: [backend.address], pool: """
+                strategy: "dynamic", dynamic: { min_size: 2, max_size: 40,
+                  scaling: { interval: "100ms", target_buffer_ratio: 0.5, scale_up_increment: 4, scale_down_increment: 3 } }
+                """)
+            try await withRelay(config) { relay in
+                let group = try #require(relay.server.backendGroups["app"])
+                let pools = try #require(group.pool)
+                try await eventually("2 warm connections") { pools.serverPools.first?.available == 2 }
+                let pool = try #require(pools.serverPools.first)
 
-            // Load step up: 10 connections held open → target 15.
-            var held: [TestClient] = []
-            for index in 0..<10 {
-                let client = try await TestClient.connect(try relay.address("web"))
-                try await client.send("hold-\(index)")
-                _ = try await client.read(exactly: "hold-\(index)".utf8.count)
-                held.append(client)
+                // Load step up: 10 connections held open → target 15.
+                var held: [TestClient] = []
+                for index in 0..<10 {
+                    let client = try await TestClient.connect(try relay.address("web"))
+                    try await client.send("hold-\(index)")
+                    _ = try await client.read(exactly: "hold-\(index)".utf8.count)
+                    held.append(client)
+                }
+                try await eventually("the pool grows to 15 (size \(pool.size))") { pool.size == 15 }
+                #expect(pool.sizing.scaleUps >= 3)
+                #expect(pool.sizing.peak == 10)
+                // 15 warm beside the 10 in use: the busiest moment could start over at once.
+                try await eventually("15 warm connections (\(pool.available))") { pool.available == 15 }
+
+                // Load step down: the size returns to min_size once the peak leaves the window.
+                for client in held { client.close() }
+                try await eventually("the pool shrinks to 2 (size \(pool.size))") { pool.size == 2 }
+                #expect(pool.sizing.scaleDowns >= 3)
+                try await eventually("2 warm connections (\(pool.available))") { pool.available == 2 }
             }
-            #expect(try await eventually { pool.size == 15 }, "size \(pool.size)")
-            #expect(pool.sizing.scaleUps >= 3)
-            #expect(pool.sizing.peak == 10)
-            // 15 warm beside the 10 in use: the busiest moment could start over at once.
-            #expect(try await eventually { pool.available == 15 })
-
-            // Load step down: the size returns to min_size once the peak leaves the window.
-            for client in held { client.close() }
-            #expect(try await eventually(.seconds(8)) { pool.size == 2 }, "size \(pool.size)")
-            #expect(pool.sizing.scaleDowns >= 3)
-            #expect(try await eventually(.seconds(3)) { pool.available == 2 })
         }
     }
 
     @Test func aServerLeavingTheActiveSetIsDrained_andTheNewOneWarmed() async throws {
-        let first = try PoolBackend()
-        let second = try PoolBackend()
-        defer { Task { await first.stop(); await second.stop() } }
-        let config = poolConfig(servers: [first.address, second.address],
-                                pool: #"strategy: "static", static: { size_per_remote: 4 }, drain_timeout: "200ms""#,
-                                selector: ", active_set_size: 1")
-        try await withRelay(config) { relay in
-            let group = try #require(relay.server.backendGroups["app"])
-            let pools = try #require(group.pool)
-            #expect(try await eventually { pools.serverPools.count == 1 && pools.serverPools[0].available == 4 })
-            let leaving = try #require(pools.serverPools.first?.server)
-            let (leavingBackend, stayingBackend) = leaving.address == first.address ? (first, second) : (second, first)
-            #expect(leavingBackend.idle >= 4)
+        try await withTestServers { servers in
+            let first = servers.add(try PoolBackend())
+            let second = servers.add(try PoolBackend())
+            let config = poolConfig(servers: [first.address, second.address],
+                                    pool: #"strategy: "static", static: { size_per_remote: 4 }, drain_timeout: "200ms""#,
+                                    selector: ", active_set_size: 1")
+            try await withRelay(config) { relay in
+                let group = try #require(relay.server.backendGroups["app"])
+                let pools = try #require(group.pool)
+                try await eventually("one server pool with 4 warm connections") {
+                    pools.serverPools.count == 1 && pools.serverPools[0].available == 4
+                }
+                let leaving = try #require(pools.serverPools.first?.server)
+                let (leavingBackend, stayingBackend) = leaving.address == first.address ? (first, second) : (second, first)
+                try await eventually("the leaving server holds its 4 warm connections") { leavingBackend.idle >= 4 }
 
-            await group.setDrained(leaving, true)
-            // The other server joins the active set and is warmed; the leaving one's warm connections close
-            // after drain_timeout.
-            #expect(try await eventually { pools.pool(for: leaving) == nil })
-            #expect(try await eventually { pools.serverPools.first?.available == 4 })
-            #expect(try await eventually { leavingBackend.idle == 0 }, "idle left: \(leavingBackend.idle)")
-            #expect(stayingBackend.idle >= 4)
+                await group.setDrained(leaving, true)
+                // The other server joins the active set and is warmed; the leaving one's warm connections close
+                // after drain_timeout.
+                try await eventually("the leaving server's pool is gone") { pools.pool(for: leaving) == nil }
+                try await eventually("the new server's pool is warm") { pools.serverPools.first?.available == 4 }
+                try await eventually("the leaving server's idle connections closed (\(leavingBackend.idle) left)") {
+                    leavingBackend.idle == 0
+                }
+                try await eventually("the staying server holds its 4 warm connections") { stayingBackend.idle >= 4 }
+            }
         }
     }
 
     /// A warm connection that received data while idle is not usable.
     /// A connection whose dial finished after the sweep read the clock is new, not stale.
     @Test func sweepKeepsConnectionsDialedAfterItsClockReading() async throws {
-        let backend = try PoolBackend()
-        defer { Task { await backend.stop() } }
-        let server = ServerHandle(group: "g", address: backend.address)
-        let pool = ServerPool(server: server, config: PoolConfig(strategy: .static, sizePerRemote: 2))
-        let now = EventLoop.now()
-        let connection = try await TCPConnection.connect(to: backend.address, on: clientLoops.next(), timeout: .seconds(2))
-        #expect(pool.offer(connection, now: now + 1_000_000))
-        #expect(pool.sweep(now: now, idleTimeout: .seconds(600)) == 0)
-        #expect(pool.available == 1)
-        pool.close()
+        try await withTestServer(PoolBackend()) { backend in
+            let server = ServerHandle(group: "g", address: backend.address)
+            let pool = ServerPool(server: server, config: PoolConfig(strategy: .static, sizePerRemote: 2))
+            let now = EventLoop.now()
+            let connection = try await TCPConnection.connect(to: backend.address, on: clientLoops.next(), timeout: .seconds(2))
+            #expect(pool.offer(connection, now: now + 1_000_000))
+            #expect(pool.sweep(now: now, idleTimeout: .seconds(600)) == 0)
+            #expect(pool.available == 1)
+            pool.close()
+        }
     }
 
     /// Under a steady rate the pool keeps its size warm: every take is replaced, whatever is in use.
     @Test func takesAreReplacedEvenWhileMoreThanTheSizeIsInUse() async throws {
-        let backend = try PoolBackend()
-        defer { Task { await backend.stop() } }
-        let config = poolConfig(servers: [backend.address], pool: #"strategy: "static", static: { size_per_remote: 3 }"#)
-        try await withRelay(config) { relay in
-            let group = try #require(relay.server.backendGroups["app"])
-            let pools = try #require(group.pool)
-            #expect(try await eventually { pools.serverPools.first?.available == 3 })
-            let pool = try #require(pools.serverPools.first)
-            var held: [TestClient] = []
-            for index in 0..<8 {
-                let client = try await TestClient.connect(try relay.address("web"))
-                try await client.send("held-\(index)")
-                _ = try await client.read(exactly: "held-\(index)".utf8.count)
-                held.append(client)
-                #expect(try await eventually { pool.available == 3 }, "after \(index + 1) in use")
+        try await withTestServer(PoolBackend()) { backend in
+            let config = poolConfig(servers: [backend.address], pool: #"strategy: "static", static: { size_per_remote: 3 }"#)
+            try await withRelay(config) { relay in
+                let group = try #require(relay.server.backendGroups["app"])
+                let pools = try #require(group.pool)
+                try await eventually("3 warm connections") { pools.serverPools.first?.available == 3 }
+                let pool = try #require(pools.serverPools.first)
+                var held: [TestClient] = []
+                for index in 0..<8 {
+                    let client = try await TestClient.connect(try relay.address("web"))
+                    try await client.send("held-\(index)")
+                    _ = try await client.read(exactly: "held-\(index)".utf8.count)
+                    held.append(client)
+                    try await eventually("3 warm connections with \(index + 1) in use (\(pool.available))") { pool.available == 3 }
+                }
+                #expect(pool.hits.value == 8)
+                for client in held { client.close() }
             }
-            #expect(pool.hits.value == 8)
-            for client in held { client.close() }
         }
     }
 
     @Test func aConnectionThatReceivedDataIsNotUsable() async throws {
         let loop = clientLoops.next()
         let talker = try TCPListener(bindingTo: try SocketAddress(ip: "127.0.0.1", port: 0), on: loop, reusePort: false)
-        let quiet = try PoolBackend()
-        defer { talker.close(); Task { await quiet.stop() } }
-        let dirty = try await TCPConnection.connect(to: talker.localAddress, on: loop, timeout: .seconds(2))
-        let accepted = try TCPConnection(adopting: try await talker.accept(), on: loop)
-        defer { accepted.close() }
-        #expect(ServerPool.isUsable(dirty))
-        try await accepted.write(Array("banner".utf8))
-        let clean = try await TCPConnection.connect(to: quiet.address, on: loop, timeout: .seconds(2))
-        defer { dirty.close(); clean.close() }
-        #expect(try await eventually { !ServerPool.isUsable(dirty) })
-        #expect(ServerPool.isUsable(clean))
+        defer { talker.close() }
+        try await withTestServer(PoolBackend()) { quiet in
+            let dirty = try await TCPConnection.connect(to: talker.localAddress, on: loop, timeout: .seconds(2))
+            defer { dirty.close() }
+            let accepted = try TCPConnection(adopting: try await talker.accept(), on: loop)
+            defer { accepted.close() }
+            #expect(ServerPool.isUsable(dirty))
+            try await accepted.write(Array("banner".utf8))
+            let clean = try await TCPConnection.connect(to: quiet.address, on: loop, timeout: .seconds(2))
+            defer { clean.close() }
+            try await eventually("the banner makes the connection unusable") { !ServerPool.isUsable(dirty) }
+            #expect(ServerPool.isUsable(clean))
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import RelayIO
 @testable import RelayCore
 
@@ -129,7 +130,7 @@ import RelayIO
 }
 
 @Suite struct ConnectionTrackerTimeoutTests {
-    @Test func scheduleStaysProportionalToOpenConnections_underChurn() throws {
+    @Test(.computeBound) func scheduleStaysProportionalToOpenConnections_underChurn() throws {
         let tracker = ConnectionTracker(maxConnections: 0, maxPerIP: 0)
         let peer = try SocketAddress(ip: "127.0.0.1", port: 4000)
         let timeouts = ConnectionTimeouts(idle: .seconds(600), firstByte: .zero)

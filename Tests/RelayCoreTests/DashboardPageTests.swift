@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 @testable import RelayCore
 
-@Suite struct DashboardPageTests {
+@Suite(.computeBound) struct DashboardPageTests {
     @Test func pageIsOneCompleteDocument() {
         let html = DashboardPage.html
         #expect(html.hasPrefix("<!doctype html>"))

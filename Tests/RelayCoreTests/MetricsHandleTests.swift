@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 @testable import RelayCore
 
-@Suite struct MetricsHandleTests {
+@Suite(.computeBound) struct MetricsHandleTests {
     @Test func counterAddsIncrements() {
         let counter = Counter()
         #expect(counter.value == 0)

@@ -1,6 +1,7 @@
 import Foundation
 import RelayProtocol
 import Testing
+import TestSupport
 @testable import RelayCore
 
 @Suite struct MetricsProcessTests {

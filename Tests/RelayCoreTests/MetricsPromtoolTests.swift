@@ -1,6 +1,7 @@
 import Foundation
 import RelayProtocol
 import Testing
+import TestSupport
 @testable import RelayCore
 
 /// Whether `promtool` is on the PATH; without it the check is skipped, not failed.
@@ -10,21 +11,31 @@ let promtoolPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "").
 
 let promtoolAvailable = promtoolPath != nil
 
-/// Pipes `text` to `promtool check metrics`; returns its exit status and everything it printed.
-func runPromtool(_ text: String) throws -> (Int32, String) {
+/// Runs `promtool check metrics` on `text`; returns its exit status and everything it printed.
+///
+/// Through files, not pipes, and waited for without blocking a thread: a pipe's write end leaks into any child a
+/// test running in parallel spawns meanwhile, and reading the pipe to its end would then wait for that child.
+func runPromtool(_ text: String) async throws -> (Int32, String) {
+    let input = try temporaryFile(text, suffix: ".prom")
+    let outputPath = temporaryPath("promtool-output", suffix: ".txt")
+    defer {
+        try? FileManager.default.removeItem(atPath: input)
+        try? FileManager.default.removeItem(atPath: outputPath)
+    }
+    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try #require(promtoolPath))
     process.arguments = ["check", "metrics"]
-    let input = Pipe()
-    let output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = output
+    let inputHandle = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
+    let outputHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+    process.standardInput = inputHandle
+    process.standardOutput = outputHandle
+    process.standardError = outputHandle
     try process.run()
-    input.fileHandleForWriting.write(Data(text.utf8))
-    try input.fileHandleForWriting.close()
-    let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    try inputHandle.close()
+    try outputHandle.close()
+    try await eventually("promtool to finish", within: .seconds(60), poll: .milliseconds(20)) { !process.isRunning }
+    let report = String(decoding: FileManager.default.contents(atPath: outputPath) ?? Data(), as: UTF8.self)
     return (process.terminationStatus, report)
 }
 
@@ -81,7 +92,7 @@ func runPromtool(_ text: String) throws -> (Int32, String) {
     @Test(.enabled(if: promtoolAvailable, "promtool (Debian package prometheus) is not installed"))
     func promtoolAcceptsEveryKindOfFamilyWithoutLintProblems() async throws {
         let text = await Self.everyKind().render()
-        let (status, report) = try runPromtool(text)
+        let (status, report) = try await runPromtool(text)
         #expect(status == 0, "promtool: \(report)\n\(text)")
         #expect(report.isEmpty, "promtool: \(report)")
     }

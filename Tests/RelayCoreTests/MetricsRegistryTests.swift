@@ -1,5 +1,6 @@
 import RelayProtocol
 import Testing
+import TestSupport
 @testable import RelayCore
 
 @Suite struct MetricsRegistryTests {

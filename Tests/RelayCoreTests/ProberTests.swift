@@ -1,16 +1,18 @@
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
 
 @Suite struct ProberTests {
     let loop = clientLoops.loops[0]
 
     @Test func tcpProbeMeasuresConnectTime() async throws {
-        let backend = try TestBackend.echo()
-        defer { Task { await backend.stop() } }
-        let result = await Prober.probe(backend.address, kind: .tcp, timeout: .seconds(1), on: loop)
-        #expect(result.success)
-        #expect(try #require(result.latency) > .zero)
+        try await withTestServer(TestBackend.echo()) { backend in
+            let result = await Prober.probe(backend.address, kind: .tcp, timeout: .seconds(10), on: loop)
+            #expect(result.success)
+            let latency = try #require(result.latency)
+            #expect(latency > .zero)
+        }
     }
 
     @Test func tcpProbeOfDeadServerFailsWithReason() async throws {
@@ -27,29 +29,38 @@ import Testing
     }
 
     @Test func httpProbeChecksStatusAndMeasuresTimeToFirstByte() async throws {
-        let slow = try httpBackend(status: 200, delay: .milliseconds(150))
-        let failing = try httpBackend(status: 503)
-        defer { Task { await slow.stop(); await failing.stop() } }
-        let kind = ProbeParameters.Kind.http(path: "/healthz", expectStatus: 200...399)
-        let ok = await Prober.probe(slow.address, kind: kind, timeout: .seconds(2), on: loop)
-        #expect(ok.success)
-        #expect(try #require(ok.latency) >= .milliseconds(140))
-        let bad = await Prober.probe(failing.address, kind: kind, timeout: .seconds(2), on: loop)
-        #expect(!bad.success)
-        #expect(bad.error == "HTTP status 503, expected 200-399")
-        let late = await Prober.probe(slow.address, kind: kind, timeout: .milliseconds(50), on: loop)
-        #expect(!late.success)
+        try await withTestServers { servers in
+            let slow = servers.add(try TestBackend.http(status: 200, delay: .milliseconds(150)))
+            let failing = servers.add(try TestBackend.http(status: 503))
+            let kind = ProbeParameters.Kind.http(path: "/healthz", expectStatus: 200...399)
+            // Time-outs far beyond the 150 ms the server takes: on a loaded machine the probe's own steps can take
+            // seconds to be scheduled.
+            let ok = await Prober.probe(slow.address, kind: kind, timeout: .seconds(10), on: loop)
+            #expect(ok.success)
+            let latency = try #require(ok.latency)
+            #expect(latency >= .milliseconds(140))
+            let bad = await Prober.probe(failing.address, kind: kind, timeout: .seconds(10), on: loop)
+            #expect(!bad.success)
+            #expect(bad.error == "HTTP status 503, expected 200-399")
+            let late = await Prober.probe(slow.address, kind: kind, timeout: .milliseconds(50), on: loop)
+            #expect(!late.success)
+        }
     }
 
     @Test func udpProbeNeedsAReply() async throws {
-        let echo = try UDPEchoBackend()
-        let ok = await Prober.probe(echo.address, kind: .udp(payload: Array("ping".utf8)), timeout: .seconds(1), on: loop)
-        #expect(ok.success)
-        let address = echo.address
-        await echo.stop()
-        // Nothing listens any more: the kernel answers with port unreachable, seen as ECONNREFUSED.
-        let dead = await Prober.probe(address, kind: .udp(payload: Array("ping".utf8)), timeout: .milliseconds(300), on: loop)
-        #expect(!dead.success)
+        try await withTestServer(UDPEchoBackend()) { echo in
+            let ok = await Prober.probe(echo.address, kind: .udp(payload: Array("ping".utf8)), timeout: .seconds(10),
+                                        on: loop)
+            #expect(ok.success)
+            // The server dies; a reservation takes its port at once, keeping it from tests running alongside, and
+            // draws the same answer: port unreachable, seen as ECONNREFUSED.
+            await echo.stop()
+            let reservation = try PortReservation(.udp, echo.address)
+            defer { reservation.release() }
+            let dead = await Prober.probe(echo.address, kind: .udp(payload: Array("ping".utf8)),
+                                          timeout: .milliseconds(300), on: loop)
+            #expect(!dead.success)
+        }
     }
 
     @Test(arguments: [("HTTP/1.1 200 OK\r\n", 200), ("HTTP/1.0 404 Not Found\r\n", 404), ("SSH-2.0-x\r\n", nil),

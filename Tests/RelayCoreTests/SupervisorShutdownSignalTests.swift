@@ -1,22 +1,28 @@
 import Testing
+import TestSupport
 @testable import RelayCore
 
 @Suite struct SupervisorShutdownSignalTests {
     @Test func wakesEveryWaiter() async throws {
         let signal = ShutdownSignal()
+        let started = CountBox()
         let woken = Recorder<Int>()
-        let waiters = (0..<50).map { index in
-            Task {
-                await signal.wait()
-                woken.record(index)
+        try await withTimeout(.seconds(20), "all waiters") {
+            // A task group, so that a failure cancels the waiters (which ends their wait) instead of leaving them.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        started.increment()
+                        await signal.wait()
+                        woken.record(index)
+                    }
+                }
+                // Every waiter is on its way in; those that have not parked yet must return too.
+                try await eventually("all 50 waiters started") { started.count == 50 }
+                #expect(woken.count == 0)
+                signal.trigger()
+                try await group.waitForAll()
             }
-        }
-        // Let most waiters park before the trigger; those that have not parked yet must still return.
-        try await Task.sleep(for: .milliseconds(20))
-        #expect(woken.count == 0)
-        signal.trigger()
-        try await withTimeout(.seconds(5), "all waiters") {
-            for waiter in waiters { await waiter.value }
         }
         #expect(Set(woken.all) == Set(0..<50))
         #expect(signal.isTriggered)
@@ -30,8 +36,14 @@ import Testing
 
     @Test func waitReturnsEarlyWhenTaskIsCancelled() async throws {
         let signal = ShutdownSignal()
-        let waiter = Task { await signal.wait() }
-        try await Task.sleep(for: .milliseconds(10))
+        let started = CountBox()
+        let waiter = Task {
+            started.increment()
+            await signal.wait()
+        }
+        defer { waiter.cancel() }
+        // Cancelled on its way into the wait or parked in it, the waiter must return.
+        try await eventually("the waiter started") { started.count == 1 }
         waiter.cancel()
         try await withTimeout(.seconds(5), "cancelled waiter") { await waiter.value }
         #expect(!signal.isTriggered)

@@ -1,148 +1,7 @@
 import RelayIO
 import Testing
+import TestSupport
 @testable import RelayCore
-
-// MARK: - Helpers shared by the Supervisor*Tests suites
-
-/// A service whose behaviour is a closure, so each test spells out what its service does.
-struct ClosureService: Service {
-    let name: String
-    let body: @Sendable (ServiceContext) async throws -> Void
-
-    init(_ name: String, _ body: @escaping @Sendable (ServiceContext) async throws -> Void) {
-        self.name = name
-        self.body = body
-    }
-
-    func run(_ context: ServiceContext) async throws {
-        try await body(context)
-    }
-}
-
-/// A service that runs until told to stop, recording each start.
-func idleService(_ name: String, starts: Recorder<Int>? = nil) -> ClosureService {
-    ClosureService(name) { context in
-        starts?.record(context.attempt)
-        await context.shutdown.wait()
-    }
-}
-
-/// What services did, safe to append to from any task.
-final class Recorder<Event: Sendable>: Sendable {
-    private let events = SanitizerVisibleMutex<[Event]>([])
-
-    func record(_ event: Event) {
-        events.withLock { $0.append(event) }
-    }
-
-    var all: [Event] {
-        events.withLock { $0 }
-    }
-
-    var count: Int {
-        events.withLock { $0.count }
-    }
-}
-
-/// An error with a fixed description, so tests can match it in logs and escalation errors.
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// A bounded wait ran out: the thing under test hung or was too slow.
-struct TimedOut: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Polls `condition` every few milliseconds until it holds; throws `TimedOut` after `limit`.
-func eventually(_ what: String, within limit: Duration = .seconds(20),
-                _ condition: @Sendable () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while !(await condition()) {
-        if ContinuousClock.now >= deadline {
-            throw TimedOut(description: "timed out after \(limit) waiting for: \(what)")
-        }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-}
-
-/// Returns `body`'s result, or throws `TimedOut` after `limit` even if `body` ignores cancellation, so a
-/// hung supervisor fails the test instead of hanging the whole run.
-func withTimeout<T: Sendable>(_ limit: Duration = .seconds(20), _ what: String = "operation",
-                              _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    let race = Race<T>()
-    return try await withCheckedThrowingContinuation { continuation in
-        race.begin(continuation)
-        race.track(Task {
-            do {
-                race.finish(.success(try await body()))
-            } catch {
-                race.finish(.failure(error))
-            }
-        })
-        race.track(Task {
-            try? await Task.sleep(for: limit)
-            race.finish(.failure(TimedOut(description: "\(what) did not finish within \(limit)")))
-        })
-    }
-}
-
-/// First-result-wins for `withTimeout`: resumes the continuation once and cancels the losing task.
-final class Race<T: Sendable>: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<T, any Error>?
-        var finished = false
-        var tasks: [Task<Void, Never>] = []
-    }
-
-    private let state = SanitizerVisibleMutex(State())
-
-    func begin(_ continuation: CheckedContinuation<T, any Error>) {
-        state.withLock { $0.continuation = continuation }
-    }
-
-    func track(_ task: Task<Void, Never>) {
-        let cancelNow = state.withLock { state -> Bool in
-            if state.finished { return true }
-            state.tasks.append(task)
-            return false
-        }
-        if cancelNow { task.cancel() }
-    }
-
-    func finish(_ result: Result<T, any Error>) {
-        typealias Taken = (continuation: CheckedContinuation<T, any Error>?, tasks: [Task<Void, Never>])
-        let (continuation, tasks) = state.withLock { state -> Taken in
-            if state.finished { return (nil, []) }
-            state.finished = true
-            defer { state.continuation = nil; state.tasks = [] }
-            return (state.continuation, state.tasks)
-        }
-        continuation?.resume(with: result)
-        for task in tasks { task.cancel() }
-    }
-}
-
-/// A restart policy with short waits, so restart tests take milliseconds.
-let fastPolicy = RestartPolicy(initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(50), multiplier: 2,
-                               maxRestarts: 10, window: .seconds(10))
-
-func makeSupervisor(_ services: [any Service], policy: RestartPolicy = fastPolicy,
-                    drainTimeout: Duration = .seconds(2), log: LogCapture = LogCapture()) -> Supervisor {
-    Supervisor(services: services, policy: policy, drainTimeout: drainTimeout,
-               logger: Logger(level: .debug, sink: .capture(log)))
-}
-
-/// Starts `run()` in the background.
-func startRunning(_ supervisor: Supervisor) -> Task<Void, any Error> {
-    Task { try await supervisor.run() }
-}
-
-/// Waits (bounded) for a background `run()` to end, rethrowing what it threw.
-func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(20)) async throws {
-    try await withTimeout(limit, "Supervisor.run()") { try await run.value }
-}
 
 // MARK: - Lifecycle
 
@@ -156,12 +15,13 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
             }
         }
         let supervisor = makeSupervisor(services)
-        let run = startRunning(supervisor)
-        try await eventually("all three services started") { starts.count == 3 }
-        #expect(Set(starts.all) == ["a:0", "b:0", "c:0"])
-        #expect(await supervisor.serviceNames == ["a", "b", "c"])
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("all three services started") { starts.count == 3 }
+            #expect(Set(starts.all) == ["a:0", "b:0", "c:0"])
+            #expect(await supervisor.serviceNames == ["a", "b", "c"])
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func contextCarriesDrainTimeoutAndServiceLogger() async throws {
@@ -173,12 +33,13 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
             await context.shutdown.wait()
         }
         let supervisor = makeSupervisor([service], drainTimeout: .milliseconds(750), log: log)
-        let run = startRunning(supervisor)
-        try await eventually("service started") { seen.count == 1 }
-        #expect(seen.all == [.milliseconds(750)])
-        #expect(log.lines.contains { $0.contains("msg=\"hello from the service\" service=web") })
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("service started") { seen.count == 1 }
+            #expect(seen.all == [.milliseconds(750)])
+            #expect(log.lines.contains { $0.contains("msg=\"hello from the service\" service=web") })
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func shutdownBeforeRunReturnsPromptlyWithoutStartingServices() async throws {
@@ -196,19 +57,21 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
             events.record("started")
             await context.shutdown.wait()
             events.record("draining")
+            // A drain that takes time is the behaviour under test.
             try await Task.sleep(for: .milliseconds(150))
             events.record(Task.isCancelled ? "cancelled" : "drained")
         }
-        let supervisor = makeSupervisor([service], drainTimeout: .seconds(3))
-        let run = startRunning(supervisor)
-        try await eventually("service started") { events.count == 1 }
-        let shutdownAt = ContinuousClock.now
-        supervisor.shutdown()
-        try await waitForRun(run)
-        let elapsed = ContinuousClock.now - shutdownAt
-        #expect(events.all == ["started", "draining", "drained"])
-        #expect(elapsed >= .milliseconds(150))
-        #expect(elapsed < .seconds(3), "run() should return as soon as the service has drained")
+        let supervisor = makeSupervisor([service], drainTimeout: .seconds(20))
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("service started") { events.count == 1 }
+            let shutdownAt = ContinuousClock.now
+            supervisor.shutdown()
+            try await waitForRun(run, within: .seconds(30))
+            let elapsed = ContinuousClock.now - shutdownAt
+            #expect(events.all == ["started", "draining", "drained"])
+            #expect(elapsed >= .milliseconds(150))
+            #expect(elapsed < .seconds(20), "run() should return once the service has drained, not at the drain timeout")
+        }
     }
 
     @Test func cancelsServiceThatIgnoresShutdownAfterDrainTimeout() async throws {
@@ -217,6 +80,7 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
         let stubborn = ClosureService("stubborn") { _ in
             events.record("started")
             do {
+                // A service that ignores shutdown is the behaviour under test.
                 try await Task.sleep(for: .seconds(60))
                 events.record("slept")
             } catch {
@@ -229,32 +93,34 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
             events.record("polite stopped")
         }
         let supervisor = makeSupervisor([stubborn, polite], drainTimeout: .milliseconds(50), log: log)
-        let run = startRunning(supervisor)
-        try await eventually("stubborn service started") { events.all.contains("started") }
-        let shutdownAt = ContinuousClock.now
-        supervisor.shutdown()
-        try await waitForRun(run, within: .seconds(10))
-        let elapsed = ContinuousClock.now - shutdownAt
-        #expect(events.all.contains("cancelled"))
-        #expect(events.all.contains("polite stopped"))
-        #expect(!events.all.contains("slept"))
-        #expect(elapsed >= .milliseconds(50) + Supervisor.forcedCancelGrace)
-        #expect(log.lines.contains {
-            $0.contains("level=warn") && $0.contains("cancelling them") && $0.contains("services=stubborn")
-        })
-        #expect(!log.lines.contains { $0.contains("cancelling them") && $0.contains("polite") })
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("stubborn service started") { events.all.contains("started") }
+            let shutdownAt = ContinuousClock.now
+            supervisor.shutdown()
+            try await waitForRun(run, within: .seconds(10))
+            let elapsed = ContinuousClock.now - shutdownAt
+            #expect(events.all.contains("cancelled"))
+            #expect(events.all.contains("polite stopped"))
+            #expect(!events.all.contains("slept"))
+            #expect(elapsed >= .milliseconds(50) + Supervisor.forcedCancelGrace)
+            #expect(log.lines.contains {
+                $0.contains("level=warn") && $0.contains("cancelling them") && $0.contains("services=stubborn")
+            })
+            #expect(!log.lines.contains { $0.contains("cancelling them") && $0.contains("polite") })
+        }
     }
 
     @Test func shutdownTwiceIsHarmless() async throws {
         let supervisor = makeSupervisor([idleService("a")])
-        let run = startRunning(supervisor)
-        try await eventually("service listed") { await supervisor.serviceNames == ["a"] }
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<4 { group.addTask { supervisor.shutdown() } }
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("service listed") { await supervisor.serviceNames == ["a"] }
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 { group.addTask { supervisor.shutdown() } }
+            }
+            supervisor.shutdown()
+            try await waitForRun(run)
+            supervisor.shutdown()
         }
-        supervisor.shutdown()
-        try await waitForRun(run)
-        supervisor.shutdown()
     }
 
     @Test func cancellingRunStopsServicesWithoutRestartingThem() async throws {
@@ -262,6 +128,7 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
         let service = ClosureService("web") { context in
             events.record("started \(context.attempt)")
             do {
+                // A service that ignores shutdown is the behaviour under test.
                 try await Task.sleep(for: .seconds(60))
             } catch {
                 events.record("cancelled")
@@ -269,12 +136,13 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
             }
         }
         let supervisor = makeSupervisor([service])
-        let run = startRunning(supervisor)
-        try await eventually("service started") { events.count == 1 }
-        run.cancel()
-        try await waitForRun(run)
-        #expect(events.all == ["started 0", "cancelled"])
-        #expect(await supervisor.restartCount(of: "web") == 0)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("service started") { events.count == 1 }
+            run.cancel()
+            try await waitForRun(run)
+            #expect(events.all == ["started 0", "cancelled"])
+            #expect(await supervisor.restartCount(of: "web") == 0)
+        }
     }
 
     @Test func serviceThatReturnsIsNotRestarted() async throws {
@@ -284,28 +152,30 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
             starts.record(context.attempt)
         }
         let supervisor = makeSupervisor([oneShot, idleService("web")], log: log)
-        let run = startRunning(supervisor)
-        // That it is never restarted is `SupervisorStateTests`' business; here, that it is gone and logged.
-        try await eventually("one-shot service gone") { await supervisor.serviceNames == ["web"] }
-        #expect(starts.all == [0])
-        #expect(await supervisor.restartCount(of: "migrate") == 0)
-        #expect(log.lines.contains {
-            $0.contains("level=info") && $0.contains("finished on its own") && $0.contains("service=migrate")
-        })
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            // That it is never restarted is `SupervisorStateTests`' business; here, that it is gone and logged.
+            try await eventually("one-shot service gone") { await supervisor.serviceNames == ["web"] }
+            #expect(starts.all == [0])
+            #expect(await supervisor.restartCount(of: "migrate") == 0)
+            #expect(log.lines.contains {
+                $0.contains("level=info") && $0.contains("finished on its own") && $0.contains("service=migrate")
+            })
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func addStartsServiceWhileRunning() async throws {
         let starts = Recorder<Int>()
         let supervisor = makeSupervisor([idleService("a")])
-        let run = startRunning(supervisor)
-        try await eventually("supervisor running") { await supervisor.serviceNames == ["a"] }
-        try await supervisor.add(idleService("b", starts: starts))
-        try await eventually("added service started") { starts.count == 1 }
-        #expect(await supervisor.serviceNames == ["a", "b"])
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("supervisor running") { await supervisor.serviceNames == ["a"] }
+            try await supervisor.add(idleService("b", starts: starts))
+            try await eventually("added service started") { starts.count == 1 }
+            #expect(await supervisor.serviceNames == ["a", "b"])
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func serviceAddedBeforeRunStartsWithTheOthers() async throws {
@@ -313,10 +183,11 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
         let supervisor = makeSupervisor([idleService("a")])
         try await supervisor.add(idleService("b", starts: starts))
         #expect(await supervisor.serviceNames == ["a", "b"])
-        let run = startRunning(supervisor)
-        try await eventually("service added before run started") { starts.count == 1 }
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("service added before run started") { starts.count == 1 }
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func removeStopsOneServiceGracefullyWithoutRestart() async throws {
@@ -331,29 +202,31 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
             events.record("keep stopped")
         }
         let supervisor = makeSupervisor([removable, keeper])
-        let run = startRunning(supervisor)
-        try await eventually("old started") { events.all.contains("old started 0") }
-        await supervisor.remove("old")
-        #expect(await supervisor.serviceNames == ["keep"])
-        try await eventually("old stopped") { events.all.contains("old stopped") }
-        #expect(events.all == ["old started 0", "old stopped"], "removed service must not restart, others keep running")
-        #expect(await supervisor.restartCount(of: "old") == 0)
-        supervisor.shutdown()
-        try await waitForRun(run)
-        #expect(events.all.last == "keep stopped")
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("old started") { events.all.contains("old started 0") }
+            await supervisor.remove("old")
+            #expect(await supervisor.serviceNames == ["keep"])
+            try await eventually("old stopped") { events.all.contains("old stopped") }
+            #expect(events.all == ["old started 0", "old stopped"], "removed service must not restart, others keep running")
+            #expect(await supervisor.restartCount(of: "old") == 0)
+            supervisor.shutdown()
+            try await waitForRun(run)
+            #expect(events.all.last == "keep stopped")
+        }
     }
 
     @Test func removedNameCanBeAddedAgain() async throws {
         let starts = Recorder<Int>()
         let supervisor = makeSupervisor([idleService("web")])
-        let run = startRunning(supervisor)
-        try await eventually("running") { await supervisor.serviceNames == ["web"] }
-        await supervisor.remove("web")
-        try await supervisor.add(idleService("web", starts: starts))
-        try await eventually("replacement started") { starts.count == 1 }
-        #expect(await supervisor.serviceNames == ["web"])
-        supervisor.shutdown()
-        try await waitForRun(run)
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("running") { await supervisor.serviceNames == ["web"] }
+            await supervisor.remove("web")
+            try await supervisor.add(idleService("web", starts: starts))
+            try await eventually("replacement started") { starts.count == 1 }
+            #expect(await supervisor.serviceNames == ["web"])
+            supervisor.shutdown()
+            try await waitForRun(run)
+        }
     }
 
     @Test func removedServiceThatIgnoresShutdownIsCancelled() async throws {
@@ -361,6 +234,7 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
         let stubborn = ClosureService("stubborn") { _ in
             events.record("started")
             do {
+                // A service that ignores shutdown is the behaviour under test.
                 try await Task.sleep(for: .seconds(60))
             } catch {
                 events.record("cancelled")
@@ -371,14 +245,15 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
             events.record(Task.isCancelled ? "keep cancelled" : "keep stopped")
         }
         let supervisor = makeSupervisor([stubborn, keeper], drainTimeout: .milliseconds(50))
-        let run = startRunning(supervisor)
-        try await eventually("stubborn started") { events.all.contains("started") }
-        await supervisor.remove("stubborn")
-        try await eventually("removed service cancelled") { events.all.contains("cancelled") }
-        #expect(!events.all.contains("keep stopped"), "other services must keep running")
-        supervisor.shutdown()
-        try await waitForRun(run)
-        #expect(events.all.last == "keep stopped")
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("stubborn started") { events.all.contains("started") }
+            await supervisor.remove("stubborn")
+            try await eventually("removed service cancelled") { events.all.contains("cancelled") }
+            #expect(!events.all.contains("keep stopped"), "other services must keep running")
+            supervisor.shutdown()
+            try await waitForRun(run)
+            #expect(events.all.last == "keep stopped")
+        }
     }
 
     @Test func rejectsDuplicateNamesGivenAtInit() async throws {
@@ -393,26 +268,28 @@ func waitForRun(_ run: Task<Void, any Error>, within limit: Duration = .seconds(
         await #expect(throws: SupervisorError.duplicateServiceName("a")) {
             try await supervisor.add(idleService("a"))
         }
-        let run = startRunning(supervisor)
-        try await eventually("running") { await supervisor.serviceNames == ["a"] }
-        await #expect(throws: SupervisorError.duplicateServiceName("a")) {
-            try await supervisor.add(idleService("a"))
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("running") { await supervisor.serviceNames == ["a"] }
+            await #expect(throws: SupervisorError.duplicateServiceName("a")) {
+                try await supervisor.add(idleService("a"))
+            }
+            supervisor.shutdown()
+            try await waitForRun(run)
         }
-        supervisor.shutdown()
-        try await waitForRun(run)
     }
 
     @Test func rejectsAddAfterShutdown() async throws {
         let supervisor = makeSupervisor([idleService("a")])
-        let run = startRunning(supervisor)
-        try await eventually("running") { await supervisor.serviceNames == ["a"] }
-        supervisor.shutdown()
-        await #expect(throws: SupervisorError.shuttingDown(service: "late")) {
-            try await supervisor.add(idleService("late"))
-        }
-        try await waitForRun(run)
-        await #expect(throws: SupervisorError.shuttingDown(service: "late")) {
-            try await supervisor.add(idleService("late"))
+        try await withRunningSupervisor(supervisor) { run in
+            try await eventually("running") { await supervisor.serviceNames == ["a"] }
+            supervisor.shutdown()
+            await #expect(throws: SupervisorError.shuttingDown(service: "late")) {
+                try await supervisor.add(idleService("late"))
+            }
+            try await waitForRun(run)
+            await #expect(throws: SupervisorError.shuttingDown(service: "late")) {
+                try await supervisor.add(idleService("late"))
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ import CAllocationCounter
 import Glibc
 #endif
 import Testing
+import TestSupport
 @testable import RelayIO
 
 /// Heap allocations on an event loop's thread while datagrams went out and came back through batches.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import TestSupport
 @testable import RelayIO
 
 /// Datagrams per second through an echo on loopback, batched (`recvmmsg`/`sendmmsg`) and one at a time.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import TestSupport
 @testable import RelayIO
 
 /// Datagram `seed` of `size` bytes: the first byte names it, the rest is a pattern that differs per seed.

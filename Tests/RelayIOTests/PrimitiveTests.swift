@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import TestSupport
 @testable import RelayIO
 
 @Suite struct SocketAddressTests {
@@ -69,14 +70,21 @@ final class Fired: @unchecked Sendable {
     @Test func sleepWaitsAtLeastTheDuration() async throws {
         let loop = testLoops.loops[0]
         let start = ContinuousClock.now
+        // The sleep is the behaviour under test.
         try await loop.sleep(for: .milliseconds(30))
         #expect(ContinuousClock.now - start >= .milliseconds(29))
     }
 
     @Test func sleepEndsEarlyOnCancellation() async throws {
         let loop = testLoops.loops[1]
-        let task = Task { try await loop.sleep(for: .seconds(30)) }
-        try await Task.sleep(for: .milliseconds(20))
+        let started = CountBox()
+        let task = Task {
+            started.increment()
+            try await loop.sleep(for: .seconds(30))
+        }
+        defer { task.cancel() }
+        // Cancelled on its way into the sleep or parked in it, the sleep must end at once.
+        try await eventually("the sleeping task started") { started.count == 1 }
         task.cancel()
         let start = ContinuousClock.now
         await #expect(throws: CancellationError.self) { try await task.value }

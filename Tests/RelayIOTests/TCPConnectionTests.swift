@@ -2,34 +2,17 @@
 import Glibc
 #endif
 import Testing
+import TestSupport
 @testable import RelayIO
 
 /// Shared loops for the I/O tests; never shut down (the test process ends with them).
 let testLoops = try! EventLoopGroup(loops: 2, bufferSize: 64 * 1024)
 
-/// Runs `body` and fails the test if it takes longer than `limit` instead of hanging the run.
-func withTimeout<T: Sendable>(_ limit: Duration = .seconds(10), _ body: @escaping @Sendable () async throws -> T)
-    async throws -> T
-{
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try? await Task.sleep(for: limit)
-            return nil
-        }
-        guard let first = try await group.next(), let value = first else {
-            group.cancelAll()
-            throw IOError.timedOut
-        }
-        group.cancelAll()
-        return value
-    }
-}
-
 @Suite struct TCPConnectionTests {
     @Test func echoesThroughListenerAndConnection() async throws {
         let loop = testLoops.loops[0]
         let listener = try TCPListener(bindingTo: try SocketAddress(parsing: "127.0.0.1:0"), on: loop)
+        defer { listener.close() }
         let address = listener.localAddress
         #expect(address.port != 0)
         try await withTimeout {
@@ -59,7 +42,6 @@ func withTimeout<T: Sendable>(_ limit: Duration = .seconds(10), _ body: @escapin
                 try await group.waitForAll()
             }
         }
-        listener.close()
         #expect(loop.buffers.inUse == 0)
     }
 
@@ -76,18 +58,21 @@ func withTimeout<T: Sendable>(_ limit: Duration = .seconds(10), _ body: @escapin
     @Test func stopWakesAcceptWithClosed() async throws {
         let loop = testLoops.loops[1]
         let listener = try TCPListener(bindingTo: try SocketAddress(parsing: "[::1]:0"), on: loop)
+        defer { listener.close() }
         try await withTimeout {
             try await withThrowingTaskGroup(of: Void.self) { group in
+                let started = CountBox()
                 group.addTask(executorPreference: loop) {
+                    started.increment()
                     var count = 0
                     for try await _ in listener.connections() { count += 1 }
                     #expect(count == 0)
                 }
-                try await Task.sleep(for: .milliseconds(50))
+                // Stopped on its way into accept or parked in it, the accept loop must end.
+                try await eventually("the accept loop started") { started.count == 1 }
                 listener.stop()
                 try await group.waitForAll()
             }
         }
-        listener.close()
     }
 }

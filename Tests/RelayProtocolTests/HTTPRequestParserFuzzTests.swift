@@ -1,9 +1,10 @@
 import Testing
+import TestSupport
 @testable import RelayProtocol
 
 /// Feeds the parser tens of thousands of deterministic malformed requests and checks that it never traps, that
 /// every answer is well-formed, and that it answers the same bytes the same way, a prefix included.
-@Suite struct HTTPRequestParserFuzzTests {
+@Suite(.computeBound) struct HTTPRequestParserFuzzTests {
     static let seeds: [String] = [
         "GET /status HTTP/1.1\r\nHost: admin\r\nAccept: */*\r\n\r\n",
         "POST /backends/web/1.2.3.4:80/drain?force=1&x=a+b HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n"

@@ -154,6 +154,18 @@ extension RelayServer {
         return .object([("groups", .array(groups))])
     }
 
+    /// A listener's rate limits in `/stats`: what each scope refused and how many client addresses it tracks,
+    /// for the scopes that apply to the listener's kind.
+    static func rateLimitJSON(_ limiter: RateLimiter, datagrams: Bool) -> JSONValue {
+        let scopes = RateLimitScope.allCases.filter { datagrams || $0 != .packetsPerIP }
+        return .object([
+            ("limited", .object(scopes.map { ($0.rawValue, .number(limiter.limited($0))) })),
+            ("tracked_addresses", .object(scopes.filter(\.isPerAddress).map {
+                ($0.rawValue, .number(limiter.trackedAddresses($0)))
+            })),
+        ])
+    }
+
     /// `GET /stats`: the process, the config, every listener's counters and a summary per group.
     func statsJSON() async -> JSONValue {
         let state = runtimeSnapshot
@@ -183,6 +195,7 @@ extension RelayServer {
                         ("p50", .optional(percentiles.p50)), ("p95", .optional(percentiles.p95)),
                         ("p99", .optional(percentiles.p99)),
                     ])),
+                    ("rate_limit", Self.rateLimitJSON(tcp.rateLimiter, datagrams: false)),
                 ]
             } else if let udp = state.udpListeners[listener.name] {
                 let counters = udp.counters
@@ -197,6 +210,7 @@ extension RelayServer {
                         ("datagrams_out", .number(counters.datagramsDown.load(ordering: .relaxed))),
                         ("drops", .object(udp.dropCounts.map { ($0.0, .number($0.1)) })),
                     ])),
+                    ("rate_limit", Self.rateLimitJSON(udp.rateLimiter, datagrams: true)),
                 ]
             }
             listeners.append(.object(members))

@@ -4,6 +4,8 @@ enum ConnectionRefusal: String, Sendable, CaseIterable {
     case maxConnectionsPerIP = "max_connections_per_ip"
     case noBackend = "no_backend"
     case localResources = "local_resources"
+    /// Over the listener's `rate_limit` (`per_ip` or `total`) for new connections.
+    case rateLimited = "rate_limited"
 
     /// The refusal a connection's ending stands for, if it is one.
     init?(_ end: ConnectionEnd) {

@@ -40,6 +40,10 @@ public struct ListenerConfig: Sendable, Equatable {
     /// UDP: close a flow after this many replies (`responses`, default 0 = never), like nginx's
     /// `proxy_responses`: 1 suits DNS-style request/response traffic, freeing the flow at once.
     public var responses: Int
+    /// Token buckets on new connections, flows and reliable-UDP handshakes, per client IP and in total, and on a
+    /// UDP or reliable-UDP listener's datagrams per client IP (`rate_limit`, default none). Applied in place by a
+    /// reload.
+    public var rateLimit: RateLimitConfig
     /// Reliable UDP: the keys file, `max_sessions`, `encryption` and `max_packet_size`; nil for other protocols.
     public var reliable: ReliableListenerConfig?
 
@@ -47,7 +51,7 @@ public struct ListenerConfig: Sendable, Equatable {
                 maxConnections: Int = 10_000, maxConnectionsPerIP: Int = 0, tcpNoDelay: Bool = true,
                 keepalive: Bool = true, backlog: Int = 1024, idleTimeout: Duration? = nil,
                 firstByteTimeout: Duration = .zero, maxFlows: Int = 100_000, responses: Int = 0,
-                reliable: ReliableListenerConfig? = nil) {
+                rateLimit: RateLimitConfig = .none, reliable: ReliableListenerConfig? = nil) {
         self.name = name
         self.proto = proto
         self.listen = listen
@@ -61,6 +65,7 @@ public struct ListenerConfig: Sendable, Equatable {
         self.firstByteTimeout = firstByteTimeout
         self.maxFlows = maxFlows
         self.responses = responses
+        self.rateLimit = rateLimit
         self.reliable = reliable
     }
 
@@ -130,6 +135,9 @@ public struct ListenerConfig: Sendable, Equatable {
                                   + "`\(config.proto.rawValue)`")
                 }
             }
+            // With `protocol` unreadable, whether the listener has datagrams is unknown: `packets_per_ip` passes.
+            let datagrams = config.proto.relaysUDP || fields.failedKeys.contains("protocol")
+            fields.read("rate_limit", into: &config.rateLimit) { RateLimitConfig.read(from: $0, datagrams: datagrams) }
             return (config, fields.failedKeys)
         }
     }

@@ -19,6 +19,8 @@ public final class TCPListenerService: Service {
     public let address: SocketAddress
     /// Counts and limits of this listener's connections.
     public let tracker: ConnectionTracker
+    /// The `rate_limit` on new connections (`per_ip`, `total`), checked before any other admission.
+    public let rateLimiter: RateLimiter
     /// Bytes, durations and endings of this listener's connections.
     public let stats = ListenerStats()
     /// What new connections get; a config reload may point the listener at another group. Read once per
@@ -44,7 +46,8 @@ public final class TCPListenerService: Service {
     public init(name: String, address requested: SocketAddress, role: TCPConnectionRole, loops: [EventLoop],
                 maxConnections: Int, maxConnectionsPerIP: Int, backlog: Int32 = 1024,
                 options: TCPOptions = TCPOptions(), splice: Bool = false, sharingAddress: Bool = false,
-                timeouts: ConnectionTimeouts = .off, accessLog: AccessLog? = nil, logger: Logger) throws {
+                timeouts: ConnectionTimeouts = .off, rateLimit: RateLimitConfig = .none, accessLog: AccessLog? = nil,
+                logger: Logger) throws {
         self.accessLog = accessLog
         self.name = name
         self.splice = splice
@@ -58,6 +61,7 @@ public final class TCPListenerService: Service {
         self.options = options
         self.logger = logger.with(["listener": name])
         self.tracker = ConnectionTracker(maxConnections: maxConnections, maxPerIP: maxConnectionsPerIP)
+        self.rateLimiter = RateLimiter(config: rateLimit)
         let sockets = try TCPListenerService.bind(name: name, address: requested, loops: loops, backlog: backlog,
                                                   options: options, sharing: sharingAddress)
         self.address = sockets[0].localAddress
@@ -71,24 +75,26 @@ public final class TCPListenerService: Service {
     public var timeouts: ConnectionTimeouts { currentTimeouts.withLock { $0 } }
 
     /// Connections refused for `reason` since the listener was made: the tracker counts those over a limit,
-    /// the stats those that ended without a server.
+    /// the rate limiter those over `rate_limit`, the stats those that ended without a server.
     func refusedCount(_ reason: ConnectionRefusal) -> Int {
         switch reason {
         case .maxConnections: tracker.refusedOverLimit.load(ordering: .relaxed)
         case .maxConnectionsPerIP: tracker.refusedPerIP.load(ordering: .relaxed)
         case .noBackend: Int(stats.ended(.noBackend).value)
         case .localResources: Int(stats.ended(.localResources).value)
+        case .rateLimited: rateLimiter.limited(.perIP) + rateLimiter.limited(.total)
         }
     }
 
     /// Applies a reloaded config that keeps this listener's sockets: new connections go to `role` and are
-    /// admitted under the new limits and timeouts; connections already open keep their backend, their slot
-    /// and their timeouts.
+    /// admitted under the new limits, rate limits and timeouts; connections already open keep their backend,
+    /// their slot and their timeouts.
     public func update(role: TCPConnectionRole, maxConnections: Int, maxConnectionsPerIP: Int,
-                       timeouts: ConnectionTimeouts? = nil) {
+                       timeouts: ConnectionTimeouts? = nil, rateLimit: RateLimitConfig? = nil) async {
         currentRole.withLock { $0 = role }
         if let timeouts { currentTimeouts.withLock { $0 = timeouts } }
         tracker.updateLimits(maxConnections: maxConnections, maxPerIP: maxConnectionsPerIP)
+        if let rateLimit { await rateLimiter.update(rateLimit) }
     }
 
     /// Closes the sockets bound by `init` when the service will never run (a reload that was called off).
@@ -164,7 +170,8 @@ public final class TCPListenerService: Service {
     }
 
     /// Closes connections whose idle or first-byte timeout passed, a few times per shortest timeout (at
-    /// most once a second), and writes out the counts of refusal lines the access log suppressed.
+    /// most once a second), writes out the counts of refusal lines the access log suppressed, and has the
+    /// rate limiter forget the buckets of clients gone quiet.
     private func sweepLoop() async {
         while !Task.isCancelled {
             let period = timeouts.sweepPeriod
@@ -173,6 +180,7 @@ public final class TCPListenerService: Service {
             let closed = tracker.sweepTimeouts(now: now)
             if closed > 0 { logger.debug("closed connections past their timeouts", ["connections": closed]) }
             flushSuppressedRefusals(now: now)
+            await rateLimiter.sweep(now: now)
         }
     }
 
@@ -210,6 +218,14 @@ public final class TCPListenerService: Service {
             if burst == 16 {
                 burst = 0
                 await Task.yield()
+            }
+            if case let .limited(scope) = rateLimiter.admitNew(ip: accepted.peer.ipKey, now: EventLoop.now()) {
+                accepted.refuse()
+                logger.debug("connection refused", ["client": accepted.peer,
+                                                    "reason": ConnectionRefusal.rateLimited.rawValue,
+                                                    "scope": scope.rawValue])
+                recordRefusal(.rateLimited, client: accepted.peer)
+                continue
             }
             let ticket: ConnectionTracker.Ticket
             switch tracker.admit(accepted.peer) {

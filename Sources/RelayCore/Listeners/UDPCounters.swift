@@ -25,6 +25,9 @@ public final class UDPCounters: Sendable {
     /// Datagrams dropped because relayd itself ran short of descriptors, socket memory or local ports
     /// opening their flow's socket: the server is not to blame, so this is not `droppedNoServer`.
     public let droppedLocalResources = Atomic<Int>(0)
+    /// Datagrams dropped by the listener's `rate_limit`: over `packets_per_ip`, or opening a flow over
+    /// `per_ip` or `total`.
+    public let droppedRateLimited = Atomic<Int>(0)
 
     public init() {}
 }

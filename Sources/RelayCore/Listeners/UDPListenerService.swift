@@ -20,6 +20,9 @@ public final class UDPListenerService: Service {
     private let settings: SanitizerVisibleMutex<(group: BackendGroup, responses: Int)>
     /// Admission and expiry of flows.
     public let store: SessionStore<UDPFlow>
+    /// The `rate_limit`: `packets_per_ip` on every datagram, before any other work; `per_ip` and `total` on
+    /// every datagram that would open a flow.
+    public let rateLimiter: RateLimiter
     /// What happened to the datagrams.
     public let counters = UDPCounters()
     let loops: [EventLoop]
@@ -44,16 +47,17 @@ public final class UDPListenerService: Service {
     typealias BackendSocketOpener = @Sendable (_ server: SocketAddress, _ loop: EventLoop) throws(IOError) -> UDPSocket
 
     public convenience init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
-                            idleTimeout: Duration, maxFlows: Int, responses: Int, accessLog: AccessLog? = nil,
-                            logger: Logger) throws {
+                            idleTimeout: Duration, maxFlows: Int, responses: Int, rateLimit: RateLimitConfig = .none,
+                            accessLog: AccessLog? = nil, logger: Logger) throws {
         try self.init(name: name, address: requested, group: group, loops: loops, idleTimeout: idleTimeout,
-                      maxFlows: maxFlows, responses: responses, accessLog: accessLog, logger: logger,
+                      maxFlows: maxFlows, responses: responses, rateLimit: rateLimit, accessLog: accessLog,
+                      logger: logger,
                       openBackendSocket: { server, loop throws(IOError) in try UDPSocket.connect(to: server, on: loop) })
     }
 
     init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
-         idleTimeout: Duration, maxFlows: Int, responses: Int, accessLog: AccessLog? = nil, logger: Logger,
-         openBackendSocket: @escaping BackendSocketOpener) throws {
+         idleTimeout: Duration, maxFlows: Int, responses: Int, rateLimit: RateLimitConfig = .none,
+         accessLog: AccessLog? = nil, logger: Logger, openBackendSocket: @escaping BackendSocketOpener) throws {
         self.openBackendSocket = openBackendSocket
         self.accessLog = accessLog
         self.name = name
@@ -61,6 +65,7 @@ public final class UDPListenerService: Service {
         self.loops = loops
         self.logger = logger.with(["listener": name])
         self.store = SessionStore(limit: maxFlows, idleTimeout: idleTimeout)
+        self.rateLimiter = RateLimiter(config: rateLimit)
         let sockets = try UDPListenerService.bind(name: name, address: requested, loops: loops)
         self.address = try sockets[0].localAddress()
         self.prebound = SanitizerVisibleMutex(sockets)
@@ -72,17 +77,20 @@ public final class UDPListenerService: Service {
          ("truncated", counters.droppedTruncated.load(ordering: .relaxed)),
          ("no_backend", counters.droppedNoServer.load(ordering: .relaxed)),
          ("send_failed", counters.droppedSendFailed.load(ordering: .relaxed)),
-         ("local_resources", counters.droppedLocalResources.load(ordering: .relaxed))]
+         ("local_resources", counters.droppedLocalResources.load(ordering: .relaxed)),
+         ("rate_limited", counters.droppedRateLimited.load(ordering: .relaxed))]
     }
 
     /// The group new flows are relayed to.
     public var group: BackendGroup { settings.withLock { $0.group } }
 
     /// Applies a reloaded config that keeps this listener's sockets: new flows go to `group`, with the new
-    /// limits; open flows keep their server until they end.
-    public func update(group: BackendGroup, idleTimeout: Duration, maxFlows: Int, responses: Int) async {
+    /// limits; open flows keep their server until they end. The new rate limits apply from the next datagram.
+    public func update(group: BackendGroup, idleTimeout: Duration, maxFlows: Int, responses: Int,
+                       rateLimit: RateLimitConfig? = nil) async {
         settings.withLock { $0 = (group, responses) }
         await store.update(limit: maxFlows, idleTimeout: idleTimeout)
+        if let rateLimit { await rateLimiter.update(rateLimit) }
     }
 
     /// Closes the sockets bound by `init` when the service will never run (a reload that was called off).
@@ -148,12 +156,14 @@ public final class UDPListenerService: Service {
         if !left.isEmpty { logger.info("closed flows on shutdown", ["flows": left.count]) }
     }
 
-    /// Closes idle flows, checking a few times per idle timeout; also reports the shortage drops that
-    /// went unlogged once their second is over, in case no later drop reports them.
+    /// Closes idle flows, checking a few times per idle timeout (at least once a second); also reports the
+    /// shortage drops that went unlogged once their second is over, in case no later drop reports them, and
+    /// has the rate limiter forget the buckets of clients gone quiet.
     private func expiryLoop(_ context: ServiceContext) async throws {
         while !context.shutdown.isTriggered {
             let period = max(Duration.milliseconds(50), min(.seconds(1), await store.idleTimeout / 4))
             try await Task.sleep(for: period)
+            await rateLimiter.sweep(now: EventLoop.now())
             let expired = await store.expire(now: EventLoop.now())
             for flow in expired {
                 logger.debug("flow expired", ["client": flow.client, "server": flow.server.address,
@@ -191,6 +201,9 @@ public final class UDPListenerService: Service {
                 }
                 if failureInjected.load(ordering: .relaxed), let error = takeInjectedFailure() { throw error }
                 let now = EventLoop.now()
+                // `packets_per_ip` first, for the whole batch under one lock: a flood costs nothing more.
+                let limited = rateLimiter.admitPackets(in: batch, now: now)
+                if limited > 0 { counters.droppedRateLimited.add(limited, ordering: .relaxed) }
                 for index in 0..<batch.count {
                     let datagram = batch[index]
                     guard let client = datagram.peer else { continue }
@@ -217,15 +230,26 @@ public final class UDPListenerService: Service {
         -> (flow: UDPFlow, opened: Bool)?
     {
         guard let existing = table.lookup(client) else {
+            guard admitNewFlow(from: client, now: now) else { return nil }
             return openFlow(for: client, on: socket, table: table, now: now, avoiding: nil).map { ($0, true) }
         }
         let moved = existing.unreachable.load(ordering: .relaxed)
         guard moved || existing.closed.load(ordering: .relaxed) else { return (existing, false) }
+        // A flow moved off an unreachable server is the same flow to the client: not a new one to rate-limit.
+        if !moved, !admitNewFlow(from: client, now: now) { return nil }
         existing.close(moved ? .moved : .error)
         store.remove(existing)
         if moved { counters.flowsMoved.add(1, ordering: .relaxed) }
         return openFlow(for: client, on: socket, table: table, now: now, avoiding: moved ? existing.server : nil)
             .map { ($0, true) }
+    }
+
+    /// Whether `rate_limit` (`per_ip`, `total`) lets `client` open a flow now; a datagram it refuses is counted
+    /// as dropped.
+    private func admitNewFlow(from client: SocketAddress, now: UInt64) -> Bool {
+        guard case .limited = rateLimiter.admitNew(ip: client.ipKey, now: now) else { return true }
+        counters.droppedRateLimited.add(1, ordering: .relaxed)
+        return false
     }
 
     /// Opens a flow for `client`: nil when refused or no server is left. Its reply task is the caller's

@@ -21,7 +21,7 @@ extension RelayServer {
         out.counter("relayd_connections_refused_total",
                     "TCP connections refused, by listener and reason (max_connections, max_connections_per_ip, "
                     + "no_backend: no server of the group accepted it, local_resources: relayd itself ran out of "
-                    + "file descriptors, memory or local ports).",
+                    + "file descriptors, memory or local ports, rate_limited: over rate_limit.per_ip or .total).",
                     tcp.flatMap { listener in
                         ConnectionRefusal.allCases.map { reason in
                             (["listener": listener.name, "reason": reason.rawValue],
@@ -84,8 +84,29 @@ extension RelayServer {
                     "UDP datagrams relayed, by listener and direction: in = from clients, out = to clients.", datagrams)
         out.counter("relayd_udp_dropped_datagrams_total",
                     "UDP datagrams dropped, by listener and reason (flow_limit, truncated, no_backend, send_failed, "
-                    + "local_resources: relayd itself was out of descriptors, socket memory or local ports).",
+                    + "local_resources: relayd itself was out of descriptors, socket memory or local ports, "
+                    + "rate_limited: over rate_limit.packets_per_ip, or opening a flow over .per_ip or .total).",
                     drops)
+
+        // Rate limits: the scopes that apply to each listener's kind (TCP has no datagrams to limit).
+        let limiters = tcp.map { ($0.name, $0.rateLimiter, false) } + udp.map { ($0.name, $0.rateLimiter, true) }
+        var limited: [([String: String], Double)] = []
+        var tracked: [([String: String], Double)] = []
+        for (name, limiter, datagrams) in limiters {
+            for scope in RateLimitScope.allCases where datagrams || scope != .packetsPerIP {
+                limited.append((["listener": name, "scope": scope.rawValue], Double(limiter.limited(scope))))
+                if scope.isPerAddress {
+                    tracked.append((["listener": name, "scope": scope.rawValue],
+                                    Double(limiter.trackedAddresses(scope))))
+                }
+            }
+        }
+        out.counter("relayd_rate_limited_total",
+                    "Connections, flows and datagrams refused by a listener's rate_limit, by listener and scope "
+                    + "(per_ip, total: new connections and flows; packets_per_ip: UDP datagrams).", limited)
+        out.gauge("relayd_rate_limit_tracked_addresses",
+                  "Client addresses with a token bucket now, by listener and scope (at most 65536 each; buckets "
+                  + "that have filled up again are forgotten).", tracked)
 
         // Backend groups and their servers.
         let groups = state.backendGroups.sorted { $0.key < $1.key }.map(\.value)

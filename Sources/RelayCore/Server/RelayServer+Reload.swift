@@ -177,18 +177,20 @@ extension RelayServer {
     }
 
     /// Updates the listeners whose sockets stay: new connections and flows get the new group, limits and
-    /// timeouts; open ones keep theirs.
+    /// timeouts; open ones keep theirs. Rate limits change in place, each client keeping the tokens it has.
     func updateListeners(_ plan: ReloadPlan, _ next: RelayConfig, state: Runtime,
                          groups: [String: BackendGroup]) async throws {
         for listener in next.listeners where plan.updatedListeners.contains(listener.name) {
             if let tcp = state.tcpListeners[listener.name] {
                 let role: TCPConnectionRole = listener.proto == .echo
                     ? .echo : .proxy(try Self.group(for: listener, in: groups))
-                tcp.update(role: role, maxConnections: listener.maxConnections,
-                           maxConnectionsPerIP: listener.maxConnectionsPerIP, timeouts: listener.connectionTimeouts)
+                await tcp.update(role: role, maxConnections: listener.maxConnections,
+                                 maxConnectionsPerIP: listener.maxConnectionsPerIP, timeouts: listener.connectionTimeouts,
+                                 rateLimit: listener.rateLimit)
             } else if let udp = state.udpListeners[listener.name] {
                 await udp.update(group: try Self.group(for: listener, in: groups), idleTimeout: listener.idleTimeout,
-                                 maxFlows: listener.maxFlows, responses: listener.responses)
+                                 maxFlows: listener.maxFlows, responses: listener.responses,
+                                 rateLimit: listener.rateLimit)
             }
         }
     }

@@ -232,7 +232,7 @@ public final class RelayServer: Sendable {
             return .udp(try UDPListenerService(
                 name: listener.name, address: address, group: group, loops: loops.loops,
                 idleTimeout: listener.idleTimeout, maxFlows: listener.maxFlows, responses: listener.responses,
-                accessLog: accessLog, logger: logger))
+                rateLimit: listener.rateLimit, accessLog: accessLog, logger: logger))
         case .tcp, .echo:
             let role: TCPConnectionRole = listener.proto == .echo ? .echo : .proxy(try group(for: listener, in: groups))
             return .tcp(try TCPListenerService(
@@ -241,7 +241,7 @@ public final class RelayServer: Sendable {
                 backlog: Int32(listener.backlog),
                 options: TCPOptions(noDelay: listener.tcpNoDelay, keepalive: listener.keepalive),
                 splice: io.splice, sharingAddress: sharing, timeouts: listener.connectionTimeouts,
-                accessLog: accessLog, logger: logger))
+                rateLimit: listener.rateLimit, accessLog: accessLog, logger: logger))
         }
     }
 

@@ -14,8 +14,8 @@ public struct ReloadPlan: Sendable, Equatable {
     public var addedListeners: [String] = []
     /// Listeners no longer in the config: they stop accepting and drain.
     public var removedListeners: [String] = []
-    /// Listeners that keep their sockets and take new settings (backend, limits, timeouts) for new
-    /// connections, including those whose group was replaced.
+    /// Listeners that keep their sockets and take new settings (backend, limits, rate limits, timeouts) for
+    /// new connections, including those whose group was replaced.
     public var updatedListeners: [String] = []
     /// Listeners whose address, protocol or socket options changed: bound anew, the old sockets drained.
     public var reboundListeners: [String] = []

@@ -9,18 +9,22 @@ import Synchronization
 /// happens-before edges the lock already guarantees. The cost is two uncontended atomic adds per
 /// locking, which is nothing on the paths this guards (a few per connection or wake-up,
 /// next to system calls that cost a thousand times more).
+///
+/// `withLock` is `@inlinable` so that callers in other modules get it specialized for their `Value`: called
+/// through the generic entry point, every locking looked up the type's metadata in the runtime's cache first,
+/// which cost more than the lock itself (measured with the rate limiter's benchmark, BENCHMARKS.md).
 public struct SanitizerVisibleMutex<Value: Sendable>: ~Copyable, Sendable {
     /// The actual lock and the state it protects.
-    private let mutex: Mutex<Value>
+    @usableFromInline let mutex: Mutex<Value>
     /// Touched only inside the lock; exists purely so the sanitizer sees the lock's ordering.
-    private let order = Atomic<UInt>(0)
+    @usableFromInline let order = Atomic<UInt>(0)
 
     public init(_ value: Value) {
         mutex = Mutex(value)
     }
 
     /// Runs `body` with exclusive access to the protected value.
-    @inline(__always)
+    @inlinable @inline(__always)
     public borrowing func withLock<Result: Sendable>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         try mutex.withLock { value in
             order.add(1, ordering: .acquiringAndReleasing)

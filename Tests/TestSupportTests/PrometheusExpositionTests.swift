@@ -1,6 +1,8 @@
+import RelayProtocol
 import Testing
-@testable import RelayProtocol
+@testable import TestSupport
 
+/// The parser the metrics tests check relayd's output with: what it accepts and, line by line, what it refuses.
 @Suite struct PrometheusExpositionTests {
     @Test func writerOutputParsesBackToTheSameFamiliesAndValues() throws {
         var writer = PrometheusWriter()
@@ -167,5 +169,13 @@ import Testing
             #expect(error.line == violation.line, "\(error)")
             #expect(error.reason.contains(violation.reason), "\(error)")
         }
+    }
+
+    /// Every number the writer formats reads back as the same double.
+    @Test(arguments: [0.0, 1.0, -1.0, 0.1, 1e-7, 123.456, 1.0 / 3.0, 9_007_199_254_740_992.0, 1e300, .leastNonzeroMagnitude])
+    func formattedValuesReadBackAsTheSameDouble(value: Double) throws {
+        let text = PrometheusWriter.format(value)
+        let parsed = try #require(PrometheusLineScanner.parseFloat(text.utf8))
+        #expect(parsed == value)
     }
 }

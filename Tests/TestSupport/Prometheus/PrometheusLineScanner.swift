@@ -80,9 +80,9 @@ struct PrometheusLineScanner {
                 return labels
             }
             let start = position
-            while let byte = peek(), PrometheusName.isNameContinuation(byte, allowingColon: false) { position += 1 }
+            while let byte = peek(), PrometheusNameGrammar.isNameContinuation(byte, allowingColon: false) { position += 1 }
             let nameBytes = bytes[start..<position]
-            guard PrometheusName.isValid(nameBytes, allowingColon: false) else {
+            guard PrometheusNameGrammar.isValid(nameBytes, allowingColon: false) else {
                 throw failure("invalid label name in \(metric): expected [a-zA-Z_][a-zA-Z0-9_]*")
             }
             let label = String(decoding: nameBytes, as: UTF8.self)
@@ -118,9 +118,9 @@ struct PrometheusLineScanner {
 
     private mutating func metricName() throws(PrometheusFormatError) -> String {
         let start = position
-        while let byte = peek(), PrometheusName.isNameContinuation(byte, allowingColon: true) { position += 1 }
+        while let byte = peek(), PrometheusNameGrammar.isNameContinuation(byte, allowingColon: true) { position += 1 }
         let name = bytes[start..<position]
-        guard PrometheusName.isValid(name, allowingColon: true) else {
+        guard PrometheusNameGrammar.isValid(name, allowingColon: true) else {
             let found = String(decoding: start < bytes.count ? bytes[start...].prefix(40) : [], as: UTF8.self)
             throw failure("invalid metric name at \"\(found)\": expected [a-zA-Z_:][a-zA-Z0-9_:]*")
         }

@@ -1,3 +1,5 @@
+import RelayProtocol
+
 /// A parsed and validated text exposition (format 0.0.4).
 ///
 /// Tests use it to read values back from rendered output and to check the format without `promtool`. Parsing is

@@ -1,3 +1,5 @@
+import RelayProtocol
+
 /// The checks across lines behind `PrometheusExposition(parsing:)`: which family each line belongs to, the
 /// order of headers and samples, duplicates, and the shape of histograms.
 struct PrometheusExpositionParser {
@@ -241,9 +243,24 @@ struct PrometheusExpositionParser {
     static func describe(_ labels: [String: String]) -> String {
         guard !labels.isEmpty else { return "" }
         let pairs = labels.sorted { $0.key < $1.key }.map {
-            "\($0.key)=\"\(PrometheusWriter.escapeLabelValue($0.value))\""
+            "\($0.key)=\"\(escapeForMessage($0.value))\""
         }
         return "{" + pairs.joined(separator: ",") + "}"
+    }
+
+    /// A label value with `\`, `"` and line feeds escaped as the format writes them (done here, not by the
+    /// writer under test).
+    private static func escapeForMessage(_ value: String) -> String {
+        var escaped = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
     }
 
     private func failure(_ line: Int, _ reason: String) -> PrometheusFormatError {

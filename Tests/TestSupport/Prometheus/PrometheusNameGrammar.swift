@@ -1,18 +1,7 @@
-/// The rules for metric and label names, shared by the writer's callers and the parser.
-///
-/// The metric registry checks the names it is given once, when a family is created, so a typo fails at
-/// startup instead of producing an exposition that Prometheus refuses on every scrape.
-public enum PrometheusName {
-    /// Whether `name` matches `[a-zA-Z_:][a-zA-Z0-9_:]*`, the grammar of metric names.
-    public static func isValidMetricName(_ name: String) -> Bool {
-        isValid(name.utf8, allowingColon: true)
-    }
-
-    /// Whether `name` matches `[a-zA-Z_][a-zA-Z0-9_]*`, the grammar of label names.
-    public static func isValidLabelName(_ name: String) -> Bool {
-        isValid(name.utf8, allowingColon: false)
-    }
-
+/// The grammar of metric and label names as the parser checks it, written out here rather than borrowed from
+/// `PrometheusName`: a test oracle must not share its rules with the code it checks.
+enum PrometheusNameGrammar {
+    /// Whether `bytes` is a name: `[a-zA-Z_:][a-zA-Z0-9_:]*` for metrics, `[a-zA-Z_][a-zA-Z0-9_]*` for labels.
     static func isValid(_ bytes: some Collection<UInt8>, allowingColon: Bool) -> Bool {
         guard let first = bytes.first, isNameStart(first, allowingColon: allowingColon) else { return false }
         return bytes.dropFirst().allSatisfy { isNameContinuation($0, allowingColon: allowingColon) }
