@@ -20,7 +20,7 @@ public struct ReliableListenerConfig: Sendable, Equatable {
     /// ones are dropped unread, and messages are cut into fragments that fit. 1200 fits the IPv6 minimum MTU.
     public var maxPacketSize: Int
 
-    public init(keysFile: String, keysFilePath: String? = nil, keys: KeysFile = KeysFile(entries: []),
+    public init(keysFile: String, keysFilePath: String? = nil, keys: KeysFile = .empty,
                 maxSessions: Int = 10_000, encryption: Bool = true,
                 maxPacketSize: Int = ReliableWire.defaultPacketSize) {
         self.keysFile = keysFile

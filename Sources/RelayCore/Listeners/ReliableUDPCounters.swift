@@ -46,9 +46,9 @@ public final class ReliableUDPCounters: Sendable {
     /// Sessions opened.
     public let sessionsOpened = Atomic<Int>(0)
     /// Sessions ended, by reason and by who closed: index `reason.index * 2 + (byClient ? 1 : 0)`.
-    private let sessionsClosed: [Atomic<Int>]
+    private let closedCounts: [Counter]
     /// Handshake packets by what became of them, in `ReliableHandshakeResult.allCases` order.
-    private let handshakes: [Atomic<Int>]
+    private let handshakeCounts: [Counter]
 
     /// Round-trip times measured by the sessions, in seconds.
     public let rtt = Histogram(buckets: Histogram.latencyBuckets)
@@ -56,8 +56,8 @@ public final class ReliableUDPCounters: Sendable {
     public let deliveryLatency = Histogram(buckets: Histogram.latencyBuckets)
 
     public init() {
-        sessionsClosed = (0..<(Self.closeReasons.count * 2)).map { _ in Atomic<Int>(0) }
-        handshakes = ReliableHandshakeResult.allCases.map { _ in Atomic<Int>(0) }
+        closedCounts = (0..<(Self.closeReasons.count * 2)).map { _ in Counter() }
+        handshakeCounts = ReliableHandshakeResult.allCases.map { _ in Counter() }
     }
 
     /// The close reasons counted, in label order.
@@ -65,22 +65,22 @@ public final class ReliableUDPCounters: Sendable {
 
     /// Counts a handshake packet's result.
     func count(_ result: ReliableHandshakeResult) {
-        handshakes[ReliableHandshakeResult.allCases.firstIndex(of: result)!].add(1, ordering: .relaxed)
+        handshakeCounts[ReliableHandshakeResult.allCases.firstIndex(of: result)!].increment()
     }
 
     /// Handshake packets that ended as `result`.
     public func handshakes(_ result: ReliableHandshakeResult) -> Int {
-        handshakes[ReliableHandshakeResult.allCases.firstIndex(of: result)!].load(ordering: .relaxed)
+        Int(handshakeCounts[ReliableHandshakeResult.allCases.firstIndex(of: result)!].value)
     }
 
     /// Counts a session that ended.
     func countClosed(_ reason: ReliableCloseReason, byClient: Bool) {
-        sessionsClosed[Self.closedIndex(reason, byClient: byClient)].add(1, ordering: .relaxed)
+        closedCounts[Self.closedIndex(reason, byClient: byClient)].increment()
     }
 
     /// Sessions that ended for `reason`, closed by the client or by relayd.
     public func sessionsClosed(_ reason: ReliableCloseReason, byClient: Bool) -> Int {
-        sessionsClosed[Self.closedIndex(reason, byClient: byClient)].load(ordering: .relaxed)
+        Int(closedCounts[Self.closedIndex(reason, byClient: byClient)].value)
     }
 
     private static func closedIndex(_ reason: ReliableCloseReason, byClient: Bool) -> Int {
@@ -90,7 +90,7 @@ public final class ReliableUDPCounters: Sendable {
     /// Adds what a session's counters did since `reported`, and moves `reported` up to `stats`.
     func add(_ stats: ReliableSessionStats, since reported: inout ReliableSessionStats) {
         func delta(_ now: UInt64, _ then: UInt64) -> Int { Int(truncatingIfNeeded: now &- then) }
-        func bump(_ counter: Atomic<Int>, _ now: UInt64, _ then: UInt64) {
+        func bump(_ counter: borrowing Atomic<Int>, _ now: UInt64, _ then: UInt64) {
             if now != then { counter.add(delta(now, then), ordering: .relaxed) }
         }
         bump(packetsOut, stats.packetsSent, reported.packetsSent)

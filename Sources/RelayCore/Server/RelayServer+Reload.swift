@@ -80,6 +80,7 @@ extension RelayServer {
         do {
             try await buildGroups(plan, next, current: current, into: &prepared)
             let held = Set(current.tcpListeners.values.map(\.address) + current.udpListeners.values.map(\.address)
+                           + current.reliableListeners.values.map(\.address)
                            + [current.admin?.address, current.metricsEndpoint?.address].compactMap { $0 })
             try bindEndpoints(plan, next, held: held, into: &prepared)
             try bindListeners(plan, next, held: held, into: &prepared)
@@ -191,6 +192,10 @@ extension RelayServer {
                 await udp.update(group: try Self.group(for: listener, in: groups), idleTimeout: listener.idleTimeout,
                                  maxFlows: listener.maxFlows, responses: listener.responses,
                                  rateLimit: listener.rateLimit)
+            } else if let reliable = state.reliableListeners[listener.name], let settings = listener.reliable {
+                await reliable.update(group: try Self.group(for: listener, in: groups),
+                                      idleTimeout: listener.idleTimeout, reliable: settings,
+                                      rateLimit: listener.rateLimit)
             }
         }
     }
@@ -201,6 +206,7 @@ extension RelayServer {
             await supervisor.remove(name)
             state.tcpListeners[name] = nil
             state.udpListeners[name] = nil
+            state.reliableListeners[name] = nil
         }
     }
 
@@ -212,6 +218,7 @@ extension RelayServer {
             switch service {
             case let .tcp(tcp): state.tcpListeners[listener.name] = tcp
             case let .udp(udp): state.udpListeners[listener.name] = udp
+            case let .reliable(reliable): state.reliableListeners[listener.name] = reliable
             }
         }
     }

@@ -30,6 +30,7 @@ public final class RelayServer: Sendable {
         var config: RelayConfig
         var tcpListeners: [String: TCPListenerService] = [:]
         var udpListeners: [String: UDPListenerService] = [:]
+        var reliableListeners: [String: ReliableUDPListenerService] = [:]
         var backendGroups: [String: BackendGroup] = [:]
         /// The admin API (`admin.listen`), when configured.
         var admin: HTTPServerService?
@@ -67,6 +68,7 @@ public final class RelayServer: Sendable {
                                              sharing: false, accessLog: accessLog, logger: logger) {
                 case let .tcp(service): runtime.tcpListeners[listener.name] = service
                 case let .udp(service): runtime.udpListeners[listener.name] = service
+                case let .reliable(service): runtime.reliableListeners[listener.name] = service
                 }
             }
             runtime.admin = try Self.makeAdmin(config.admin, reference: reference, loops: loops, sharing: false,
@@ -77,6 +79,7 @@ public final class RelayServer: Sendable {
             runtime.admin?.discard()
             for service in runtime.tcpListeners.values { service.discard() }
             for service in runtime.udpListeners.values { service.discard() }
+            for service in runtime.reliableListeners.values { service.discard() }
             loops.shutdown()
             throw error
         }
@@ -87,6 +90,7 @@ public final class RelayServer: Sendable {
         }
         ordered += config.listeners.compactMap { listener -> (any Service)? in
             runtime.tcpListeners[listener.name] ?? runtime.udpListeners[listener.name]
+                ?? runtime.reliableListeners[listener.name]
         }
         ordered += [runtime.admin, runtime.metricsEndpoint].compactMap { $0 }
         self.runtime = SanitizerVisibleMutex(runtime)
@@ -136,6 +140,8 @@ public final class RelayServer: Sendable {
     public var tcpListeners: [String: TCPListenerService] { runtime.withLock { $0.tcpListeners } }
     /// The UDP listener services by listener name.
     public var udpListeners: [String: UDPListenerService] { runtime.withLock { $0.udpListeners } }
+    /// The reliable-UDP listener services by listener name.
+    public var reliableListeners: [String: ReliableUDPListenerService] { runtime.withLock { $0.reliableListeners } }
     /// The backend groups by name.
     public var backendGroups: [String: BackendGroup] { runtime.withLock { $0.backendGroups } }
     /// 1 for the starting config, +1 for each applied reload.
@@ -147,14 +153,20 @@ public final class RelayServer: Sendable {
 
     /// The bound address of a listener (with the real port when the config asked for port 0).
     public func address(of listener: String) -> SocketAddress? {
-        runtime.withLock { $0.tcpListeners[listener]?.address ?? $0.udpListeners[listener]?.address }
+        runtime.withLock {
+            $0.tcpListeners[listener]?.address ?? $0.udpListeners[listener]?.address
+                ?? $0.reliableListeners[listener]?.address
+        }
     }
 
     /// Runs every component until `shutdown()` completes, then stops the event loops.
     public func run() async throws {
         defer { loops.shutdown() }
-        let (tcp, udp) = runtime.withLock { ($0.tcpListeners.count, $0.udpListeners.count) }
-        logger.info("relayd started", ["tcp_listeners": tcp, "udp_listeners": udp, "loops": loops.loops.count,
+        let (tcp, udp, reliable) = runtime.withLock {
+            ($0.tcpListeners.count, $0.udpListeners.count, $0.reliableListeners.count)
+        }
+        logger.info("relayd started", ["tcp_listeners": tcp, "udp_listeners": udp, "reliable_udp_listeners": reliable,
+                                       "loops": loops.loops.count,
                                        "buffer_size": config.io.bufferSize])
         defer { accessLog?.flushNow() }
         await registerMetrics()
@@ -177,11 +189,13 @@ public final class RelayServer: Sendable {
     enum ListenerService {
         case tcp(TCPListenerService)
         case udp(UDPListenerService)
+        case reliable(ReliableUDPListenerService)
 
         var service: any Service {
             switch self {
             case let .tcp(service): service
             case let .udp(service): service
+            case let .reliable(service): service
             }
         }
 
@@ -190,6 +204,7 @@ public final class RelayServer: Sendable {
             switch self {
             case let .tcp(service): service.discard()
             case let .udp(service): service.discard()
+            case let .reliable(service): service.discard()
             }
         }
     }
@@ -233,6 +248,16 @@ public final class RelayServer: Sendable {
                 name: listener.name, address: address, group: group, loops: loops.loops,
                 idleTimeout: listener.idleTimeout, maxFlows: listener.maxFlows, responses: listener.responses,
                 rateLimit: listener.rateLimit, accessLog: accessLog, logger: logger))
+        case .reliableUDP:
+            let group = try group(for: listener, in: groups)
+            guard let reliable = listener.reliable else {
+                throw ListenerError(listener: listener.name, address: listener.listen.description,
+                                    reason: "a reliable-udp listener needs `keys_file`")
+            }
+            return .reliable(try ReliableUDPListenerService(
+                name: listener.name, address: address, group: group, loops: loops.loops,
+                idleTimeout: listener.idleTimeout, reliable: reliable, rateLimit: listener.rateLimit,
+                accessLog: accessLog, logger: logger))
         case .tcp, .echo:
             let role: TCPConnectionRole = listener.proto == .echo ? .echo : .proxy(try group(for: listener, in: groups))
             return .tcp(try TCPListenerService(

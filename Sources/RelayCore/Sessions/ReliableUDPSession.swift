@@ -5,11 +5,11 @@ import Synchronization
 /// One client of a reliable-UDP listener: its protocol state machine (`ReliableSession`) and the connected
 /// socket that carries its messages, one datagram each, to one server of the backend group.
 ///
-/// The session belongs to the event loop that made it (`owner`): its state machine, its backend socket and the
-/// task that reads that socket are touched only on that loop's thread, so the lock around the state is never
-/// contended there; other threads take it only to read (the admin API) or go through the owner (a packet from
-/// a client that moved to another loop, a close asked by an operator). What the forwarding path does to it is
-/// `ReliableUDPLoop`'s business; this type holds the state and answers questions about it.
+/// The session belongs to the event loop that made it (`owner`): its backend socket and the task that reads it
+/// live there, and so does its deadline in the loop's schedule. The state machine sits behind a lock that is
+/// uncontended on that loop's thread; other threads take it for a packet from a client that moved to another
+/// loop's socket (NAT rebinding), for the admin API, and for a close asked by an operator. What the forwarding
+/// path does with it is `ReliableUDPLoop`'s business; this type holds the state and answers questions about it.
 public final class ReliableUDPSession: Sendable {
     /// The session id WELCOME gave the client: the key of every table the session is in.
     public let id: UInt64
@@ -19,7 +19,7 @@ public final class ReliableUDPSession: Sendable {
     public let server: ServerHandle
     /// The group `server` was picked from: it hears about a server that answers with ICMP unreachable.
     let group: BackendGroup
-    /// Connected to `server`; replies arrive here. Closed by the session's reader task when it ends.
+    /// Connected to `server`; replies arrive here. Closed when the session ends.
     let socket: UDPSocket
     /// The loop that owns the session.
     let owner: ReliableUDPLoop
@@ -45,7 +45,7 @@ public final class ReliableUDPSession: Sendable {
         var client: SocketAddress
         /// `client` as the protocol encodes it, so a packet from the same address needs no new encoding.
         var clientPeer: ReliablePeerAddress
-        /// When the loop's schedule will next look at this session; nil when it is not scheduled.
+        /// The deadline the loop's schedule holds for this session; nil when it is not scheduled.
         var scheduledAt: UInt64?
         /// The reader task stopped reading the server because the send queue was full.
         var readerWaiting = false
@@ -55,8 +55,6 @@ public final class ReliableUDPSession: Sendable {
         var end: (reason: ReliableCloseReason, byClient: Bool)?
         /// The end was recorded (metrics, access log, store): done once.
         var endRecorded = false
-        /// An operator or the listener asked for the session to close, with this reason, from another thread.
-        var closeRequested: ReliableCloseReason?
     }
 
     init(setup: ReliableSessionSetup, configuration: ReliableSessionConfiguration, client: SocketAddress,
@@ -107,9 +105,8 @@ extension ReliableUDPSession: StoredSession {
     /// When the client was last heard from.
     public var lastActivityTime: UInt64 { lastActivity.load(ordering: .relaxed) }
 
-    /// Asks the owning loop to close the session with CLOSE `reason` (it does so at its next turn). Safe from any
-    /// thread; idempotent.
+    /// Closes the session with CLOSE `reason` now. Safe from any thread; idempotent.
     public func close(_ reason: ReliableCloseReason) {
-        owner.requestClose(self, reason)
+        owner.close(self, reason, now: EventLoop.now())
     }
 }
