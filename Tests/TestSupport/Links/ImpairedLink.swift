@@ -26,8 +26,10 @@ public final class ImpairedLink: TestServer {
     public let dropped = Atomic<Int>(0)
     public let duplicated = Atomic<Int>(0)
     public let forwarded = Atomic<Int>(0)
-    /// Datagrams the link received from the server side, and the largest (for the anti-amplification tests).
+    /// Datagrams the link received from the server side.
     public let fromServer = Atomic<Int>(0)
+    /// The last 256 datagrams from the client, oldest first (for replay and forgery tests).
+    private let captured = SanitizerVisibleMutex<[[UInt8]]>([])
     let loop: EventLoop
 
     public init(to target: SocketAddress, up: LinkImpairment = .none, down: LinkImpairment? = nil) throws {
@@ -58,6 +60,15 @@ public final class ImpairedLink: TestServer {
         old.abort()
     }
 
+    /// The last datagrams the client sent (at most 256), oldest first.
+    public var capturedFromClient: [[UInt8]] { captured.withLock { $0 } }
+
+    /// Sends `bytes` to the server from the link's server-side socket, as if the client had sent them.
+    public func injectToServer(_ bytes: [UInt8]) {
+        let socket = back.withLock { $0 }
+        _ = bytes.withUnsafeBytes { try? socket.sendNow($0) }
+    }
+
     public func stop() async {
         front.abort()
         back.withLock { $0.abort() }
@@ -84,6 +95,10 @@ public final class ImpairedLink: TestServer {
                 guard let (count, sender, _) = try? await front.receive(into: buffer) else { break }
                 client.withLock { $0 = sender }
                 let bytes = Array(buffer[0..<count])
+                captured.withLock { captured in
+                    if captured.count == 256 { captured.removeFirst() }
+                    captured.append(bytes)
+                }
                 let direction = impairment.withLock { $0.up }
                 for delay in fate(direction) {
                     sends.addTask { [self] in
