@@ -257,6 +257,19 @@ public final class ReliableUDPClient: Sendable {
         }
     }
 
+    /// Waits until the server acknowledged everything sent so far (at most `timeout`; then throws
+    /// `unacknowledged`), keeping the session open.
+    public func flush(timeout: Duration = .seconds(10)) async throws {
+        let deadline = EventLoop.now() &+ timeout.nanosecondsClamped
+        while true {
+            let (queued, end) = state.withLock { ($0.machine.queuedMessages, $0.end) }
+            if let end { throw ReliableUDPClientError.closed(end.reason, byServer: end.byServer) }
+            if queued == 0 { return }
+            if EventLoop.now() >= deadline { throw ReliableUDPClientError.unacknowledged(queued) }
+            try await socket.loop.sleep(for: .milliseconds(5))
+        }
+    }
+
     /// Ends the session now with CLOSE normal (messages not yet acknowledged are dropped). Idempotent.
     public func close() {
         let now = EventLoop.now()
