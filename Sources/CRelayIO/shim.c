@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 int crelay_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
@@ -46,12 +48,61 @@ int crelay_eventfd_drain(int fd) {
     return (int)read(fd, &value, sizeof(value));
 }
 
+/* Descriptors opened through crelay_socket, crelay_accept and crelay_pipe and not yet given to crelay_close,
+ * and how many of them may be open at once (LONG_MAX: no budget). A call that would go over the budget fails
+ * with EMFILE before asking the kernel, so the process never spends the last descriptors under its limit:
+ * those are kept for the runtime (libdispatch opens /proc files and aborts when it cannot), for reading
+ * configuration and key files, and for name lookups. */
+static _Atomic long crelay_descriptors_open = 0;
+static _Atomic long crelay_descriptors_budget = LONG_MAX;
+
+static int crelay_descriptors_take(long count) {
+    long before = atomic_fetch_add_explicit(&crelay_descriptors_open, count, memory_order_relaxed);
+    if (before + count > atomic_load_explicit(&crelay_descriptors_budget, memory_order_relaxed)) {
+        atomic_fetch_sub_explicit(&crelay_descriptors_open, count, memory_order_relaxed);
+        errno = EMFILE;
+        return 0;
+    }
+    return 1;
+}
+
+static void crelay_descriptors_give_back(long count) {
+    int saved = errno;
+    atomic_fetch_sub_explicit(&crelay_descriptors_open, count, memory_order_relaxed);
+    errno = saved;
+}
+
+void crelay_descriptor_budget_set(long budget) {
+    atomic_store_explicit(&crelay_descriptors_budget, budget, memory_order_relaxed);
+}
+
+long crelay_descriptor_budget(void) {
+    return atomic_load_explicit(&crelay_descriptors_budget, memory_order_relaxed);
+}
+
+long crelay_descriptors_counted(void) {
+    return atomic_load_explicit(&crelay_descriptors_open, memory_order_relaxed);
+}
+
+int crelay_close(int fd) {
+    int result = close(fd);
+    /* On Linux the descriptor is released even when close fails (EINTR, EIO). */
+    crelay_descriptors_give_back(1);
+    return result;
+}
+
 int crelay_accept(int fd, struct sockaddr *addr, socklen_t *len) {
-    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (!crelay_descriptors_take(1)) return -1;
+    int accepted = accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (accepted < 0) crelay_descriptors_give_back(1);
+    return accepted;
 }
 
 int crelay_socket(int domain, int type, int protocol) {
-    return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (!crelay_descriptors_take(1)) return -1;
+    int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd < 0) crelay_descriptors_give_back(1);
+    return fd;
 }
 
 int crelay_set_nonblocking(int fd) {
@@ -66,7 +117,11 @@ ssize_t crelay_splice(int fd_in, int fd_out, size_t len, int more) {
 }
 
 int crelay_pipe(int fds[2], int size) {
-    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return -1;
+    if (!crelay_descriptors_take(2)) return -1;
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+        crelay_descriptors_give_back(2);
+        return -1;
+    }
     if (size > 0) (void)fcntl(fds[0], F_SETPIPE_SZ, size);
     return 0;
 }

@@ -43,8 +43,9 @@ enum SocketOptions {
         return SocketAddress(storage: storage, length: length)
     }
 
-    /// Closes an fd, ignoring EINTR (on Linux the fd is released even then; retrying could close a reused fd).
+    /// Closes an fd that `crelay_socket`, `crelay_accept` or `crelay_pipe` opened, giving it back to the
+    /// descriptor budget; ignores EINTR (on Linux the fd is released even then; retrying could close a reused fd).
     static func close(_ fd: Int32) {
-        _ = Glibc.close(fd)
+        _ = crelay_close(fd)
     }
 }

@@ -157,6 +157,10 @@ func serve(_ arguments: ArraySlice<String>) async -> ExitCode {
         logger.error("could not start", ["config": path, "error": String(describing: error)])
         return .failure
     }
+    if let allotment = DescriptorBudget.configure() {
+        logger.debug("descriptor budget", ["open_files_limit": allotment.limit, "other_descriptors": allotment.uncounted,
+                                           "kept_free": allotment.reserve, "sockets_and_pipes": allotment.budget])
+    }
     router.attach(server: server, logger: logger)
     _ = watcher
     for listener in config.listeners {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import RelayCore
 
 /// The value `text` parses to, or nil (with the error recorded) if it does not parse.
@@ -246,7 +247,7 @@ private func position(_ line: Int, _ column: Int) -> JSON5Document.Position {
         #expect(parsed(objects) != nil)
     }
 
-    @Test(arguments: ["[", "{a:", "{'a':[", "[{\"\":"])
+    @Test(.computeBound, arguments: ["[", "{a:", "{'a':[", "[{\"\":"])
     func nesting200000DeepIsRefusedAtLevel129(opener: String) {
         let text = String(repeating: opener, count: 200_000 / opener.filter { $0 == "[" || $0 == "{" }.count)
         let error = syntaxError(text)
@@ -276,7 +277,7 @@ private func position(_ line: Int, _ column: Int) -> JSON5Document.Position {
         }
     }
 
-    @Test func largeDocumentsParseInOnePass() throws {
+    @Test(.computeBound) func largeDocumentsParseInOnePass() throws {
         let elements = (0..<100_000).map { "{ k\($0): [\($0), 'v\($0)'] }" }.joined(separator: ",\n")
         let document = try JSON5Document(parsing: "[\n" + elements + "\n]")
         guard case .array(let values) = document.value else {

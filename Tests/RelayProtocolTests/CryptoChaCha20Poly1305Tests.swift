@@ -1,5 +1,6 @@
 import RelayProtocol
 import Testing
+import TestSupport
 
 @Suite struct CryptoChaCha20Poly1305Tests {
     /// RFC 8439 §2.8.2: the nonce is the 32-bit constant 07 00 00 00 followed by the IV.
@@ -110,7 +111,7 @@ import Testing
         #expect(aead.open(nonce: Self.example.nonce, sealed: sealed, authenticating: [UInt8]()) == [])
     }
 
-    @Test func inPlaceSealAndOpenEqualTheCopyingOnesAtEveryLength() {
+    @Test(.computeBound) func inPlaceSealAndOpenEqualTheCopyingOnesAtEveryLength() {
         let aead = ChaCha20Poly1305(key: RFC8439Text.appendixKey)
         let nonce = Self.appendix.nonce
         var random = CryptoTestRandom()

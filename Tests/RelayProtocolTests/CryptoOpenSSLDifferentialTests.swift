@@ -1,9 +1,10 @@
 import RelayProtocol
 import Testing
+import TestSupport
 
 /// Our primitives against the `openssl` command on random inputs: 50 cases each, block-boundary lengths first and
 /// then random lengths up to 5000 bytes, from a seed printed with any failure (`RELAYD_CRYPTO_SEED` replays it).
-@Suite(.enabled(if: OpenSSLCommand.isAvailable, OpenSSLCommand.missing))
+@Suite(.enabled(if: OpenSSLCommand.isAvailable, OpenSSLCommand.missing), .computeBound)
 struct CryptoOpenSSLDifferentialTests {
     static let cases = 50
 

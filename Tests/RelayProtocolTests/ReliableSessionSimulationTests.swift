@@ -1,11 +1,12 @@
 import Testing
+import TestSupport
 @testable import RelayProtocol
 
 /// Two sessions over a simulated link that loses 10%, duplicates, delays with jitter and reorders: everything
 /// sent arrives once, in order, intact; and a receiver that stops reading holds both sides' memory bounded.
 ///
 /// The two long runs use the fast stand-in cryptography; the others run ChaCha20-Poly1305 end to end.
-@Suite struct ReliableSessionSimulationTests {
+@Suite(.computeBound) struct ReliableSessionSimulationTests {
     typealias F = ReliableFixtures
 
     /// Sends `counts` messages each way (sizes from `size`), reading as they arrive, and returns what each side

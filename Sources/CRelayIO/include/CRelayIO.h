@@ -33,13 +33,21 @@ int crelay_eventfd(void);
 int crelay_eventfd_signal(int fd);
 int crelay_eventfd_drain(int fd);
 
-/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC.
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC; counted against the descriptor budget (EMFILE over it).
 int crelay_accept(int fd, struct sockaddr *addr, socklen_t *len);
-/// socket() with SOCK_NONBLOCK | SOCK_CLOEXEC.
+/// socket() with SOCK_NONBLOCK | SOCK_CLOEXEC; counted against the descriptor budget (EMFILE over it).
 int crelay_socket(int domain, int type, int protocol);
+/// close() of a descriptor that crelay_socket, crelay_accept or crelay_pipe opened: gives it back to the budget.
+int crelay_close(int fd);
+/// How many counted descriptors may be open at once (LONG_MAX, the default: no budget).
+void crelay_descriptor_budget_set(long budget);
+long crelay_descriptor_budget(void);
+/// Counted descriptors open now.
+long crelay_descriptors_counted(void);
 int crelay_set_nonblocking(int fd);
 
 ssize_t crelay_splice(int fd_in, int fd_out, size_t len, int more);
+/// pipe2() with O_NONBLOCK | O_CLOEXEC and the given capacity; both ends counted against the descriptor budget.
 int crelay_pipe(int fds[2], int size);
 
 /// The kernel's `struct mmsghdr`, which <sys/socket.h> declares only under _GNU_SOURCE (the Glibc module

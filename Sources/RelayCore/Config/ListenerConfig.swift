@@ -46,6 +46,8 @@ public struct ListenerConfig: Sendable, Equatable {
     public var rateLimit: RateLimitConfig
     /// Reliable UDP: the keys file, `max_sessions`, `encryption` and `max_packet_size`; nil for other protocols.
     public var reliable: ReliableListenerConfig?
+    /// Multipath client or server: links, keys and the LinkMonitor's knobs; nil for other protocols.
+    public var multipath: MultipathListenerConfig?
 
     public init(name: String, proto: ListenerProtocol = .tcp, listen: Endpoint, backend: String? = nil,
                 maxConnections: Int = 10_000, maxConnectionsPerIP: Int = 0, tcpNoDelay: Bool = true,
@@ -72,7 +74,7 @@ public struct ListenerConfig: Sendable, Equatable {
     /// `idle_timeout` when the config does not say: 30s for a UDP flow or a reliable-UDP session, 10m for a TCP
     /// connection.
     static func defaultIdleTimeout(_ proto: ListenerProtocol) -> Duration {
-        proto.relaysUDP ? .seconds(30) : .seconds(600)
+        proto.relaysUDP || proto.isMultipath ? .seconds(30) : .seconds(600)
     }
 
     /// The longest `idle_timeout` of a reliable-UDP session: WELCOME carries it in milliseconds in 32 bits.
@@ -107,7 +109,7 @@ public struct ListenerConfig: Sendable, Equatable {
             config.idleTimeout = defaultIdleTimeout(config.proto)
             // A UDP flow must expire (its socket is only freed then); a TCP connection may be left alone.
             fields.read("idle_timeout", into: &config.idleTimeout) { value in
-                guard let duration = value.duration(allowZero: !config.proto.relaysUDP) else { return nil }
+                guard let duration = value.duration(allowZero: config.proto.isTCP) else { return nil }
                 if config.proto == .reliableUDP,
                     duration < .milliseconds(1) || duration > maxReliableIdleTimeout {
                     return value.expected("a duration from 1ms to 49d17h2m47s295ms (WELCOME carries it in "
@@ -115,12 +117,13 @@ public struct ListenerConfig: Sendable, Equatable {
                 }
                 return duration
             }
-            if config.proto.relaysUDP, fields.optional("first_byte_timeout") != nil {
-                fields.reject("first_byte_timeout", "only TCP listeners take `first_byte_timeout`; a \(config.proto.rawValue) "
-                              + "listener has `idle_timeout` only")
+            if !config.proto.isTCP, fields.optional("first_byte_timeout") != nil {
+                fields.reject("first_byte_timeout", "only TCP listeners take `first_byte_timeout`; a UDP flow has "
+                              + "`idle_timeout` only")
             } else {
                 fields.read("first_byte_timeout", into: &config.firstByteTimeout) { $0.duration(allowZero: true) }
             }
+            // Other protocols do not ask for their own keys, so there they are unknown keys like any other.
             if config.proto == .reliableUDP {
                 for key in ["max_flows", "responses"] where fields.optional(key) != nil {
                     fields.reject(key, "only udp listeners take `\(key)`; a reliable-udp listener limits its sessions "
@@ -130,10 +133,10 @@ public struct ListenerConfig: Sendable, Equatable {
             } else {
                 fields.read("max_flows", into: &config.maxFlows) { $0.integer(in: 1...10_000_000) }
                 fields.read("responses", into: &config.responses) { $0.integer(in: 0...1_000_000) }
-                for key in ReliableListenerConfig.ownKeys where fields.optional(key) != nil {
-                    fields.reject(key, "only reliable-udp listeners take `\(key)`; this listener's protocol is "
-                                  + "`\(config.proto.rawValue)`")
-                }
+            }
+            if config.proto.isMultipath {
+                config.multipath = MultipathListenerConfig.read(from: fields, server: config.proto == .multipathServer,
+                                                                baseDirectory: baseDirectory)
             }
             // With `protocol` unreadable, whether the listener has datagrams is unknown: `packets_per_ip` passes.
             let datagrams = config.proto.relaysUDP || fields.failedKeys.contains("protocol")

@@ -31,6 +31,9 @@ public final class RelayServer: Sendable {
         var tcpListeners: [String: TCPListenerService] = [:]
         var udpListeners: [String: UDPListenerService] = [:]
         var reliableListeners: [String: ReliableUDPListenerService] = [:]
+        /// Multipath client and server listeners (docs/multipath.md).
+        var multipathClients: [String: MultipathClientService] = [:]
+        var multipathServers: [String: MultipathServerService] = [:]
         var backendGroups: [String: BackendGroup] = [:]
         /// The admin API (`admin.listen`), when configured.
         var admin: HTTPServerService?
@@ -69,6 +72,8 @@ public final class RelayServer: Sendable {
                 case let .tcp(service): runtime.tcpListeners[listener.name] = service
                 case let .udp(service): runtime.udpListeners[listener.name] = service
                 case let .reliable(service): runtime.reliableListeners[listener.name] = service
+                case let .multipathClient(service): runtime.multipathClients[listener.name] = service
+                case let .multipathServer(service): runtime.multipathServers[listener.name] = service
                 }
             }
             runtime.admin = try Self.makeAdmin(config.admin, reference: reference, loops: loops, sharing: false,
@@ -80,6 +85,8 @@ public final class RelayServer: Sendable {
             for service in runtime.tcpListeners.values { service.discard() }
             for service in runtime.udpListeners.values { service.discard() }
             for service in runtime.reliableListeners.values { service.discard() }
+            for service in runtime.multipathClients.values { service.discard() }
+            for service in runtime.multipathServers.values { service.discard() }
             loops.shutdown()
             throw error
         }
@@ -88,9 +95,11 @@ public final class RelayServer: Sendable {
         var ordered: [any Service] = runtime.backendGroups.keys.sorted().map {
             BackendGroupService(group: runtime.backendGroups[$0]!, loops: loops, logger: logger)
         }
-        ordered += config.listeners.compactMap { listener -> (any Service)? in
-            runtime.tcpListeners[listener.name] ?? runtime.udpListeners[listener.name]
-                ?? runtime.reliableListeners[listener.name]
+        ordered += config.listeners.flatMap { listener -> [any Service] in
+            if let client = runtime.multipathClients[listener.name] { return [client.monitor, client] }
+            let service: (any Service)? = runtime.tcpListeners[listener.name] ?? runtime.udpListeners[listener.name]
+                ?? runtime.reliableListeners[listener.name] ?? runtime.multipathServers[listener.name]
+            return service.map { [$0] } ?? []
         }
         ordered += [runtime.admin, runtime.metricsEndpoint].compactMap { $0 }
         self.runtime = SanitizerVisibleMutex(runtime)
@@ -142,6 +151,10 @@ public final class RelayServer: Sendable {
     public var udpListeners: [String: UDPListenerService] { runtime.withLock { $0.udpListeners } }
     /// The reliable-UDP listener services by listener name.
     public var reliableListeners: [String: ReliableUDPListenerService] { runtime.withLock { $0.reliableListeners } }
+    /// The multipath-client listener services by listener name.
+    public var multipathClients: [String: MultipathClientService] { runtime.withLock { $0.multipathClients } }
+    /// The multipath-server listener services by listener name.
+    public var multipathServers: [String: MultipathServerService] { runtime.withLock { $0.multipathServers } }
     /// The backend groups by name.
     public var backendGroups: [String: BackendGroup] { runtime.withLock { $0.backendGroups } }
     /// 1 for the starting config, +1 for each applied reload.
@@ -156,6 +169,7 @@ public final class RelayServer: Sendable {
         runtime.withLock {
             $0.tcpListeners[listener]?.address ?? $0.udpListeners[listener]?.address
                 ?? $0.reliableListeners[listener]?.address
+                ?? $0.multipathClients[listener]?.address ?? $0.multipathServers[listener]?.address
         }
     }
 
@@ -190,12 +204,16 @@ public final class RelayServer: Sendable {
         case tcp(TCPListenerService)
         case udp(UDPListenerService)
         case reliable(ReliableUDPListenerService)
+        case multipathClient(MultipathClientService)
+        case multipathServer(MultipathServerService)
 
         var service: any Service {
             switch self {
             case let .tcp(service): service
             case let .udp(service): service
             case let .reliable(service): service
+            case let .multipathClient(service): service
+            case let .multipathServer(service): service
             }
         }
 
@@ -205,6 +223,8 @@ public final class RelayServer: Sendable {
             case let .tcp(service): service.discard()
             case let .udp(service): service.discard()
             case let .reliable(service): service.discard()
+            case let .multipathClient(service): service.discard()
+            case let .multipathServer(service): service.discard()
             }
         }
     }
@@ -258,6 +278,12 @@ public final class RelayServer: Sendable {
                 name: listener.name, address: address, group: group, loops: loops.loops,
                 idleTimeout: listener.idleTimeout, reliable: reliable, rateLimit: listener.rateLimit,
                 accessLog: accessLog, logger: logger))
+        case .multipathClient:
+            return .multipathClient(try MultipathClientService(listener: listener, loop: loops.next(),
+                                                               accessLog: accessLog, logger: logger))
+        case .multipathServer:
+            return .multipathServer(try MultipathServerService(listener: listener, group: try group(for: listener, in: groups),
+                                                               loop: loops.next(), accessLog: accessLog, logger: logger))
         case .tcp, .echo:
             let role: TCPConnectionRole = listener.proto == .echo ? .echo : .proxy(try group(for: listener, in: groups))
             return .tcp(try TCPListenerService(

@@ -45,9 +45,10 @@ public final class RunningRelay: Sendable {
         return try await withTimeout(limit, "the relay to shut down") { await task.value }
     }
 
-    /// The last lines of the relay's log, for a failure report.
-    public func logTail(_ count: Int = 60) -> String {
-        logs.lines.suffix(count).joined(separator: "\n")
+    /// The last lines of the relay's log, for a failure report; the selector's "active set kept", logged at every
+    /// probe round, is left out (it would fill the tail and hide what happened).
+    public func logTail(_ count: Int = 80) -> String {
+        logs.lines.filter { !$0.contains("msg=\"active set kept\"") }.suffix(count).joined(separator: "\n")
     }
 }
 
