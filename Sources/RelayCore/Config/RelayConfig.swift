@@ -167,7 +167,7 @@ public struct RelayConfig: Sendable, Equatable {
             let (path, listener) = (reading.path, reading.config)
             let backendPath = ConfigPath.key("backend", in: path)
             switch listener.proto {
-            case .tcp, .udp, .multipathServer:
+            case .tcp, .udp, .reliableUDP, .multipathServer:
                 guard let backend = listener.backend else {
                     log.add("missing; a \(listener.proto.rawValue) listener needs the name of a group in `backends` to relay to",
                             at: backendPath, anchor: path)
@@ -196,12 +196,14 @@ public struct RelayConfig: Sendable, Equatable {
 
     /// A pool opens TCP connections, so a group with one cannot serve a UDP listener.
     private static func checkPools(_ config: RelayConfig, _ listeners: [ListenerReading], log: ConfigIssueLog) {
-        for reading in listeners where reading.hasValid("protocol", "backend") && (reading.config.proto == .udp || reading.config.proto == .multipathServer) {
+        for reading in listeners where reading.hasValid("protocol", "backend")
+            && (reading.config.proto.relaysUDP || reading.config.proto == .multipathServer) {
             guard let name = reading.config.backend, let group = config.backends[name], group.pool.isEnabled else {
                 continue
             }
             log.add("group `\(name)` has a connection pool (pool.strategy `\(group.pool.strategy.rawValue)`), which "
-                    + "opens TCP connections; a udp listener needs a group without one (strategy \"none\")",
+                    + "opens TCP connections; a \(reading.config.proto.rawValue) listener needs a group without one "
+                    + "(strategy \"none\")",
                     at: ConfigPath.key("backend", in: reading.path))
         }
     }

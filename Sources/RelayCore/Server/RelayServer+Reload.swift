@@ -80,6 +80,7 @@ extension RelayServer {
         do {
             try await buildGroups(plan, next, current: current, into: &prepared)
             let held = Set(current.tcpListeners.values.map(\.address) + current.udpListeners.values.map(\.address)
+                           + current.reliableListeners.values.map(\.address)
                            + current.multipathClients.values.map(\.address) + current.multipathServers.values.map(\.address)
                            + [current.admin?.address, current.metricsEndpoint?.address].compactMap { $0 })
             try bindEndpoints(plan, next, held: held, into: &prepared)
@@ -198,6 +199,10 @@ extension RelayServer {
                 await udp.update(group: try Self.group(for: listener, in: groups), idleTimeout: listener.idleTimeout,
                                  maxFlows: listener.maxFlows, responses: listener.responses,
                                  rateLimit: listener.rateLimit)
+            } else if let reliable = state.reliableListeners[listener.name], let settings = listener.reliable {
+                await reliable.update(group: try Self.group(for: listener, in: groups),
+                                      idleTimeout: listener.idleTimeout, reliable: settings,
+                                      rateLimit: listener.rateLimit)
             }
         }
     }
@@ -208,6 +213,7 @@ extension RelayServer {
             await supervisor.remove(name)
             state.tcpListeners[name] = nil
             state.udpListeners[name] = nil
+            state.reliableListeners[name] = nil
             if state.multipathClients.removeValue(forKey: name) != nil { await supervisor.remove("links:\(name)") }
             state.multipathServers[name] = nil
         }
@@ -222,6 +228,7 @@ extension RelayServer {
             switch service {
             case let .tcp(tcp): state.tcpListeners[listener.name] = tcp
             case let .udp(udp): state.udpListeners[listener.name] = udp
+            case let .reliable(reliable): state.reliableListeners[listener.name] = reliable
             case let .multipathClient(client): state.multipathClients[listener.name] = client
             case let .multipathServer(server): state.multipathServers[listener.name] = server
             }

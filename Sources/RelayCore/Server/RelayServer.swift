@@ -34,6 +34,7 @@ public final class RelayServer: Sendable {
         var config: RelayConfig
         var tcpListeners: [String: TCPListenerService] = [:]
         var udpListeners: [String: UDPListenerService] = [:]
+        var reliableListeners: [String: ReliableUDPListenerService] = [:]
         /// Multipath client and server listeners (docs/multipath.md).
         var multipathClients: [String: MultipathClientService] = [:]
         var multipathServers: [String: MultipathServerService] = [:]
@@ -80,6 +81,7 @@ public final class RelayServer: Sendable {
                                              sharing: false, accessLog: accessLog, logger: logger) {
                 case let .tcp(service): runtime.tcpListeners[listener.name] = service
                 case let .udp(service): runtime.udpListeners[listener.name] = service
+                case let .reliable(service): runtime.reliableListeners[listener.name] = service
                 case let .multipathClient(service): runtime.multipathClients[listener.name] = service
                 case let .multipathServer(service): runtime.multipathServers[listener.name] = service
                 }
@@ -93,6 +95,7 @@ public final class RelayServer: Sendable {
             runtime.admin?.discard()
             for service in runtime.tcpListeners.values { service.discard() }
             for service in runtime.udpListeners.values { service.discard() }
+            for service in runtime.reliableListeners.values { service.discard() }
             for service in runtime.multipathClients.values { service.discard() }
             for service in runtime.multipathServers.values { service.discard() }
             loops.shutdown()
@@ -109,7 +112,7 @@ public final class RelayServer: Sendable {
         ordered += config.listeners.flatMap { listener -> [any Service] in
             if let client = runtime.multipathClients[listener.name] { return [client.monitor, client] }
             let service: (any Service)? = runtime.tcpListeners[listener.name] ?? runtime.udpListeners[listener.name]
-                ?? runtime.multipathServers[listener.name]
+                ?? runtime.reliableListeners[listener.name] ?? runtime.multipathServers[listener.name]
             return service.map { [$0] } ?? []
         }
         ordered += [runtime.admin, runtime.metricsEndpoint].compactMap { $0 }
@@ -161,6 +164,8 @@ public final class RelayServer: Sendable {
     public var tcpListeners: [String: TCPListenerService] { runtime.withLock { $0.tcpListeners } }
     /// The UDP listener services by listener name.
     public var udpListeners: [String: UDPListenerService] { runtime.withLock { $0.udpListeners } }
+    /// The reliable-UDP listener services by listener name.
+    public var reliableListeners: [String: ReliableUDPListenerService] { runtime.withLock { $0.reliableListeners } }
     /// The multipath-client listener services by listener name.
     public var multipathClients: [String: MultipathClientService] { runtime.withLock { $0.multipathClients } }
     /// The multipath-server listener services by listener name.
@@ -178,6 +183,7 @@ public final class RelayServer: Sendable {
     public func address(of listener: String) -> SocketAddress? {
         runtime.withLock {
             $0.tcpListeners[listener]?.address ?? $0.udpListeners[listener]?.address
+                ?? $0.reliableListeners[listener]?.address
                 ?? $0.multipathClients[listener]?.address ?? $0.multipathServers[listener]?.address
         }
     }
@@ -185,8 +191,11 @@ public final class RelayServer: Sendable {
     /// Runs every component until `shutdown()` completes, then stops the event loops.
     public func run() async throws {
         defer { loops.shutdown() }
-        let (tcp, udp) = runtime.withLock { ($0.tcpListeners.count, $0.udpListeners.count) }
-        logger.info("relayd started", ["tcp_listeners": tcp, "udp_listeners": udp, "loops": loops.loops.count,
+        let (tcp, udp, reliable) = runtime.withLock {
+            ($0.tcpListeners.count, $0.udpListeners.count, $0.reliableListeners.count)
+        }
+        logger.info("relayd started", ["tcp_listeners": tcp, "udp_listeners": udp, "reliable_udp_listeners": reliable,
+                                       "loops": loops.loops.count,
                                        "buffer_size": config.io.bufferSize])
         defer { accessLog?.flushNow() }
         await registerMetrics()
@@ -209,6 +218,7 @@ public final class RelayServer: Sendable {
     enum ListenerService {
         case tcp(TCPListenerService)
         case udp(UDPListenerService)
+        case reliable(ReliableUDPListenerService)
         case multipathClient(MultipathClientService)
         case multipathServer(MultipathServerService)
 
@@ -216,6 +226,7 @@ public final class RelayServer: Sendable {
             switch self {
             case let .tcp(service): service
             case let .udp(service): service
+            case let .reliable(service): service
             case let .multipathClient(service): service
             case let .multipathServer(service): service
             }
@@ -226,6 +237,7 @@ public final class RelayServer: Sendable {
             switch self {
             case let .tcp(service): service.discard()
             case let .udp(service): service.discard()
+            case let .reliable(service): service.discard()
             case let .multipathClient(service): service.discard()
             case let .multipathServer(service): service.discard()
             }
@@ -271,6 +283,16 @@ public final class RelayServer: Sendable {
                 name: listener.name, address: address, group: group, loops: loops.loops,
                 idleTimeout: listener.idleTimeout, maxFlows: listener.maxFlows, responses: listener.responses,
                 rateLimit: listener.rateLimit, accessLog: accessLog, logger: logger))
+        case .reliableUDP:
+            let group = try group(for: listener, in: groups)
+            guard let reliable = listener.reliable else {
+                throw ListenerError(listener: listener.name, address: listener.listen.description,
+                                    reason: "a reliable-udp listener needs `keys_file`")
+            }
+            return .reliable(try ReliableUDPListenerService(
+                name: listener.name, address: address, group: group, loops: loops.loops,
+                idleTimeout: listener.idleTimeout, reliable: reliable, rateLimit: listener.rateLimit,
+                accessLog: accessLog, logger: logger))
         case .multipathClient:
             return .multipathClient(try MultipathClientService(listener: listener, loop: loops.next(),
                                                                accessLog: accessLog, logger: logger))
