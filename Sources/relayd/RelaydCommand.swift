@@ -17,6 +17,8 @@ let mainHelp = """
       serve     run the relay (default config: Configurations/relayd.json5)
       check     validate a configuration file and exit
       probe     probe every backend server now and print their scores
+      connect   open a reliable-UDP session: stdin lines out, messages in
+      keygen    print a new client key line for a reliable-udp keys_file
       version   print the version
       help      show this help, or `relayd help <command>`
 
@@ -235,6 +237,8 @@ struct RelaydCommand {
             case "check": print(checkHelp, terminator: "")
             case "probe": print(probeHelp, terminator: "")
             case "version": print(versionHelp, terminator: "")
+            case "connect": print(connectHelp, terminator: "")
+            case "keygen": print(keygenHelp, terminator: "")
             default: print(mainHelp, terminator: "")
             }
             code = .ok
@@ -244,6 +248,10 @@ struct RelaydCommand {
             code = check(arguments.dropFirst())
         case "probe":
             code = await probe(arguments.dropFirst())
+        case "connect":
+            code = await ConnectCommand.connect(arguments.dropFirst())
+        case "keygen":
+            code = ConnectCommand.keygen(arguments.dropFirst())
         case "version", "--version":
             if arguments.dropFirst().contains(where: { $0 == "-h" || $0 == "--help" }) {
                 print(versionHelp, terminator: "")

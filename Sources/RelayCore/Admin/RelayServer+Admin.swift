@@ -37,8 +37,9 @@ extension RelayServer {
         return .json(result.applied ? 200 : 400, JSONValue.object(members).text + "\n")
     }
 
-    /// Closes the idle UDP flows now instead of at the next expiry check: those idle for the listener's
-    /// `idle_timeout`, or for `?idle=DURATION` when given (`?idle=0s` closes every flow).
+    /// Closes the idle UDP flows and reliable-UDP sessions now instead of at the next expiry check: those idle for
+    /// the listener's `idle_timeout`, or for `?idle=DURATION` when given (`?idle=0s` closes every one; a session
+    /// gets CLOSE "idle timeout").
     func cleanupResponse(_ request: HTTPRequest) async -> HTTPResponse {
         var idleFor: Duration?
         if let text = request.queryValue("idle") {
@@ -54,7 +55,12 @@ extension RelayServer {
             total += count
             expired.append((name, .number(count)))
         }
-        logger.info("idle flows closed on request", ["flows": total])
+        for (name, listener) in reliableListeners.sorted(by: { $0.key < $1.key }) {
+            let count = await listener.store.expire(now: EventLoop.now(), idleFor: idleFor).count
+            total += count
+            expired.append((name, .number(count)))
+        }
+        logger.info("idle flows and sessions closed on request", ["closed": total])
         return .json(200, JSONValue.object([("expired", .number(total)), ("by_listener", .object(expired))]).text + "\n")
     }
 
@@ -211,6 +217,15 @@ extension RelayServer {
                         ("drops", .object(udp.dropCounts.map { ($0.0, .number($0.1)) })),
                     ])),
                     ("rate_limit", Self.rateLimitJSON(udp.rateLimiter, datagrams: true)),
+                ]
+            } else if let reliable = state.reliableListeners[listener.name] {
+                let counters = reliable.counters
+                members += [
+                    ("connections", .null),
+                    ("bytes", .object([("in", .number(counters.messageBytesUp.load(ordering: .relaxed))),
+                                       ("out", .number(counters.messageBytesDown.load(ordering: .relaxed)))])),
+                    ("reliable_udp", await Self.reliableStatsJSON(reliable)),
+                    ("rate_limit", Self.rateLimitJSON(reliable.rateLimiter, datagrams: true)),
                 ]
             }
             listeners.append(.object(members))

@@ -40,9 +40,12 @@ public struct ListenerConfig: Sendable, Equatable {
     /// UDP: close a flow after this many replies (`responses`, default 0 = never), like nginx's
     /// `proxy_responses`: 1 suits DNS-style request/response traffic, freeing the flow at once.
     public var responses: Int
-    /// Token buckets on new connections and flows, per client IP and in total, and on a UDP listener's datagrams
-    /// per client IP (`rate_limit`, default none). Applied in place by a reload.
+    /// Token buckets on new connections, flows and reliable-UDP handshakes, per client IP and in total, and on a
+    /// UDP or reliable-UDP listener's datagrams per client IP (`rate_limit`, default none). Applied in place by a
+    /// reload.
     public var rateLimit: RateLimitConfig
+    /// Reliable UDP: the keys file, `max_sessions`, `encryption` and `max_packet_size`; nil for other protocols.
+    public var reliable: ReliableListenerConfig?
     /// Multipath client or server: links, keys and the LinkMonitor's knobs; nil for other protocols.
     public var multipath: MultipathListenerConfig?
 
@@ -50,7 +53,7 @@ public struct ListenerConfig: Sendable, Equatable {
                 maxConnections: Int = 10_000, maxConnectionsPerIP: Int = 0, tcpNoDelay: Bool = true,
                 keepalive: Bool = true, backlog: Int = 1024, idleTimeout: Duration? = nil,
                 firstByteTimeout: Duration = .zero, maxFlows: Int = 100_000, responses: Int = 0,
-                rateLimit: RateLimitConfig = .none) {
+                rateLimit: RateLimitConfig = .none, reliable: ReliableListenerConfig? = nil) {
         self.name = name
         self.proto = proto
         self.listen = listen
@@ -65,12 +68,17 @@ public struct ListenerConfig: Sendable, Equatable {
         self.maxFlows = maxFlows
         self.responses = responses
         self.rateLimit = rateLimit
+        self.reliable = reliable
     }
 
-    /// `idle_timeout` when the config does not say: 30s for a UDP flow, 10m for a TCP connection.
+    /// `idle_timeout` when the config does not say: 30s for a UDP flow or a reliable-UDP session, 10m for a TCP
+    /// connection.
     static func defaultIdleTimeout(_ proto: ListenerProtocol) -> Duration {
-        proto == .udp || proto.isMultipath ? .seconds(30) : .seconds(600)
+        proto.relaysUDP || proto.isMultipath ? .seconds(30) : .seconds(600)
     }
+
+    /// The longest `idle_timeout` of a reliable-UDP session: WELCOME carries it in milliseconds in 32 bits.
+    static let maxReliableIdleTimeout = Duration.milliseconds(Int64(UInt32.max))
 
     /// The timeouts a TCP listener's connections get.
     public var connectionTimeouts: ConnectionTimeouts {
@@ -79,7 +87,8 @@ public struct ListenerConfig: Sendable, Equatable {
 
     /// Reads one element of `listeners`, returning the listener (with placeholders for keys that failed) and the
     /// keys that failed; nil if the element is not an object. Checks that involve other listeners or the backend
-    /// groups are done by `RelayConfig`, which sees them all.
+    /// groups are done by `RelayConfig`, which sees them all. A `keys_file` is read from `baseDirectory` when its
+    /// path is relative.
     static func read(from node: ConfigReader, baseDirectory: String = ".")
         -> (config: ListenerConfig, failedKeys: Set<String>)?
     {
@@ -99,16 +108,32 @@ public struct ListenerConfig: Sendable, Equatable {
             fields.read("backlog", into: &config.backlog) { $0.integer(in: 1...65535) }
             config.idleTimeout = defaultIdleTimeout(config.proto)
             // A UDP flow must expire (its socket is only freed then); a TCP connection may be left alone.
-            fields.read("idle_timeout", into: &config.idleTimeout) { $0.duration(allowZero: config.proto.isTCP) }
+            fields.read("idle_timeout", into: &config.idleTimeout) { value in
+                guard let duration = value.duration(allowZero: config.proto.isTCP) else { return nil }
+                if config.proto == .reliableUDP,
+                    duration < .milliseconds(1) || duration > maxReliableIdleTimeout {
+                    return value.expected("a duration from 1ms to 49d17h2m47s295ms (WELCOME carries it in "
+                                          + "milliseconds in 32 bits)")
+                }
+                return duration
+            }
             if !config.proto.isTCP, fields.optional("first_byte_timeout") != nil {
                 fields.reject("first_byte_timeout", "only TCP listeners take `first_byte_timeout`; a UDP flow has "
                               + "`idle_timeout` only")
             } else {
                 fields.read("first_byte_timeout", into: &config.firstByteTimeout) { $0.duration(allowZero: true) }
             }
-            fields.read("max_flows", into: &config.maxFlows) { $0.integer(in: 1...10_000_000) }
-            fields.read("responses", into: &config.responses) { $0.integer(in: 0...1_000_000) }
-            // Other protocols do not ask for these keys, so there they are unknown keys like any other.
+            // Other protocols do not ask for their own keys, so there they are unknown keys like any other.
+            if config.proto == .reliableUDP {
+                for key in ["max_flows", "responses"] where fields.optional(key) != nil {
+                    fields.reject(key, "only udp listeners take `\(key)`; a reliable-udp listener limits its sessions "
+                                  + "with `max_sessions` and `idle_timeout`")
+                }
+                config.reliable = ReliableListenerConfig.read(from: fields, baseDirectory: baseDirectory)
+            } else {
+                fields.read("max_flows", into: &config.maxFlows) { $0.integer(in: 1...10_000_000) }
+                fields.read("responses", into: &config.responses) { $0.integer(in: 0...1_000_000) }
+            }
             if config.proto.isMultipath {
                 // Not applied by the multipath listeners yet: refused rather than silently ignored.
                 for key in ["rate_limit", "responses"] where fields.optional(key) != nil {
@@ -118,7 +143,7 @@ public struct ListenerConfig: Sendable, Equatable {
                                                                 baseDirectory: baseDirectory)
             }
             // With `protocol` unreadable, whether the listener has datagrams is unknown: `packets_per_ip` passes.
-            let datagrams = config.proto == .udp || fields.failedKeys.contains("protocol")
+            let datagrams = config.proto.relaysUDP || fields.failedKeys.contains("protocol")
             if !config.proto.isMultipath {
                 fields.read("rate_limit", into: &config.rateLimit) { RateLimitConfig.read(from: $0, datagrams: datagrams) }
             }

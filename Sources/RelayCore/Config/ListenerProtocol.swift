@@ -6,6 +6,9 @@ public enum ListenerProtocol: String, Sendable, CaseIterable {
     case echo
     /// Relays UDP datagrams: each client address is a flow to one server of the listener's backend group.
     case udp
+    /// Gives clients ordered, acknowledged, authenticated sessions over UDP (docs/reliable-udp.md) and relays each
+    /// session's messages as plain datagrams to one server of the listener's backend group.
+    case reliableUDP = "reliable-udp"
     /// Carries local UDP flows over several links to a multipath-server (docs/multipath.md), choosing and
     /// switching links with its LinkMonitor.
     case multipathClient = "multipath-client"
@@ -16,6 +19,9 @@ public enum ListenerProtocol: String, Sendable, CaseIterable {
     /// True for the protocols that listen on a TCP port (two listeners may share a port number across
     /// TCP and UDP).
     public var isTCP: Bool { self == .tcp || self == .echo }
+
+    /// True for the protocols whose backends are plain UDP servers (probed over UDP by default).
+    public var relaysUDP: Bool { self == .udp || self == .reliableUDP }
 
     /// True for the two ends of the multipath relay.
     public var isMultipath: Bool { self == .multipathClient || self == .multipathServer }

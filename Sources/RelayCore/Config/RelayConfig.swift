@@ -20,10 +20,13 @@ public struct RelayConfig: Sendable, Equatable {
     public var metrics: MetricsConfig
     /// The admin API and dashboard (`admin`, default none).
     public var admin: AdminConfig
+    /// Several nodes that share one leader's probes (`cluster`, default mode off).
+    public var cluster: ClusterConfig
 
     public init(listeners: [ListenerConfig] = [], backends: [String: BackendConfig] = [:],
                 drainTimeout: Duration = .seconds(30), log: LogConfig = LogConfig(), io: IOConfig = IOConfig(),
-                metrics: MetricsConfig = MetricsConfig(), admin: AdminConfig = AdminConfig()) {
+                metrics: MetricsConfig = MetricsConfig(), admin: AdminConfig = AdminConfig(),
+                cluster: ClusterConfig = ClusterConfig()) {
         self.listeners = listeners
         self.backends = backends
         self.drainTimeout = drainTimeout
@@ -31,6 +34,7 @@ public struct RelayConfig: Sendable, Equatable {
         self.io = io
         self.metrics = metrics
         self.admin = admin
+        self.cluster = cluster
     }
 
     /// Reads a config from JSON5 text: comments, unquoted keys, single quotes, trailing commas, hex numbers and the
@@ -110,6 +114,7 @@ public struct RelayConfig: Sendable, Equatable {
             fields.read("io", into: &config.io) { IOConfig.read(from: $0) }
             fields.read("metrics", into: &config.metrics) { MetricsConfig.read(from: $0) }
             fields.read("admin", into: &config.admin) { AdminConfig.read(from: $0) }
+            fields.read("cluster", into: &config.cluster) { ClusterConfig.read(from: $0, baseDirectory: baseDirectory) }
 
             checkNames(readListeners, log: root.log)
             checkBackends(readListeners, groupNames: groupNames, log: root.log)
@@ -162,7 +167,7 @@ public struct RelayConfig: Sendable, Equatable {
             let (path, listener) = (reading.path, reading.config)
             let backendPath = ConfigPath.key("backend", in: path)
             switch listener.proto {
-            case .tcp, .udp, .multipathServer:
+            case .tcp, .udp, .reliableUDP, .multipathServer:
                 guard let backend = listener.backend else {
                     log.add("missing; a \(listener.proto.rawValue) listener needs the name of a group in `backends` to relay to",
                             at: backendPath, anchor: path)
@@ -191,12 +196,14 @@ public struct RelayConfig: Sendable, Equatable {
 
     /// A pool opens TCP connections, so a group with one cannot serve a UDP listener.
     private static func checkPools(_ config: RelayConfig, _ listeners: [ListenerReading], log: ConfigIssueLog) {
-        for reading in listeners where reading.hasValid("protocol", "backend") && (reading.config.proto == .udp || reading.config.proto == .multipathServer) {
+        for reading in listeners where reading.hasValid("protocol", "backend")
+            && (reading.config.proto.relaysUDP || reading.config.proto == .multipathServer) {
             guard let name = reading.config.backend, let group = config.backends[name], group.pool.isEnabled else {
                 continue
             }
             log.add("group `\(name)` has a connection pool (pool.strategy `\(group.pool.strategy.rawValue)`), which "
-                    + "opens TCP connections; a udp listener needs a group without one (strategy \"none\")",
+                    + "opens TCP connections; a \(reading.config.proto.rawValue) listener needs a group without one "
+                    + "(strategy \"none\")",
                     at: ConfigPath.key("backend", in: reading.path))
         }
     }

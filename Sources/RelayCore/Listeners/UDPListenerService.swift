@@ -19,7 +19,7 @@ public final class UDPListenerService: Service {
     /// per new flow, so a flow keeps the group it started with.
     private let settings: SanitizerVisibleMutex<(group: BackendGroup, responses: Int)>
     /// Admission and expiry of flows.
-    public let store: SessionStore
+    public let store: SessionStore<UDPFlow>
     /// The `rate_limit`: `packets_per_ip` on every datagram, before any other work; `per_ip` and `total` on
     /// every datagram that would open a flow.
     public let rateLimiter: RateLimiter
@@ -64,7 +64,7 @@ public final class UDPListenerService: Service {
         self.settings = SanitizerVisibleMutex((group, responses))
         self.loops = loops
         self.logger = logger.with(["listener": name])
-        self.store = SessionStore(maxFlows: maxFlows, idleTimeout: idleTimeout)
+        self.store = SessionStore(limit: maxFlows, idleTimeout: idleTimeout)
         self.rateLimiter = RateLimiter(config: rateLimit)
         let sockets = try UDPListenerService.bind(name: name, address: requested, loops: loops)
         self.address = try sockets[0].localAddress()
@@ -89,7 +89,7 @@ public final class UDPListenerService: Service {
     public func update(group: BackendGroup, idleTimeout: Duration, maxFlows: Int, responses: Int,
                        rateLimit: RateLimitConfig? = nil) async {
         settings.withLock { $0 = (group, responses) }
-        await store.update(maxFlows: maxFlows, idleTimeout: idleTimeout)
+        await store.update(limit: maxFlows, idleTimeout: idleTimeout)
         if let rateLimit { await rateLimiter.update(rateLimit) }
     }
 

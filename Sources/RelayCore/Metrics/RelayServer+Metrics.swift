@@ -89,7 +89,9 @@ extension RelayServer {
                     drops)
 
         // Rate limits: the scopes that apply to each listener's kind (TCP has no datagrams to limit).
+        let reliable = state.config.listeners.compactMap { listener in state.reliableListeners[listener.name] }
         let limiters = tcp.map { ($0.name, $0.rateLimiter, false) } + udp.map { ($0.name, $0.rateLimiter, true) }
+            + reliable.map { ($0.name, $0.rateLimiter, true) }
         var limited: [([String: String], Double)] = []
         var tracked: [([String: String], Double)] = []
         for (name, limiter, datagrams) in limiters {
@@ -103,10 +105,13 @@ extension RelayServer {
         }
         out.counter("relayd_rate_limited_total",
                     "Connections, flows and datagrams refused by a listener's rate_limit, by listener and scope "
-                    + "(per_ip, total: new connections and flows; packets_per_ip: UDP datagrams).", limited)
+                    + "(per_ip, total: new connections, flows and reliable-UDP handshakes; packets_per_ip: UDP and "
+                    + "reliable-UDP datagrams).", limited)
         out.gauge("relayd_rate_limit_tracked_addresses",
                   "Client addresses with a token bucket now, by listener and scope (at most 65536 each; buckets "
                   + "that have filled up again are forgotten).", tracked)
+
+        await collectReliableMetrics(reliable, into: &out)
 
         // Backend groups and their servers.
         let groups = state.backendGroups.sorted { $0.key < $1.key }.map(\.value)

@@ -80,6 +80,7 @@ extension RelayServer {
         do {
             try await buildGroups(plan, next, current: current, into: &prepared)
             let held = Set(current.tcpListeners.values.map(\.address) + current.udpListeners.values.map(\.address)
+                           + current.reliableListeners.values.map(\.address)
                            + current.multipathClients.values.map(\.address) + current.multipathServers.values.map(\.address)
                            + [current.admin?.address, current.metricsEndpoint?.address].compactMap { $0 })
             try bindEndpoints(plan, next, held: held, into: &prepared)
@@ -101,6 +102,7 @@ extension RelayServer {
             await stopRemovedGroups(plan)
             await applyDrainTimeout(plan, next)
             applyLogSettings(plan, next)
+            if plan.clusterChanged { await clusterManager?.reconfigure(next.cluster) }
             try await swapEndpoints(plan, state: &state, prepared: &prepared)
         } catch {
             // Only a shutdown that began meanwhile gets here: the supervisor takes no new service.
@@ -117,6 +119,11 @@ extension RelayServer {
         next.io = running.io
         next.log.access = running.log.access
         next.log.accessFile = running.log.accessFile
+        // A node keeps its identity and its heartbeat socket or etcd keys until it restarts.
+        next.cluster.nodeID = running.cluster.nodeID
+        next.cluster.mode = running.cluster.mode
+        next.cluster.staticMode.listen = running.cluster.staticMode.listen
+        next.cluster.etcd.prefix = running.cluster.etcd.prefix
         var plan = ReloadPlan(from: running, to: next)
         plan.needsRestart = ReloadPlan(from: running, to: requested).needsRestart
         if !plan.needsRestart.isEmpty {
@@ -148,7 +155,7 @@ extension RelayServer {
     /// Starts the services of added groups, and of changed groups in place of their predecessors'.
     func startGroups(_ groups: [BackendGroup]) async throws {
         for group in groups {
-            let service = BackendGroupService(group: group, loops: loops, logger: logger)
+            let service = BackendGroupService(group: group, loops: loops, logger: logger, cluster: cluster)
             await supervisor.remove(service.name)
             try await supervisor.add(service)
         }
@@ -192,6 +199,10 @@ extension RelayServer {
                 await udp.update(group: try Self.group(for: listener, in: groups), idleTimeout: listener.idleTimeout,
                                  maxFlows: listener.maxFlows, responses: listener.responses,
                                  rateLimit: listener.rateLimit)
+            } else if let reliable = state.reliableListeners[listener.name], let settings = listener.reliable {
+                await reliable.update(group: try Self.group(for: listener, in: groups),
+                                      idleTimeout: listener.idleTimeout, reliable: settings,
+                                      rateLimit: listener.rateLimit)
             }
         }
     }
@@ -202,6 +213,7 @@ extension RelayServer {
             await supervisor.remove(name)
             state.tcpListeners[name] = nil
             state.udpListeners[name] = nil
+            state.reliableListeners[name] = nil
             if state.multipathClients.removeValue(forKey: name) != nil { await supervisor.remove("links:\(name)") }
             state.multipathServers[name] = nil
         }
@@ -216,6 +228,7 @@ extension RelayServer {
             switch service {
             case let .tcp(tcp): state.tcpListeners[listener.name] = tcp
             case let .udp(udp): state.udpListeners[listener.name] = udp
+            case let .reliable(reliable): state.reliableListeners[listener.name] = reliable
             case let .multipathClient(client): state.multipathClients[listener.name] = client
             case let .multipathServer(server): state.multipathServers[listener.name] = server
             }

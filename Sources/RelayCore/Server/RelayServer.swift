@@ -24,12 +24,17 @@ public final class RelayServer: Sendable {
     let runtime: SanitizerVisibleMutex<Runtime>
     /// Runs one reload at a time, in the order they were asked for.
     let reloads = ReloadQueue()
+    /// The cluster as this node sees it, read without awaiting (standalone when `cluster.mode` is off).
+    public let cluster: ClusterView
+    /// Membership and leadership when `cluster.mode` is static or etcd.
+    public let clusterManager: ClusterManager?
 
     /// The components built from one config.
     struct Runtime {
         var config: RelayConfig
         var tcpListeners: [String: TCPListenerService] = [:]
         var udpListeners: [String: UDPListenerService] = [:]
+        var reliableListeners: [String: ReliableUDPListenerService] = [:]
         /// Multipath client and server listeners (docs/multipath.md).
         var multipathClients: [String: MultipathClientService] = [:]
         var multipathServers: [String: MultipathServerService] = [:]
@@ -61,7 +66,13 @@ public final class RelayServer: Sendable {
         self.accessLog = accessLog
         let loops = try EventLoopGroup(loops: config.io.loops, bufferSize: config.io.bufferSize)
         var runtime = Runtime(config: config)
+        let cluster = ClusterView()
+        var clusterManager: ClusterManager?
         do {
+            if config.cluster.mode != .off {
+                clusterManager = try ClusterManager(config: config.cluster, reference: reference, loop: loops.next(),
+                                                    view: cluster, logger: logger)
+            }
             for (name, backend) in config.backends.sorted(by: { $0.key < $1.key }) {
                 runtime.backendGroups[name] = try Self.makeGroup(name: name, config: backend, logger: logger)
             }
@@ -70,6 +81,7 @@ public final class RelayServer: Sendable {
                                              sharing: false, accessLog: accessLog, logger: logger) {
                 case let .tcp(service): runtime.tcpListeners[listener.name] = service
                 case let .udp(service): runtime.udpListeners[listener.name] = service
+                case let .reliable(service): runtime.reliableListeners[listener.name] = service
                 case let .multipathClient(service): runtime.multipathClients[listener.name] = service
                 case let .multipathServer(service): runtime.multipathServers[listener.name] = service
                 }
@@ -79,23 +91,28 @@ public final class RelayServer: Sendable {
             runtime.metricsEndpoint = try Self.makeMetricsEndpoint(config.metrics, reference: reference, loops: loops,
                                                                    sharing: false, logger: logger)
         } catch {
+            clusterManager?.discard()
             runtime.admin?.discard()
             for service in runtime.tcpListeners.values { service.discard() }
             for service in runtime.udpListeners.values { service.discard() }
+            for service in runtime.reliableListeners.values { service.discard() }
             for service in runtime.multipathClients.values { service.discard() }
             for service in runtime.multipathServers.values { service.discard() }
             loops.shutdown()
             throw error
         }
         self.loops = loops
+        self.cluster = cluster
+        self.clusterManager = clusterManager
         // Backend groups first: the listeners depend on what they learn.
         var ordered: [any Service] = runtime.backendGroups.keys.sorted().map {
-            BackendGroupService(group: runtime.backendGroups[$0]!, loops: loops, logger: logger)
+            BackendGroupService(group: runtime.backendGroups[$0]!, loops: loops, logger: logger, cluster: cluster)
         }
+        if let clusterManager { ordered.append(clusterManager) }
         ordered += config.listeners.flatMap { listener -> [any Service] in
             if let client = runtime.multipathClients[listener.name] { return [client.monitor, client] }
             let service: (any Service)? = runtime.tcpListeners[listener.name] ?? runtime.udpListeners[listener.name]
-                ?? runtime.multipathServers[listener.name]
+                ?? runtime.reliableListeners[listener.name] ?? runtime.multipathServers[listener.name]
             return service.map { [$0] } ?? []
         }
         ordered += [runtime.admin, runtime.metricsEndpoint].compactMap { $0 }
@@ -138,6 +155,7 @@ public final class RelayServer: Sendable {
         await metrics.register(BuildInfoCollector(version: RelaydVersion.current), key: "build")
         let reference = self.reference
         await metrics.register(ClosureCollector { await reference.server?.collectMetrics() ?? [] }, key: "relayd")
+        await metrics.register(ClosureCollector { reference.server?.collectClusterMetrics() ?? [] }, key: "cluster")
     }
 
     /// The configuration running now (the last one applied).
@@ -146,6 +164,8 @@ public final class RelayServer: Sendable {
     public var tcpListeners: [String: TCPListenerService] { runtime.withLock { $0.tcpListeners } }
     /// The UDP listener services by listener name.
     public var udpListeners: [String: UDPListenerService] { runtime.withLock { $0.udpListeners } }
+    /// The reliable-UDP listener services by listener name.
+    public var reliableListeners: [String: ReliableUDPListenerService] { runtime.withLock { $0.reliableListeners } }
     /// The multipath-client listener services by listener name.
     public var multipathClients: [String: MultipathClientService] { runtime.withLock { $0.multipathClients } }
     /// The multipath-server listener services by listener name.
@@ -163,6 +183,7 @@ public final class RelayServer: Sendable {
     public func address(of listener: String) -> SocketAddress? {
         runtime.withLock {
             $0.tcpListeners[listener]?.address ?? $0.udpListeners[listener]?.address
+                ?? $0.reliableListeners[listener]?.address
                 ?? $0.multipathClients[listener]?.address ?? $0.multipathServers[listener]?.address
         }
     }
@@ -170,8 +191,11 @@ public final class RelayServer: Sendable {
     /// Runs every component until `shutdown()` completes, then stops the event loops.
     public func run() async throws {
         defer { loops.shutdown() }
-        let (tcp, udp) = runtime.withLock { ($0.tcpListeners.count, $0.udpListeners.count) }
-        logger.info("relayd started", ["tcp_listeners": tcp, "udp_listeners": udp, "loops": loops.loops.count,
+        let (tcp, udp, reliable) = runtime.withLock {
+            ($0.tcpListeners.count, $0.udpListeners.count, $0.reliableListeners.count)
+        }
+        logger.info("relayd started", ["tcp_listeners": tcp, "udp_listeners": udp, "reliable_udp_listeners": reliable,
+                                       "loops": loops.loops.count,
                                        "buffer_size": config.io.bufferSize])
         defer { accessLog?.flushNow() }
         await registerMetrics()
@@ -194,6 +218,7 @@ public final class RelayServer: Sendable {
     enum ListenerService {
         case tcp(TCPListenerService)
         case udp(UDPListenerService)
+        case reliable(ReliableUDPListenerService)
         case multipathClient(MultipathClientService)
         case multipathServer(MultipathServerService)
 
@@ -201,6 +226,7 @@ public final class RelayServer: Sendable {
             switch self {
             case let .tcp(service): service
             case let .udp(service): service
+            case let .reliable(service): service
             case let .multipathClient(service): service
             case let .multipathServer(service): service
             }
@@ -211,6 +237,7 @@ public final class RelayServer: Sendable {
             switch self {
             case let .tcp(service): service.discard()
             case let .udp(service): service.discard()
+            case let .reliable(service): service.discard()
             case let .multipathClient(service): service.discard()
             case let .multipathServer(service): service.discard()
             }
@@ -256,6 +283,16 @@ public final class RelayServer: Sendable {
                 name: listener.name, address: address, group: group, loops: loops.loops,
                 idleTimeout: listener.idleTimeout, maxFlows: listener.maxFlows, responses: listener.responses,
                 rateLimit: listener.rateLimit, accessLog: accessLog, logger: logger))
+        case .reliableUDP:
+            let group = try group(for: listener, in: groups)
+            guard let reliable = listener.reliable else {
+                throw ListenerError(listener: listener.name, address: listener.listen.description,
+                                    reason: "a reliable-udp listener needs `keys_file`")
+            }
+            return .reliable(try ReliableUDPListenerService(
+                name: listener.name, address: address, group: group, loops: loops.loops,
+                idleTimeout: listener.idleTimeout, reliable: reliable, rateLimit: listener.rateLimit,
+                accessLog: accessLog, logger: logger))
         case .multipathClient:
             return .multipathClient(try MultipathClientService(listener: listener, loop: loops.next(),
                                                                accessLog: accessLog, logger: logger))

@@ -1,12 +1,12 @@
-/// The open sessions of one listener (its UDP flows): admission against a limit, removal, idle expiry,
-/// and the counts behind the metrics.
+/// The open sessions of one listener (its UDP flows or reliable-UDP sessions): admission against a limit,
+/// removal, idle expiry, and the counts behind the metrics.
 ///
 /// Pure and clock-free: expiry is given `now` and reads each session's last activity through a closure,
 /// so the rules are tested synchronously with made-up times. `SessionStore` keeps one behind a lock, so
 /// the datagram path admits a new flow with one uncontended lock instead of an actor hop per datagram.
 /// Sessions are kept by identity: a client that comes back after its flow ended is a new session.
 public struct SessionTable<Session: AnyObject & Sendable>: Sendable {
-    /// Most sessions open at once (`max_flows`); `admit` refuses beyond it. Lowering it closes nothing:
+    /// Most sessions open at once (`max_flows`, `max_sessions`); `admit` refuses beyond it. Lowering it closes nothing:
     /// sessions already open count until they end.
     public private(set) var limit: Int
     /// The open sessions, by identity.

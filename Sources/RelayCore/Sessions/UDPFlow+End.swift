@@ -1,7 +1,7 @@
 extension UDPFlow {
     /// Why a flow ended, as the access log names it (`end=`): the flows' counterpart of `ConnectionEnd`. The raw
     /// value is what the flow's atomic holds.
-    enum End: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    public enum End: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         /// Not ended yet.
         case open = 0
         /// No datagram either way for the listener's `idle_timeout`.
@@ -18,7 +18,7 @@ extension UDPFlow {
         case error
 
         /// The name the access log writes.
-        var description: String {
+        public var description: String {
             switch self {
             case .open: "open"
             case .idle: "idle"

@@ -63,7 +63,7 @@ public final class UDPFlow: Sendable {
 
     /// Takes the flow out of its loop's table and wakes the reply task (which closes the socket). Safe
     /// from any thread; idempotent.
-    func close(_ reason: End) {
+    public func close(_ reason: End) {
         _ = endReason.compareExchange(expected: End.open.rawValue, desired: reason.rawValue, ordering: .relaxed)
         if !closed.exchange(true, ordering: .acquiringAndReleasing) {
             table.remove(self)
@@ -73,4 +73,11 @@ public final class UDPFlow: Sendable {
 
     /// Flows are identified by object: a client that moves to another server gets a new flow.
     var id: ObjectIdentifier { ObjectIdentifier(self) }
+}
+
+extension UDPFlow: StoredSession {
+    /// Idle flows end as `idle`.
+    public static var idleEnd: End { .idle }
+    /// The last datagram either way.
+    public var lastActivityTime: UInt64 { lastActivity.load(ordering: .relaxed) }
 }

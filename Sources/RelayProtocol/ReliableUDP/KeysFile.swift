@@ -18,6 +18,9 @@ public struct KeysFile: Sendable, Equatable {
     /// The keys in file order.
     public var entries: [Entry]
 
+    /// A file without keys: every client is refused.
+    public static let empty = KeysFile(entries: [])
+
     /// The keys by client id, as `ReliableServerHandshake` takes them.
     public var keys: [String: [UInt8]] {
         Dictionary(entries.map { ($0.clientID, $0.key) }, uniquingKeysWith: { first, _ in first })

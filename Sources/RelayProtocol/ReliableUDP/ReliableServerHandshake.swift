@@ -66,7 +66,7 @@ public struct ReliableServerHandshake: Sendable {
     }
 
     /// The knobs.
-    public let configuration: Configuration
+    public private(set) var configuration: Configuration
     /// Derivations.
     let schedule: ReliableKeySchedule
     /// Pre-shared keys by client id.
@@ -115,6 +115,12 @@ public struct ReliableServerHandshake: Sendable {
     /// Replaces the key table (a reload of the keys file). Sessions already made keep their keys.
     public mutating func updateKeys(_ keys: [String: [UInt8]]) {
         self.keys = keys
+    }
+
+    /// Replaces what WELCOME offers (a reload of the listener's settings), from the next RESPONSE on. Sessions
+    /// already made keep theirs; cookies already handed out stay valid, since they do not cover the parameters.
+    public mutating func updateParameters(_ parameters: ReliableSessionParameters) {
+        configuration.parameters = parameters
     }
 
     /// Answers one datagram from `address` that is not routed to a session. With `acceptingSessions` false

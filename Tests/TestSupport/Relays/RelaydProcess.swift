@@ -25,8 +25,8 @@ public final class RelaydProcess: @unchecked Sendable {
     private let outputPath = temporaryPath("relayd-output", suffix: ".log")
 
     /// Starts `relayd arguments...`, optionally under `sh -c 'ulimit -n N && exec relayd ...'` (the limit applies
-    /// to the child only).
-    public init(_ arguments: [String], openFilesLimit: Int? = nil) throws {
+    /// to the child only), with `input` on its standard input (from a file, for the reason above) when given.
+    public init(_ arguments: [String], openFilesLimit: Int? = nil, input: String? = nil) throws {
         let binary = try relaydBinary()
         if let openFilesLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -43,7 +43,16 @@ public final class RelaydProcess: @unchecked Sendable {
         defer { try? output.close() }
         process.standardError = output
         process.standardOutput = output
-        try process.run()
+        if let input {
+            let inputPath = try temporaryFile(input, suffix: ".input")
+            defer { try? FileManager.default.removeItem(atPath: inputPath) }
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath))
+            defer { try? handle.close() }
+            process.standardInput = handle
+            try process.run()
+        } else {
+            try process.run()
+        }
     }
 
     /// Everything the process printed so far.
@@ -128,8 +137,8 @@ public final class RelaydProcess: @unchecked Sendable {
 /// still running after `body` gets SIGTERM and is waited for (killed after `shutdownLimit`); on failure its output
 /// is recorded and it is killed at once.
 public func withRelayd<T>(_ arguments: [String], openFilesLimit: Int? = nil, shutdownLimit: Duration = .seconds(30),
-                          _ body: (RelaydProcess) async throws -> T) async throws -> T {
-    let child = try RelaydProcess(arguments, openFilesLimit: openFilesLimit)
+                          input: String? = nil, _ body: (RelaydProcess) async throws -> T) async throws -> T {
+    let child = try RelaydProcess(arguments, openFilesLimit: openFilesLimit, input: input)
     // Under `swift test --sanitize=thread` the child is instrumented too, and reports into its own output.
     defer { child.recordSanitizerReports() }
     do {
@@ -154,8 +163,10 @@ public func withRelayd<T>(_ arguments: [String], openFilesLimit: Int? = nil, shu
 }
 
 /// Runs `relayd arguments...` to completion and returns its exit status and everything it printed.
-public func runRelayd(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (Int32, String) {
-    try await withRelayd(arguments) { child in
+public func runRelayd(_ arguments: [String], timeout: Duration = .seconds(60), input: String? = nil) async throws
+    -> (Int32, String)
+{
+    try await withRelayd(arguments, input: input) { child in
         let status = try await child.waitForExit(timeout: timeout)
         return (status, child.text)
     }

@@ -1,0 +1,56 @@
+import Foundation
+import RelayIO
+import RelayProtocol
+import Testing
+import TestSupport
+@testable import RelayCore
+
+/// What operators see of a reliable-UDP listener: `/sessions`, `/stats`, `/cleanup`, metrics, the access log.
+@Suite struct ReliableUDPOperationsTests {
+    @Test func sessionsStatsCleanupAndMetricsShowTheSessions() async throws {
+        try await withTestServer(try UDPEchoBackend()) { backend in
+            let config = try reliableConfig(servers: [backend.address],
+                                            more: "admin: { listen: \"127.0.0.1:0\" }, metrics: { listen: \"127.0.0.1:0\" },")
+            try await withRelay(config) { relay in
+                let admin = try #require(relay.server.adminAddress)
+                let front = try relay.address("rudp")
+                try await ReliableUDPClient.connect(to: front, configuration: ReliableTestKeys.client("carol"),
+                                                    on: clientLoops.next()) { client in
+                    for index in 0..<10 {
+                        try await client.send(Array("m\(index)".utf8))
+                        _ = try await client.receive()
+                    }
+                    let sessions = try await http(admin, "/sessions").json()
+                    let listeners = try #require(sessions["listeners"] as? [[String: Any]])
+                    let listed = try #require(listeners.first?["sessions"] as? [[String: Any]])
+                    #expect(listed.count == 1)
+                    #expect(listed.first?["client_id"] as? String == "carol")
+                    #expect(listed.first?["rtt_ms"] is Double)
+                    #expect(listed.first?["messages_in"] as? Int == 10)
+
+                    let stats = try await http(admin, "/stats").json()
+                    let listenerStats = try #require((stats["listeners"] as? [[String: Any]])?.first)
+                    let reliable = try #require(listenerStats["reliable_udp"] as? [String: Any])
+                    #expect(reliable["sessions_active"] as? Int == 1)
+                    let latency = try #require(reliable["delivery_latency_ms"] as? [String: Any])
+                    #expect(latency["p99"] is Double)
+
+                    let metricsText = try await http(try #require(relay.server.metricsAddress), "/metrics").text
+                    let metrics = try PrometheusExposition(parsing: metricsText)
+                    #expect(metrics.value("relayd_reliable_sessions_active", ["listener": "rudp"]) == 1)
+                    #expect(metrics.value("relayd_reliable_handshakes_total", ["listener": "rudp", "result": "established"]) == 1)
+                    #expect(metrics.value("relayd_reliable_messages_total", ["listener": "rudp", "direction": "in"]) == 10)
+
+                    // POST /cleanup?idle=0s closes every session: the client hears CLOSE "idle timeout".
+                    let cleanup = try await http(admin, "POST", "/cleanup?idle=0s").json()
+                    #expect(cleanup["expired"] as? Int == 1)
+                    while try await client.receive() != nil {}
+                    #expect(client.end?.reason == .idleTimeout && client.end?.byServer == true)
+                }
+                let listener = try #require(relay.server.reliableListeners["rudp"])
+                #expect(listener.counters.sessionsClosed(.idleTimeout, byClient: false) == 1)
+                #expect(await listener.store.count == 0)
+            }
+        }
+    }
+}
