@@ -51,6 +51,8 @@ import TestSupport
         (#", client_id: "carol""#, "key_file"),
         (#", keys_file: "x""#, "keys_file"),
         (#", backend: "app""#, "backend"),
+        (#", rate_limit: { per_ip: { rate: 1, interval: "1s", burst: 1 } }"#, "rate_limit"),
+        (#", responses: 1"#, "responses"),
     ])
     func everyUnworkableKnob_isReportedWithItsKey(extra: String, key: String) throws {
         try withKeys { keys in

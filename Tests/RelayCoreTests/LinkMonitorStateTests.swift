@@ -290,6 +290,19 @@ import Testing
         #expect(driver.state.activeLink == 0)
     }
 
+    // With heartbeats every 300 ms, the active link has only seven outcomes when the start's cover ends (2 s):
+    // adaptive redundancy waits for the tenth, the answer to the heartbeat sent at 2.7 s, 10 ms later.
+    @Test func adaptiveRedundancy_waitsForTenOutcomesOnTheActiveLink() {
+        var driver = LinkMonitorDriver(parameters: parameters { $0.heartbeatInterval = .milliseconds(300) },
+                                       rttMilliseconds: [10, 20])
+        driver.run(until: ms(3_500))
+        #expect(driver.state.sendTargets == [0, 1])
+        #expect(driver.state.status(of: 0).answered == 9)
+        driver.run(until: ms(3_800))
+        #expect(driver.state.sendTargets == [0])
+        #expect(driver.actions { $0 == .sendTargetsChanged(targets: [0]) }.map(\.at) == [ms(3_710)])
+    }
+
     // After a failover the new link is unproven: both best remaining links carry traffic for heartbeat_timeout.
     // (A is busy, so its first misses do not move traffic for a better score before it is failed.)
     @Test func adaptiveRedundancy_coversTheFirstHeartbeatTimeoutAfterAFailover() throws {

@@ -135,12 +135,18 @@ public struct ListenerConfig: Sendable, Equatable {
                 fields.read("responses", into: &config.responses) { $0.integer(in: 0...1_000_000) }
             }
             if config.proto.isMultipath {
+                // Not applied by the multipath listeners yet: refused rather than silently ignored.
+                for key in ["rate_limit", "responses"] where fields.optional(key) != nil {
+                    fields.reject(key, "a \(config.proto.rawValue) listener does not take `\(key)` yet")
+                }
                 config.multipath = MultipathListenerConfig.read(from: fields, server: config.proto == .multipathServer,
                                                                 baseDirectory: baseDirectory)
             }
             // With `protocol` unreadable, whether the listener has datagrams is unknown: `packets_per_ip` passes.
             let datagrams = config.proto.relaysUDP || fields.failedKeys.contains("protocol")
-            fields.read("rate_limit", into: &config.rateLimit) { RateLimitConfig.read(from: $0, datagrams: datagrams) }
+            if !config.proto.isMultipath {
+                fields.read("rate_limit", into: &config.rateLimit) { RateLimitConfig.read(from: $0, datagrams: datagrams) }
+            }
             return (config, fields.failedKeys)
         }
     }

@@ -31,8 +31,8 @@ import RelayProtocol
 ///
 /// **Redundancy.** `off`: the active link only. `always`: every link that is not down. `adaptive` (default): the
 /// active link and the best other link while the active link's loss is above `redundancy_loss_threshold`, while
-/// its last heartbeat went unanswered, or until `heartbeat_timeout` after a failover or after the start (when no
-/// loss is measured yet); the active link alone otherwise.
+/// its last heartbeat went unanswered, while fewer than ten of its heartbeats have an outcome, or until
+/// `heartbeat_timeout` after a failover or after the start; the active link alone otherwise.
 ///
 /// Unlike the seed, failover takes effect in the event that detects it (the seed waits for the next heartbeat
 /// round), and no value of a knob panics (`MultipathParameters.validate` names the key).
@@ -282,8 +282,11 @@ public struct LinkMonitorState: Sendable {
                 // wait for the loss to climb over the threshold (a blackholed link reaches it only at its second
                 // miss, one interval later, and a link failing hard loses everything meanwhile).
                 let suspect = links[active].consecutiveMisses > 0
+                // A loss measured over a handful of heartbeats says little: a link losing half its heartbeats
+                // shows none in its first few one time in a hundred or so. Ten outcomes first.
+                let unmeasured = links[active].losses.count < Self.minimumLossSamples(parameters.lossWindow)
                 let afterFailover = failoverRedundancyUntil.map { now < $0 } ?? false
-                targets = lossy || suspect || afterFailover ? [active] + others.prefix(1) : [active]
+                targets = lossy || suspect || unmeasured || afterFailover ? [active] + others.prefix(1) : [active]
             }
         }
         if targets != sendTargets {
@@ -334,6 +337,12 @@ public struct LinkMonitorState: Sendable {
         return MultipathHeartbeat(
             link: UInt8(index), health: link.health, timestamp: timestamp, smoothedRTTMicroseconds: rtt,
             lossBasisPoints: UInt16((link.losses.lossPercent * 100).rounded()), scoreThousandths: score)
+    }
+
+    /// How many heartbeat outcomes adaptive redundancy wants on the active link before it trusts its loss: ten, or
+    /// the whole window when that is smaller.
+    static func minimumLossSamples(_ lossWindow: Int) -> Int {
+        min(10, lossWindow)
     }
 
     /// `a + b`, or UInt64.max when that overflows.
