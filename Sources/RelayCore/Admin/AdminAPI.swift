@@ -49,6 +49,8 @@ struct AdminAPI: Sendable {
               needsToken: true),
         Route(method: "GET", pattern: ["flows"], handler: { server, request, _ in await server.flowsResponse(request) },
               needsToken: true),
+        Route(method: "GET", pattern: ["links"], handler: { server, _, _ in .json(200, await server.linksJSON().text + "\n") },
+              needsToken: true),
         Route(method: "GET", pattern: ["metrics"], handler: { server, _, _ in await server.metricsResponse() },
               needsToken: true),
         Route(method: "GET", pattern: ["dashboard"],

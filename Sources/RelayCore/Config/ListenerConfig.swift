@@ -43,6 +43,8 @@ public struct ListenerConfig: Sendable, Equatable {
     /// Token buckets on new connections and flows, per client IP and in total, and on a UDP listener's datagrams
     /// per client IP (`rate_limit`, default none). Applied in place by a reload.
     public var rateLimit: RateLimitConfig
+    /// Multipath client or server: links, keys and the LinkMonitor's knobs; nil for other protocols.
+    public var multipath: MultipathListenerConfig?
 
     public init(name: String, proto: ListenerProtocol = .tcp, listen: Endpoint, backend: String? = nil,
                 maxConnections: Int = 10_000, maxConnectionsPerIP: Int = 0, tcpNoDelay: Bool = true,
@@ -67,7 +69,7 @@ public struct ListenerConfig: Sendable, Equatable {
 
     /// `idle_timeout` when the config does not say: 30s for a UDP flow, 10m for a TCP connection.
     static func defaultIdleTimeout(_ proto: ListenerProtocol) -> Duration {
-        proto == .udp ? .seconds(30) : .seconds(600)
+        proto == .udp || proto.isMultipath ? .seconds(30) : .seconds(600)
     }
 
     /// The timeouts a TCP listener's connections get.
@@ -78,7 +80,9 @@ public struct ListenerConfig: Sendable, Equatable {
     /// Reads one element of `listeners`, returning the listener (with placeholders for keys that failed) and the
     /// keys that failed; nil if the element is not an object. Checks that involve other listeners or the backend
     /// groups are done by `RelayConfig`, which sees them all.
-    static func read(from node: ConfigReader) -> (config: ListenerConfig, failedKeys: Set<String>)? {
+    static func read(from node: ConfigReader, baseDirectory: String = ".")
+        -> (config: ListenerConfig, failedKeys: Set<String>)?
+    {
         node.object { fields in
             let name = fields.required("name", "a name for logs, such as \"web\"") { $0.name() }
             let listen = fields.required("listen", "the address to accept connections on, such as \"127.0.0.1:8080\"") {
@@ -95,8 +99,8 @@ public struct ListenerConfig: Sendable, Equatable {
             fields.read("backlog", into: &config.backlog) { $0.integer(in: 1...65535) }
             config.idleTimeout = defaultIdleTimeout(config.proto)
             // A UDP flow must expire (its socket is only freed then); a TCP connection may be left alone.
-            fields.read("idle_timeout", into: &config.idleTimeout) { $0.duration(allowZero: config.proto != .udp) }
-            if config.proto == .udp, fields.optional("first_byte_timeout") != nil {
+            fields.read("idle_timeout", into: &config.idleTimeout) { $0.duration(allowZero: config.proto.isTCP) }
+            if !config.proto.isTCP, fields.optional("first_byte_timeout") != nil {
                 fields.reject("first_byte_timeout", "only TCP listeners take `first_byte_timeout`; a UDP flow has "
                               + "`idle_timeout` only")
             } else {
@@ -104,6 +108,11 @@ public struct ListenerConfig: Sendable, Equatable {
             }
             fields.read("max_flows", into: &config.maxFlows) { $0.integer(in: 1...10_000_000) }
             fields.read("responses", into: &config.responses) { $0.integer(in: 0...1_000_000) }
+            // Other protocols do not ask for these keys, so there they are unknown keys like any other.
+            if config.proto.isMultipath {
+                config.multipath = MultipathListenerConfig.read(from: fields, server: config.proto == .multipathServer,
+                                                                baseDirectory: baseDirectory)
+            }
             // With `protocol` unreadable, whether the listener has datagrams is unknown: `packets_per_ip` passes.
             let datagrams = config.proto == .udp || fields.failedKeys.contains("protocol")
             fields.read("rate_limit", into: &config.rateLimit) { RateLimitConfig.read(from: $0, datagrams: datagrams) }

@@ -15,7 +15,7 @@ enum ProbeKindDefault: Sendable, Equatable {
     /// listeners relay nowhere and are ignored.
     init(users: [(proto: ListenerProtocol, name: String)]) {
         let tcp = users.filter { $0.proto == .tcp }.map(\.name)
-        let udp = users.filter { $0.proto == .udp }.map(\.name)
+        let udp = users.filter { $0.proto == .udp || $0.proto == .multipathServer }.map(\.name)
         switch (tcp.isEmpty, udp.isEmpty) {
         case (false, false): self = .mixed(tcp: tcp, udp: udp)
         case (true, false): self = .udp

@@ -85,7 +85,9 @@ public struct RelayConfig: Sendable, Equatable {
             fields.read("listeners", into: &config.listeners) { value in
                 guard let elements = value.elements() else { return nil }
                 for element in elements {
-                    guard let (listener, failedKeys) = ListenerConfig.read(from: element) else { continue }
+                    guard let (listener, failedKeys) = ListenerConfig.read(from: element, baseDirectory: baseDirectory) else {
+                        continue
+                    }
                     readListeners.append(ListenerReading(path: element.path, config: listener, failedKeys: failedKeys))
                 }
                 let valid = readListeners.filter(\.failedKeys.isEmpty)
@@ -165,7 +167,7 @@ public struct RelayConfig: Sendable, Equatable {
             let (path, listener) = (reading.path, reading.config)
             let backendPath = ConfigPath.key("backend", in: path)
             switch listener.proto {
-            case .tcp, .udp:
+            case .tcp, .udp, .multipathServer:
                 guard let backend = listener.backend else {
                     log.add("missing; a \(listener.proto.rawValue) listener needs the name of a group in `backends` to relay to",
                             at: backendPath, anchor: path)
@@ -181,9 +183,12 @@ public struct RelayConfig: Sendable, Equatable {
                     hint = "the groups are " + groupNames.map { "`\($0)`" }.joined(separator: ", ")
                 }
                 log.add("no backend group is named `\(backend)`; \(hint)", at: backendPath)
-            case .echo:
+            case .echo, .multipathClient:
                 if listener.backend != nil {
-                    log.add("an echo listener answers by itself and takes no backend; remove this key", at: backendPath)
+                    log.add(listener.proto == .echo
+                            ? "an echo listener answers by itself and takes no backend; remove this key"
+                            : "a multipath-client listener sends to its `links`, not to a backend; remove this key",
+                            at: backendPath)
                 }
             }
         }
@@ -191,7 +196,7 @@ public struct RelayConfig: Sendable, Equatable {
 
     /// A pool opens TCP connections, so a group with one cannot serve a UDP listener.
     private static func checkPools(_ config: RelayConfig, _ listeners: [ListenerReading], log: ConfigIssueLog) {
-        for reading in listeners where reading.hasValid("protocol", "backend") && reading.config.proto == .udp {
+        for reading in listeners where reading.hasValid("protocol", "backend") && (reading.config.proto == .udp || reading.config.proto == .multipathServer) {
             guard let name = reading.config.backend, let group = config.backends[name], group.pool.isEnabled else {
                 continue
             }

@@ -79,6 +79,13 @@ public final class AccessLog: Sendable {
                              timestamp: Logger.timestamp()))
     }
 
+    /// Renders and queues one line for an event that is not a connection (a multipath link switch), so the
+    /// access log shows where traffic went and when it moved.
+    public func recordEvent(_ message: String, fields: [(String, String)]) {
+        append(Logger.render(level: .info, message: message, fields: fields, format: format,
+                             timestamp: Logger.timestamp()))
+    }
+
     /// Records that `count` lines of connections ended as `end` were left out (a flood of refusals).
     public func recordSuppressed(listener: String, proto: String, end: String, count: Int) {
         append(Logger.render(level: .info, message: "access lines suppressed",

@@ -232,6 +232,7 @@ extension RelayServer {
                         "Access-log lines dropped because the destination could not keep up.",
                         [([:], Double(accessLog.dropped.load(ordering: .relaxed)))])
         }
+        await collectMultipathMetrics(state, into: &out)
         return out.families
     }
 }

@@ -80,6 +80,7 @@ extension RelayServer {
         do {
             try await buildGroups(plan, next, current: current, into: &prepared)
             let held = Set(current.tcpListeners.values.map(\.address) + current.udpListeners.values.map(\.address)
+                           + current.multipathClients.values.map(\.address) + current.multipathServers.values.map(\.address)
                            + [current.admin?.address, current.metricsEndpoint?.address].compactMap { $0 })
             try bindEndpoints(plan, next, held: held, into: &prepared)
             try bindListeners(plan, next, held: held, into: &prepared)
@@ -207,6 +208,8 @@ extension RelayServer {
             await supervisor.remove(name)
             state.tcpListeners[name] = nil
             state.udpListeners[name] = nil
+            if state.multipathClients.removeValue(forKey: name) != nil { await supervisor.remove("links:\(name)") }
+            state.multipathServers[name] = nil
         }
     }
 
@@ -214,10 +217,13 @@ extension RelayServer {
     func startListeners(_ next: RelayConfig, state: inout Runtime, prepared: inout PreparedReload) async throws {
         for listener in next.listeners {
             guard let service = prepared.listeners.removeValue(forKey: listener.name) else { continue }
+            if case let .multipathClient(client) = service { try await supervisor.add(client.monitor) }
             try await supervisor.add(service.service)
             switch service {
             case let .tcp(tcp): state.tcpListeners[listener.name] = tcp
             case let .udp(udp): state.udpListeners[listener.name] = udp
+            case let .multipathClient(client): state.multipathClients[listener.name] = client
+            case let .multipathServer(server): state.multipathServers[listener.name] = server
             }
         }
     }

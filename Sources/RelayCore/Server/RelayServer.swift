@@ -34,6 +34,9 @@ public final class RelayServer: Sendable {
         var config: RelayConfig
         var tcpListeners: [String: TCPListenerService] = [:]
         var udpListeners: [String: UDPListenerService] = [:]
+        /// Multipath client and server listeners (docs/multipath.md).
+        var multipathClients: [String: MultipathClientService] = [:]
+        var multipathServers: [String: MultipathServerService] = [:]
         var backendGroups: [String: BackendGroup] = [:]
         /// The admin API (`admin.listen`), when configured.
         var admin: HTTPServerService?
@@ -77,6 +80,8 @@ public final class RelayServer: Sendable {
                                              sharing: false, accessLog: accessLog, logger: logger) {
                 case let .tcp(service): runtime.tcpListeners[listener.name] = service
                 case let .udp(service): runtime.udpListeners[listener.name] = service
+                case let .multipathClient(service): runtime.multipathClients[listener.name] = service
+                case let .multipathServer(service): runtime.multipathServers[listener.name] = service
                 }
             }
             runtime.admin = try Self.makeAdmin(config.admin, reference: reference, loops: loops, sharing: false,
@@ -88,6 +93,8 @@ public final class RelayServer: Sendable {
             runtime.admin?.discard()
             for service in runtime.tcpListeners.values { service.discard() }
             for service in runtime.udpListeners.values { service.discard() }
+            for service in runtime.multipathClients.values { service.discard() }
+            for service in runtime.multipathServers.values { service.discard() }
             loops.shutdown()
             throw error
         }
@@ -99,8 +106,11 @@ public final class RelayServer: Sendable {
             BackendGroupService(group: runtime.backendGroups[$0]!, loops: loops, logger: logger, cluster: cluster)
         }
         if let clusterManager { ordered.append(clusterManager) }
-        ordered += config.listeners.compactMap { listener -> (any Service)? in
-            runtime.tcpListeners[listener.name] ?? runtime.udpListeners[listener.name]
+        ordered += config.listeners.flatMap { listener -> [any Service] in
+            if let client = runtime.multipathClients[listener.name] { return [client.monitor, client] }
+            let service: (any Service)? = runtime.tcpListeners[listener.name] ?? runtime.udpListeners[listener.name]
+                ?? runtime.multipathServers[listener.name]
+            return service.map { [$0] } ?? []
         }
         ordered += [runtime.admin, runtime.metricsEndpoint].compactMap { $0 }
         self.runtime = SanitizerVisibleMutex(runtime)
@@ -151,6 +161,10 @@ public final class RelayServer: Sendable {
     public var tcpListeners: [String: TCPListenerService] { runtime.withLock { $0.tcpListeners } }
     /// The UDP listener services by listener name.
     public var udpListeners: [String: UDPListenerService] { runtime.withLock { $0.udpListeners } }
+    /// The multipath-client listener services by listener name.
+    public var multipathClients: [String: MultipathClientService] { runtime.withLock { $0.multipathClients } }
+    /// The multipath-server listener services by listener name.
+    public var multipathServers: [String: MultipathServerService] { runtime.withLock { $0.multipathServers } }
     /// The backend groups by name.
     public var backendGroups: [String: BackendGroup] { runtime.withLock { $0.backendGroups } }
     /// 1 for the starting config, +1 for each applied reload.
@@ -162,7 +176,10 @@ public final class RelayServer: Sendable {
 
     /// The bound address of a listener (with the real port when the config asked for port 0).
     public func address(of listener: String) -> SocketAddress? {
-        runtime.withLock { $0.tcpListeners[listener]?.address ?? $0.udpListeners[listener]?.address }
+        runtime.withLock {
+            $0.tcpListeners[listener]?.address ?? $0.udpListeners[listener]?.address
+                ?? $0.multipathClients[listener]?.address ?? $0.multipathServers[listener]?.address
+        }
     }
 
     /// Runs every component until `shutdown()` completes, then stops the event loops.
@@ -192,11 +209,15 @@ public final class RelayServer: Sendable {
     enum ListenerService {
         case tcp(TCPListenerService)
         case udp(UDPListenerService)
+        case multipathClient(MultipathClientService)
+        case multipathServer(MultipathServerService)
 
         var service: any Service {
             switch self {
             case let .tcp(service): service
             case let .udp(service): service
+            case let .multipathClient(service): service
+            case let .multipathServer(service): service
             }
         }
 
@@ -205,6 +226,8 @@ public final class RelayServer: Sendable {
             switch self {
             case let .tcp(service): service.discard()
             case let .udp(service): service.discard()
+            case let .multipathClient(service): service.discard()
+            case let .multipathServer(service): service.discard()
             }
         }
     }
@@ -248,6 +271,12 @@ public final class RelayServer: Sendable {
                 name: listener.name, address: address, group: group, loops: loops.loops,
                 idleTimeout: listener.idleTimeout, maxFlows: listener.maxFlows, responses: listener.responses,
                 rateLimit: listener.rateLimit, accessLog: accessLog, logger: logger))
+        case .multipathClient:
+            return .multipathClient(try MultipathClientService(listener: listener, loop: loops.next(),
+                                                               accessLog: accessLog, logger: logger))
+        case .multipathServer:
+            return .multipathServer(try MultipathServerService(listener: listener, group: try group(for: listener, in: groups),
+                                                               loop: loops.next(), accessLog: accessLog, logger: logger))
         case .tcp, .echo:
             let role: TCPConnectionRole = listener.proto == .echo ? .echo : .proxy(try group(for: listener, in: groups))
             return .tcp(try TCPListenerService(

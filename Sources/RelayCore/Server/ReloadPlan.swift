@@ -95,6 +95,8 @@ public struct ReloadPlan: Sendable, Equatable {
     static func sameSockets(_ old: ListenerConfig, _ new: ListenerConfig) -> Bool {
         old.proto == new.proto && old.listen == new.listen && old.backlog == new.backlog
             && old.tcpNoDelay == new.tcpNoDelay && old.keepalive == new.keepalive
+            // A multipath listener is built anew on any change: its links, keys and monitor come from the config.
+            && (!new.proto.isMultipath || old == new)
     }
 
     /// One line for the log: what changed, by kind.
