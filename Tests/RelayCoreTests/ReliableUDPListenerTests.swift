@@ -182,22 +182,34 @@ func echoThroughSession(_ front: SocketAddress, _ messages: [[UInt8]], batch: In
                         garbage[5] = [2, 3, 4, 5, 16, 17, 18, 19, 20, 99][size / 2 % 10]
                     }
                     _ = garbage.withUnsafeBytes { try? socket.sendNow($0) }
+                    // Paced, so the kernel's receive buffer does not overflow on a busy machine.
+                    if size % 50 == 0 { try await socket.loop.sleep(for: .milliseconds(1)) }
                 }
                 // A real HELLO last: its CHALLENGE is the first and only datagram to come back, once everything
                 // before it was handled.
+                // (Sent again each second until answered, in case a busy kernel dropped it.)
                 let hello = ReliableHello(clientNonce: SecureRandom.bytes(count: 32), clientID: "alice").encode(paddedSize: 128)
-                _ = hello.withUnsafeBytes { try? socket.sendNow($0) }
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 1)
                 defer { buffer.deallocate() }
-                let (count, _, _) = try await socket.receive(into: buffer, deadline: EventLoop.now() + 20_000_000_000)
-                #expect(count == ReliableWire.challengeSize)
-                #expect(buffer[5] == ReliablePacketType.challenge.rawValue, "a reply to garbage came back")
+                var reply: [UInt8]?
+                for _ in 0..<20 where reply == nil {
+                    _ = hello.withUnsafeBytes { try? socket.sendNow($0) }
+                    do {
+                        let (count, _, _) = try await socket.receive(into: buffer, deadline: EventLoop.now() + 1_000_000_000)
+                        reply = Array(buffer[0..<count])
+                    } catch IOError.timedOut {
+                        continue
+                    }
+                }
+                let first = try #require(reply)
+                #expect(first.count == ReliableWire.challengeSize)
+                #expect(first[5] == ReliablePacketType.challenge.rawValue, "a reply to garbage came back")
                 let counters = try #require(relay.server.reliableListeners["rudp"]).counters
                 let dropped = counters.dropCounts.reduce(0) { $0 + $1.1 }
                     + counters.handshakes(.malformed) + counters.handshakes(.badCookie)
                 // Counted, each as one drop (the kernel may drop some of a burst this size before relayd sees them).
                 #expect(dropped > 1000 && dropped <= 1500)
-                #expect(counters.handshakes(.challenged) == 1)
+                #expect(counters.handshakes(.challenged) >= 1)
             }
         }
     }
@@ -327,7 +339,9 @@ func echoThroughSession(_ front: SocketAddress, _ messages: [[UInt8]], batch: In
                 }
                 let listener = try #require(relay.server.reliableListeners["rudp"])
                 #expect(listener.counters.droppedRateLimited.load(ordering: .relaxed) > 1000)
-                #expect(listener.counters.droppedUnknownSession.load(ordering: .relaxed) <= 1100)
+                // What passed the limit (its burst, then its rate) is dropped as of no session; most never got that far.
+                #expect(listener.counters.droppedUnknownSession.load(ordering: .relaxed)
+                        < listener.counters.droppedRateLimited.load(ordering: .relaxed))
             }
         }
     }
