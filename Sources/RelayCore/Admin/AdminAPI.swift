@@ -45,6 +45,8 @@ struct AdminAPI: Sendable {
               needsToken: true),
         Route(method: "GET", pattern: ["backends"],
               handler: { server, _, _ in .json(200, await server.backendsJSON().text + "\n") }, needsToken: true),
+        Route(method: "GET", pattern: ["cluster"], handler: { server, _, _ in .json(200, server.clusterJSON().text + "\n") },
+              needsToken: true),
         Route(method: "GET", pattern: ["flows"], handler: { server, request, _ in await server.flowsResponse(request) },
               needsToken: true),
         Route(method: "GET", pattern: ["sessions"], handler: { server, request, _ in await server.sessionsResponse(request) },

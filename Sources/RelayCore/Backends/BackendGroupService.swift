@@ -22,12 +22,13 @@ public final class BackendGroupService: Service {
     /// Probes the group's servers: once at start, then the least recently probed every `probe.interval`.
     let probes: ProbeScheduler
 
-    public init(group: BackendGroup, loops: EventLoopGroup, logger: Logger) {
+    /// `cluster` says whether this node probes (a cluster follower adopts its leader's scores instead).
+    public init(group: BackendGroup, loops: EventLoopGroup, logger: Logger, cluster: ClusterView = ClusterView()) {
         self.name = "backend:\(group.name)"
         self.group = group
         self.loops = loops
         self.logger = logger.with(["backend": group.name])
-        self.probes = ProbeScheduler(group: group, loops: loops, logger: self.logger)
+        self.probes = ProbeScheduler(group: group, loops: loops, logger: self.logger, cluster: cluster)
     }
 
     struct ShutdownRequested: Error {}
@@ -46,10 +47,13 @@ public final class BackendGroupService: Service {
                 }
                 tasks.addTask {
                     try await self.resolveHostNames()
-                    if self.group.config.probe.initialEnabled { await self.probes.initialProbe() }
+                    var initialProbePending = false
+                    if self.group.config.probe.initialEnabled { initialProbePending = await !self.probes.initialProbe() }
                     await self.group.selector.evaluate(scoreboard: self.group.scoreboard)
                     try await withThrowingTaskGroup(of: Void.self) { loops in
-                        loops.addTask { try await self.probes.run() }
+                        loops.addTask { [initialProbePending] in
+                            try await self.probes.run(initialProbePending: initialProbePending)
+                        }
                         loops.addTask { try await self.evaluationLoop() }
                         loops.addTask { try await self.dnsLoop() }
                         while try await loops.next() != nil {}

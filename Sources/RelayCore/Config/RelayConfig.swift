@@ -20,10 +20,13 @@ public struct RelayConfig: Sendable, Equatable {
     public var metrics: MetricsConfig
     /// The admin API and dashboard (`admin`, default none).
     public var admin: AdminConfig
+    /// Several nodes that share one leader's probes (`cluster`, default mode off).
+    public var cluster: ClusterConfig
 
     public init(listeners: [ListenerConfig] = [], backends: [String: BackendConfig] = [:],
                 drainTimeout: Duration = .seconds(30), log: LogConfig = LogConfig(), io: IOConfig = IOConfig(),
-                metrics: MetricsConfig = MetricsConfig(), admin: AdminConfig = AdminConfig()) {
+                metrics: MetricsConfig = MetricsConfig(), admin: AdminConfig = AdminConfig(),
+                cluster: ClusterConfig = ClusterConfig()) {
         self.listeners = listeners
         self.backends = backends
         self.drainTimeout = drainTimeout
@@ -31,6 +34,7 @@ public struct RelayConfig: Sendable, Equatable {
         self.io = io
         self.metrics = metrics
         self.admin = admin
+        self.cluster = cluster
     }
 
     /// Reads a config from JSON5 text: comments, unquoted keys, single quotes, trailing commas, hex numbers and the
@@ -110,6 +114,7 @@ public struct RelayConfig: Sendable, Equatable {
             fields.read("io", into: &config.io) { IOConfig.read(from: $0) }
             fields.read("metrics", into: &config.metrics) { MetricsConfig.read(from: $0) }
             fields.read("admin", into: &config.admin) { AdminConfig.read(from: $0) }
+            fields.read("cluster", into: &config.cluster) { ClusterConfig.read(from: $0, baseDirectory: baseDirectory) }
 
             checkNames(readListeners, log: root.log)
             checkBackends(readListeners, groupNames: groupNames, log: root.log)

@@ -13,21 +13,29 @@ struct ProbeScheduler: Sendable {
     /// Where probes run.
     let loops: EventLoopGroup
     let logger: Logger
+    /// Whether this node probes at all: in a cluster only the leader does (or every node, when no leader is
+    /// known); read without awaiting before each round.
+    let cluster: ClusterView
     /// One warning a second at most when probes cannot run for lack of relayd's own resources.
     private let shortageLog = EventThrottle(limit: 1, window: .seconds(1))
 
-    init(group: BackendGroup, loops: EventLoopGroup, logger: Logger) {
+    init(group: BackendGroup, loops: EventLoopGroup, logger: Logger, cluster: ClusterView = ClusterView()) {
         self.group = group
+        self.cluster = cluster
         self.loops = loops
         self.logger = logger
     }
 
-    /// Probes every server once, `initial.concurrency` at a time, with the initial timeout.
-    func initialProbe() async {
+    /// Probes every server once, `initial.concurrency` at a time, with the initial timeout. Returns false without
+    /// probing when this node does not probe now (a cluster follower, or a node still joining its cluster).
+    @discardableResult
+    func initialProbe() async -> Bool {
+        guard cluster.probesLocally else { return false }
         let servers = await group.scoreboard.registered
         let parameters = group.config.probe
         await probe(servers, timeout: parameters.initialTimeout, concurrency: parameters.initialConcurrency)
         logger.info("initial probe done", ["servers": servers.count])
+        return true
     }
 
     /// Probes `servers` with at most `concurrency` in flight and records every result.
@@ -70,10 +78,21 @@ struct ProbeScheduler: Sendable {
     }
 
     /// Every `probe.interval`, probes the `probe.candidates` servers probed least recently; runs until cancelled.
-    func run() async throws {
+    /// `initialProbePending`: the initial probe was due but skipped (a cluster node that did not probe at start);
+    /// it runs, with a selection after it, the first time this node probes.
+    func run(initialProbePending: Bool = false) async throws {
         let parameters = group.config.probe
+        var pending = initialProbePending
         while true {
             try await Task.sleep(for: parameters.interval)
+            // A cluster follower adopts the leader's scores instead of probing.
+            guard cluster.probesLocally else { continue }
+            if pending {
+                pending = false
+                await initialProbe()
+                await group.selector.evaluate(scoreboard: group.scoreboard)
+                continue
+            }
             let due = await group.scoreboard.probeOrder(limit: parameters.candidates)
             await probe(due, timeout: parameters.timeout, concurrency: parameters.candidates)
         }

@@ -1,3 +1,4 @@
+import RelayProtocol
 import Synchronization
 
 /// The measurements and scores of one backend group's servers.
@@ -17,6 +18,8 @@ public actor Scoreboard {
         /// Sequence number of the server's last probe result (nil: never probed), for `probeOrder`. A
         /// counter rather than a time: only the order matters, and it needs no clock.
         var lastProbe: UInt64?
+        /// Probe results recorded for the server, published to a cluster's followers.
+        var probes: UInt64 = 0
     }
 
     /// How scores are computed.
@@ -110,6 +113,7 @@ public actor Scoreboard {
         guard entries[server] != nil else { return }
         probeSequence += 1
         entries[server]!.lastProbe = probeSequence
+        entries[server]!.probes += 1
         let transition = entries[server]!.state.recordProbe(success: success, latency: latency, error: error,
                                                             scoring: scoring, probe: probe)
         updated(server, transition)
@@ -166,6 +170,39 @@ public actor Scoreboard {
             }
         }
         return ranked.prefix(max(0, limit)).map(\.element)
+    }
+
+    /// Every registered server's score and probe-derived state, as a cluster leader publishes them.
+    public func published() -> ClusterGroupScores {
+        ClusterGroupScores(group: servers.first?.group ?? "", servers: servers.compactMap { server in
+            guard let entry = entries[server] else { return nil }
+            let state = entry.state
+            let parts = state.breakdown(scoring)
+            return ClusterServerScore(
+                address: server.address.description, healthy: parts.healthy, measured: parts.measured,
+                total: parts.total, latency: parts.latency, jitter: parts.jitter, success: parts.success,
+                penalty: parts.penalty, bonus: parts.bonus, latencyMs: state.probeLatencyMs,
+                jitterMs: state.probeJitterMs, successRate: state.successRate,
+                consecutiveFailures: state.consecutiveFailures, consecutiveSuccesses: state.consecutiveSuccesses,
+                probes: entry.probes, downReason: state.downReason, lastError: state.lastError)
+        })
+    }
+
+    /// Adopts a cluster leader's publication for this group: each server it names by address takes the leader's
+    /// probe-derived state (`ServerScoreState.adopt`); servers it does not name keep theirs. Returns how many
+    /// servers were updated.
+    @discardableResult
+    public func adopt(_ published: ClusterGroupScores) -> Int {
+        var byAddress: [String: ServerHandle] = [:]
+        for server in servers { byAddress[server.address.description] = server }
+        var count = 0
+        for score in published.servers {
+            guard let server = byAddress[score.address], entries[server] != nil else { continue }
+            let transition = entries[server]!.state.adopt(score, probe: probe)
+            updated(server, transition)
+            count += 1
+        }
+        return count
     }
 
     /// Publishes the latency estimate and reports a health change.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RelayProtocol
 
 /// Everything measured about one backend server, updated event by event, and the score computed from it.
 ///
@@ -89,6 +90,12 @@ public struct ServerScoreState: Sendable, Equatable {
     /// Why the server is down, for the eviction log line and display (`3 consecutive failures`,
     /// `traffic: connection refused`); nil while it is up.
     public private(set) var downReason: String?
+    /// In a cluster, the leader's probe count for this server in the last publication adopted; nil while this
+    /// node has adopted nothing.
+    public private(set) var adoptedProbes: UInt64?
+    /// In a cluster, the leader's probe count when this node's own traffic marked the server down: the server
+    /// stays down here until the leader has `rise` probe results newer than that, all successes.
+    public private(set) var heldDownAtProbes: UInt64?
 
     /// A fresh, unknown server.
     public init() {}
@@ -182,6 +189,41 @@ public struct ServerScoreState: Sendable, Equatable {
         guard isHealthy else { return .unchanged }
         isHealthy = false
         downReason = "traffic: \(error)"
+        if let adoptedProbes { heldDownAtProbes = adoptedProbes }
+        return .wentDown
+    }
+
+    /// Takes the cluster leader's probe-derived measurements in place of this node's own (which a follower does
+    /// not make): probe latency and jitter, the streaks, penalty and bonus, health. The success rate is taken as
+    /// published and this node's traffic keeps moving it until the next publication; the traffic-only averages
+    /// (time to first byte, connect time) stay this node's own, so the effective latency still sees how slowly
+    /// the server answers *this* node. A server this node's traffic marked down stays down until the leader
+    /// has `rise` probe results newer than the failure.
+    @discardableResult
+    public mutating func adopt(_ published: ClusterServerScore, probe: ProbeParameters) -> HealthTransition {
+        probeLatencyMs = published.latencyMs
+        probeJitterMs = published.jitterMs
+        if let rate = published.successRate { successRate = rate }
+        consecutiveFailures = published.consecutiveFailures
+        consecutiveSuccesses = published.consecutiveSuccesses
+        penalty = published.penalty
+        bonus = published.bonus
+        if let error = published.lastError { lastError = error }
+        adoptedProbes = published.probes
+        if published.healthy {
+            if let held = heldDownAtProbes {
+                guard published.probes >= held + UInt64(max(1, probe.rise)) else { return .unchanged }
+                heldDownAtProbes = nil
+            }
+            guard !isHealthy else { return .unchanged }
+            isHealthy = true
+            downReason = nil
+            return .cameUp
+        }
+        heldDownAtProbes = nil
+        downReason = published.downReason ?? "down at the cluster leader"
+        guard isHealthy else { return .unchanged }
+        isHealthy = false
         return .wentDown
     }
 

@@ -102,6 +102,7 @@ extension RelayServer {
             await stopRemovedGroups(plan)
             await applyDrainTimeout(plan, next)
             applyLogSettings(plan, next)
+            if plan.clusterChanged { await clusterManager?.reconfigure(next.cluster) }
             try await swapEndpoints(plan, state: &state, prepared: &prepared)
         } catch {
             // Only a shutdown that began meanwhile gets here: the supervisor takes no new service.
@@ -118,6 +119,11 @@ extension RelayServer {
         next.io = running.io
         next.log.access = running.log.access
         next.log.accessFile = running.log.accessFile
+        // A node keeps its identity and its heartbeat socket or etcd keys until it restarts.
+        next.cluster.nodeID = running.cluster.nodeID
+        next.cluster.mode = running.cluster.mode
+        next.cluster.staticMode.listen = running.cluster.staticMode.listen
+        next.cluster.etcd.prefix = running.cluster.etcd.prefix
         var plan = ReloadPlan(from: running, to: next)
         plan.needsRestart = ReloadPlan(from: running, to: requested).needsRestart
         if !plan.needsRestart.isEmpty {
@@ -149,7 +155,7 @@ extension RelayServer {
     /// Starts the services of added groups, and of changed groups in place of their predecessors'.
     func startGroups(_ groups: [BackendGroup]) async throws {
         for group in groups {
-            let service = BackendGroupService(group: group, loops: loops, logger: logger)
+            let service = BackendGroupService(group: group, loops: loops, logger: logger, cluster: cluster)
             await supervisor.remove(service.name)
             try await supervisor.add(service)
         }

@@ -24,6 +24,10 @@ public final class RelayServer: Sendable {
     let runtime: SanitizerVisibleMutex<Runtime>
     /// Runs one reload at a time, in the order they were asked for.
     let reloads = ReloadQueue()
+    /// The cluster as this node sees it, read without awaiting (standalone when `cluster.mode` is off).
+    public let cluster: ClusterView
+    /// Membership and leadership when `cluster.mode` is static or etcd.
+    public let clusterManager: ClusterManager?
 
     /// The components built from one config.
     struct Runtime {
@@ -62,7 +66,13 @@ public final class RelayServer: Sendable {
         self.accessLog = accessLog
         let loops = try EventLoopGroup(loops: config.io.loops, bufferSize: config.io.bufferSize)
         var runtime = Runtime(config: config)
+        let cluster = ClusterView()
+        var clusterManager: ClusterManager?
         do {
+            if config.cluster.mode != .off {
+                clusterManager = try ClusterManager(config: config.cluster, reference: reference, loop: loops.next(),
+                                                    view: cluster, logger: logger)
+            }
             for (name, backend) in config.backends.sorted(by: { $0.key < $1.key }) {
                 runtime.backendGroups[name] = try Self.makeGroup(name: name, config: backend, logger: logger)
             }
@@ -81,6 +91,7 @@ public final class RelayServer: Sendable {
             runtime.metricsEndpoint = try Self.makeMetricsEndpoint(config.metrics, reference: reference, loops: loops,
                                                                    sharing: false, logger: logger)
         } catch {
+            clusterManager?.discard()
             runtime.admin?.discard()
             for service in runtime.tcpListeners.values { service.discard() }
             for service in runtime.udpListeners.values { service.discard() }
@@ -91,10 +102,13 @@ public final class RelayServer: Sendable {
             throw error
         }
         self.loops = loops
+        self.cluster = cluster
+        self.clusterManager = clusterManager
         // Backend groups first: the listeners depend on what they learn.
         var ordered: [any Service] = runtime.backendGroups.keys.sorted().map {
-            BackendGroupService(group: runtime.backendGroups[$0]!, loops: loops, logger: logger)
+            BackendGroupService(group: runtime.backendGroups[$0]!, loops: loops, logger: logger, cluster: cluster)
         }
+        if let clusterManager { ordered.append(clusterManager) }
         ordered += config.listeners.flatMap { listener -> [any Service] in
             if let client = runtime.multipathClients[listener.name] { return [client.monitor, client] }
             let service: (any Service)? = runtime.tcpListeners[listener.name] ?? runtime.udpListeners[listener.name]
@@ -141,6 +155,7 @@ public final class RelayServer: Sendable {
         await metrics.register(BuildInfoCollector(version: RelaydVersion.current), key: "build")
         let reference = self.reference
         await metrics.register(ClosureCollector { await reference.server?.collectMetrics() ?? [] }, key: "relayd")
+        await metrics.register(ClosureCollector { reference.server?.collectClusterMetrics() ?? [] }, key: "cluster")
     }
 
     /// The configuration running now (the last one applied).

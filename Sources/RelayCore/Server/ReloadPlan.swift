@@ -36,7 +36,11 @@ public struct ReloadPlan: Sendable, Equatable {
         addedGroups.isEmpty && removedGroups.isEmpty && changedGroups.isEmpty && addedListeners.isEmpty
             && removedListeners.isEmpty && updatedListeners.isEmpty && reboundListeners.isEmpty
             && !drainTimeoutChanged && !logChanged && !adminChanged && !metricsChanged && !settingsChanged
+            && !clusterChanged
     }
+
+    /// The cluster's peers, key, timings or etcd endpoints changed: handed to the ClusterManager.
+    public var clusterChanged = false
 
     /// Settings read on each use changed (admin token, metrics path): nothing to rebind, but a new config.
     public var settingsChanged = false
@@ -75,6 +79,15 @@ public struct ReloadPlan: Sendable, Equatable {
         adminChanged = old.admin.listen != new.admin.listen
         metricsChanged = old.metrics.listen != new.metrics.listen
         settingsChanged = old.admin.token != new.admin.token || old.metrics.path != new.metrics.path
+        for (section, changed) in [
+            ("cluster.node_id", old.cluster.nodeID != new.cluster.nodeID),
+            ("cluster.mode", old.cluster.mode != new.cluster.mode),
+            ("cluster.static.listen", old.cluster.staticMode.listen != new.cluster.staticMode.listen),
+            ("cluster.etcd.prefix", old.cluster.etcd.prefix != new.cluster.etcd.prefix),
+        ] where changed {
+            needsRestart.append(section)
+        }
+        clusterChanged = old.cluster != new.cluster
     }
 
     /// Whether a listener can keep its sockets: same protocol, address and the options set on the listening
@@ -102,6 +115,7 @@ public struct ReloadPlan: Sendable, Equatable {
         if logChanged { fields.append(("log", "level/format")) }
         if adminChanged { fields.append(("admin", "rebound")) }
         if metricsChanged { fields.append(("metrics", "rebound")) }
+        if clusterChanged { fields.append(("cluster", "reconfigured")) }
         add("needs_restart", needsRestart)
         return fields
     }
