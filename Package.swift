@@ -20,6 +20,9 @@ let package = Package(
         .target(name: "RelayCore", dependencies: ["RelayIO", "RelayProtocol"],
                 resources: [.embedInCode("Admin/dashboard.html")]),
         .executableTarget(name: "relayd", dependencies: ["RelayCore", "RelayIO"]),
+        // The reliable-UDP benchmark's client (Tools/bench/reliable): stamped messages at a fixed rate, handshakes.
+        .executableTarget(name: "reliable-load", dependencies: ["RelayCore", "RelayIO", "RelayProtocol"],
+                          path: "Tools/bench/reliable-load"),
         // Test support: counts each thread's heap allocations, so tests can check that batched UDP I/O
         // allocates nothing per datagram.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),

@@ -20,6 +20,8 @@ import Testing
                 + #""success":[{"request_put":{"key":"L3Ivcw==","value":"dg=="}}]}"#)
         // range_end is the prefix with its last byte raised: "/r/" → "/r0".
         #expect(EtcdGateway.range(prefix: "/r/").body == #"{"key":"L3Iv","range_end":"L3Iw"}"#)
+        #expect(EtcdGateway.delete(key: "/r/leader") == EtcdCall(path: "/v3/kv/deleterange", body: #"{"key":"L3IvbGVhZGVy"}"#))
+        #expect(EtcdGateway.revoke(lease: 7) == EtcdCall(path: "/v3/lease/revoke", body: #"{"ID":"7"}"#))
         #expect(EtcdGateway.prefixEnd([0x61, 0xFF]) == [0x62])
         #expect(EtcdGateway.prefixEnd([0xFF]) == [0])
     }

@@ -27,8 +27,6 @@ public final class ReliableUDPCounters: Sendable {
     public let timeouts = Atomic<Int>(0)
     /// Sessions that followed their client to a new address (NAT rebinding).
     public let rebindings = Atomic<Int>(0)
-    /// Packets handed to the loop that owns their session because they arrived on another (a moved client).
-    public let handedOff = Atomic<Int>(0)
 
     /// Dropped datagrams, by reason; see `dropCounts` for the names.
     public let droppedReplayed = Atomic<Int>(0)
@@ -41,7 +39,6 @@ public final class ReliableUDPCounters: Sendable {
     public let droppedSendFailed = Atomic<Int>(0)
     public let droppedBackendSendFailed = Atomic<Int>(0)
     public let droppedBackendTooLarge = Atomic<Int>(0)
-    public let droppedHandoffOverflow = Atomic<Int>(0)
 
     /// Sessions opened.
     public let sessionsOpened = Atomic<Int>(0)
@@ -119,8 +116,7 @@ public final class ReliableUDPCounters: Sendable {
          ("rate_limited", droppedRateLimited.load(ordering: .relaxed)),
          ("send_failed", droppedSendFailed.load(ordering: .relaxed)),
          ("backend_send_failed", droppedBackendSendFailed.load(ordering: .relaxed)),
-         ("backend_too_large", droppedBackendTooLarge.load(ordering: .relaxed)),
-         ("handoff_overflow", droppedHandoffOverflow.load(ordering: .relaxed))]
+         ("backend_too_large", droppedBackendTooLarge.load(ordering: .relaxed))]
     }
 }
 

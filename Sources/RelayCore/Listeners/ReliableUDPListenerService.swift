@@ -186,6 +186,9 @@ public final class ReliableUDPListenerService: Service {
 
     // MARK: - Test hooks
 
+    /// True while a run is receiving (its sockets are bound), so tests can wait for a restarted run.
+    var isRunning: Bool { running.withLock { !$0.isEmpty } }
+
     /// Makes the receive loop that gets the next batch throw `error`, as a failing `recvmmsg` would, so tests can
     /// watch the supervisor restart this listener.
     func failNextReceive(with error: any Error) {

@@ -65,7 +65,7 @@ extension RelayServer {
         out.counter("relayd_reliable_dropped_packets_total",
                     "Reliable-UDP datagrams dropped, by listener and reason (replayed, bad_tag, malformed, "
                     + "unknown_session, oversized, garbage, rate_limited, send_failed, backend_send_failed, "
-                    + "backend_too_large, handoff_overflow).",
+                    + "backend_too_large).",
                     listeners.flatMap { listener in
                         listener.dropCounts.map { (["listener": listener.name, "reason": $0.0], Double($0.1)) }
                     })

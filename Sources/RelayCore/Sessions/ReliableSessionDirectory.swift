@@ -4,7 +4,8 @@ import RelayIO
 ///
 /// Each loop finds its own sessions in its own table; this directory is consulted only on a miss there: a
 /// session packet whose client moved (NAT rebinding) arrives on another loop, since `SO_REUSEPORT` hashes the
-/// new address to another socket, and that loop looks the session up here and hands the packet to its owner.
+/// new address to another socket, and that loop looks the session up here and handles the packet under the
+/// session's lock (replies still leave from the listener's address).
 /// The repeated-RESPONSE check of the handshake also looks here. One lock, taken on a miss, never per packet of
 /// a session that stays put.
 final class ReliableSessionDirectory: Sendable {
