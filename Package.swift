@@ -26,11 +26,12 @@ let package = Package(
         // Test support: counts each thread's heap allocations, so tests can check that batched UDP I/O
         // allocates nothing per datagram.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .target(name: "CChildProcess", path: "Tests/CChildProcess"),
         // Test support shared by every test target: bounded waits (`withTimeout`, `eventually`), in-process
         // backends and relays that always stop, clients, the `relayd` child process, and the Prometheus text
         // parser the metrics tests check relayd's output with. Public API of the modules under test only, so it
         // also builds where testability is off (`swift build -c release`).
-        .target(name: "TestSupport", dependencies: ["CRelayIO", "RelayCore", "RelayIO", "RelayProtocol"],
+        .target(name: "TestSupport", dependencies: ["CChildProcess", "CRelayIO", "RelayCore", "RelayIO", "RelayProtocol"],
                 path: "Tests/TestSupport"),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport", "RelayProtocol"]),
         .testTarget(name: "RelayIOTests", dependencies: ["RelayIO", "CAllocationCounter", "TestSupport"]),

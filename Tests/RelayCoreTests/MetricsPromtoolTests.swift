@@ -13,8 +13,7 @@ let promtoolAvailable = promtoolPath != nil
 
 /// Runs `promtool check metrics` on `text`; returns its exit status and everything it printed.
 ///
-/// Through files, not pipes, and waited for without blocking a thread: a pipe's write end leaks into any child a
-/// test running in parallel spawns meanwhile, and reading the pipe to its end would then wait for that child.
+/// Through files, and waited for by polling, so no thread of the test process blocks on it.
 func runPromtool(_ text: String) async throws -> (Int32, String) {
     let input = try temporaryFile(text, suffix: ".prom")
     let outputPath = temporaryPath("promtool-output", suffix: ".txt")
@@ -22,21 +21,14 @@ func runPromtool(_ text: String) async throws -> (Int32, String) {
         try? FileManager.default.removeItem(atPath: input)
         try? FileManager.default.removeItem(atPath: outputPath)
     }
-    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try #require(promtoolPath))
-    process.arguments = ["check", "metrics"]
-    let inputHandle = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
-    let outputHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-    process.standardInput = inputHandle
-    process.standardOutput = outputHandle
-    process.standardError = outputHandle
-    try process.run()
-    try inputHandle.close()
-    try outputHandle.close()
-    try await eventually("promtool to finish", within: .seconds(60), poll: .milliseconds(20)) { !process.isRunning }
+    let child = try ChildProcess(try #require(promtoolPath), ["check", "metrics"], input: .file(input),
+                                 output: .file(outputPath), error: .file(outputPath))
+    try await eventually("promtool to finish", within: .seconds(60), poll: .milliseconds(20)) { !child.isRunning }
     let report = String(decoding: FileManager.default.contents(atPath: outputPath) ?? Data(), as: UTF8.self)
-    return (process.terminationStatus, report)
+    guard case .exited(let status) = child.waitUntilExit() else {
+        throw TestFailure("promtool ended with \(child.waitUntilExit()): \(report)")
+    }
+    return (status, report)
 }
 
 @Suite struct MetricsPromtoolTests {

@@ -74,7 +74,7 @@ import Glibc
                     }
                     throw error
                 }
-                for hop in hops where hop.process.isRunning {
+                for hop in hops where hop.isRunning {
                     hop.signal(SIGTERM)
                     #expect(try await hop.waitForExit() == 0)
                 }

@@ -145,7 +145,7 @@ extension UDPListenerService {
                 #expect(warning.contains("hint=\"\(LocalResource.fileDescriptors.hint)\""))
                 // Out of descriptors for flows, relayd still keeps some free under its limit: at the limit the
                 // runtime's own thread pool (libdispatch) cannot open /proc and aborts the process.
-                let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.process.processIdentifier)/fd")
+                let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/fd")
                 #expect(open.count <= 48 - 4, "\(open.count) descriptors open under a limit of 48")
 
                 // Idle flows expire after 1s, which gives relayd descriptors back for the scrape.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The `openssl` command-line tool, which the differential tests check our primitives against.
 enum OpenSSLCommand {
@@ -17,27 +18,12 @@ enum OpenSSLCommand {
     /// What `openssl arguments…` writes to standard output when given `input` on standard input. Throws when
     /// it exits with a failure, with what it wrote to standard error.
     static func run(_ arguments: [String], input: [UInt8] = []) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(path))
-        process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // Inputs stay far below a pipe's 64 KiB, so writing everything before reading cannot block.
-        stdin.fileHandleForWriting.write(Data(input))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw OpenSSLFailure(arguments: arguments, status: process.terminationStatus,
-                                 message: String(decoding: errors, as: UTF8.self))
+        let result = try ChildProcess.run(try #require(path), arguments, input: input)
+        guard result.termination == .exited(0) else {
+            throw OpenSSLFailure(arguments: arguments, ending: result.termination,
+                                 message: String(decoding: result.error, as: UTF8.self))
         }
-        return [UInt8](output)
+        return result.output
     }
 
     /// The bytes of the hex that `openssl` printed: the text after the last "= " (as `dgst` prints it) or all of

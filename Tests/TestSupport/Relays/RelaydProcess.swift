@@ -13,45 +13,35 @@ public func relaydBinary() throws -> URL {
     return binary
 }
 
-/// A `relayd` child process whose output (stdout and stderr) goes to a temporary file.
-///
-/// A file rather than a pipe: a pipe's write end leaks into any child that a test running in parallel spawns
-/// at the same moment (Foundation does not close it there), and then the pipe's end of file waits for that
-/// other child too. Prefer `withRelayd`, which ends the process on every path.
-public final class RelaydProcess: @unchecked Sendable {
-    // @unchecked: `Process` is not Sendable; it is set up in `init` and only read (or signalled) afterwards.
-    public let process = Process()
+/// A `relayd` child process whose output (stdout and stderr) goes to a temporary file, so that a test can read
+/// what it printed so far at any moment. Prefer `withRelayd`, which ends the process on every path.
+public final class RelaydProcess: Sendable {
+    public let process: ChildProcess
     /// Where the child writes its output.
     private let outputPath = temporaryPath("relayd-output", suffix: ".log")
 
     /// Starts `relayd arguments...`, optionally under `sh -c 'ulimit -n N && exec relayd ...'` (the limit applies
-    /// to the child only), with `input` on its standard input (from a file, for the reason above) when given.
+    /// to the child only), with `input` on its standard input (from a file) when given.
     public init(_ arguments: [String], openFilesLimit: Int? = nil, input: String? = nil) throws {
         let binary = try relaydBinary()
+        var executable = binary.path
+        var argv = arguments
         if let openFilesLimit {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            executable = "/bin/sh"
             let quoted = ([binary.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
-            process.arguments = ["-c", "ulimit -n \(openFilesLimit) && exec \(quoted)"]
-        } else {
-            process.executableURL = binary
-            process.arguments = arguments
+            argv = ["-c", "ulimit -n \(openFilesLimit) && exec \(quoted)"]
         }
         guard FileManager.default.createFile(atPath: outputPath, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: outputPath])
         }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        defer { try? output.close() }
-        process.standardError = output
-        process.standardOutput = output
         if let input {
             let inputPath = try temporaryFile(input, suffix: ".input")
+            // posix_spawn returns once the child has opened it, so it can go at once.
             defer { try? FileManager.default.removeItem(atPath: inputPath) }
-            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath))
-            defer { try? handle.close() }
-            process.standardInput = handle
-            try process.run()
+            process = try ChildProcess(executable, argv, input: .file(inputPath), output: .file(outputPath),
+                                       error: .file(outputPath))
         } else {
-            try process.run()
+            process = try ChildProcess(executable, argv, output: .file(outputPath), error: .file(outputPath))
         }
     }
 
@@ -92,8 +82,14 @@ public final class RelaydProcess: @unchecked Sendable {
     }
 
     public func signal(_ number: Int32) {
-        if process.isRunning { kill(process.processIdentifier, number) }
+        process.signal(number)
     }
+
+    /// Whether the process still runs.
+    public var isRunning: Bool { process.isRunning }
+
+    /// The process id.
+    public var pid: pid_t { process.pid }
 
     /// Waits (bounded) for the process to exit and returns its exit status; its output is complete by then. On
     /// time-out the process is killed and `TestTimeout` thrown.
@@ -105,10 +101,13 @@ public final class RelaydProcess: @unchecked Sendable {
                 !process.isRunning
             }
         } catch {
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             throw error
         }
-        return process.terminationStatus
+        switch process.waitUntilExit() {
+        case .exited(let status): return status
+        case .signalled(let number): return 128 + number
+        }
     }
 
     /// Records every sanitizer report in the output as an issue, quoting it in full: they land in the child's
@@ -121,14 +120,14 @@ public final class RelaydProcess: @unchecked Sendable {
 
     /// CPU time (user + system) the process has used, in seconds, from /proc.
     public func cpuSeconds() throws -> Double {
-        let stat = try String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)
+        let stat = try String(contentsOfFile: "/proc/\(process.pid)/stat", encoding: .utf8)
         let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
         let ticks = try #require(Double(fields[11])) + (try #require(Double(fields[12])))
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        // The process, if it still runs, is killed and reaped when `process` goes.
         try? FileManager.default.removeItem(atPath: outputPath)
     }
 }
@@ -143,17 +142,17 @@ public func withRelayd<T>(_ arguments: [String], openFilesLimit: Int? = nil, shu
     defer { child.recordSanitizerReports() }
     do {
         let value = try await body(child)
-        if child.process.isRunning {
+        if child.isRunning {
             child.signal(SIGTERM)
             _ = try await child.waitForExit(timeout: shutdownLimit)
-        } else if child.process.terminationReason == .uncaughtSignal {
-            Issue.record("relayd died of signal \(child.process.terminationStatus) while the test ran")
+        } else if case .signalled(let number) = child.process.termination {
+            Issue.record("relayd died of signal \(number) while the test ran")
         }
         return value
     } catch {
-        if !child.process.isRunning, child.process.terminationReason == .uncaughtSignal {
+        if !child.isRunning, case .signalled(let number) = child.process.termination {
             // A crash is the finding, whatever the test was waiting for when it came.
-            Issue.record("relayd died of signal \(child.process.terminationStatus) while the test ran")
+            Issue.record("relayd died of signal \(number) while the test ran")
         }
         Issue.record("relayd output:\n\(child.text.suffix(4000))")
         child.signal(SIGKILL)

@@ -14,7 +14,7 @@ import Glibc
 public final class EtcdServer: @unchecked Sendable {
     // @unchecked: the process handle is only touched under `lock`.
     private let lock = NSLock()
-    private var process: Process?
+    private var process: ChildProcess?
     /// Where clients connect: `127.0.0.1:PORT`.
     public let clientAddress: SocketAddress
     private let peerPort: UInt16
@@ -57,24 +57,14 @@ public final class EtcdServer: @unchecked Sendable {
     public func start(timeout: Duration = .seconds(30)) async throws {
         guard let binary = Self.binary else { throw TestFailure("etcd is not installed") }
         let peerURL = "http://127.0.0.1:\(peerPort)"
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: binary)
-        child.arguments = [
+        let arguments = [
             "--name", "default", "--data-dir", dataDirectory + "/data",
             "--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
             "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
             "--initial-cluster", "default=\(peerURL)", "--log-level", "warn",
         ]
         let logPath = dataDirectory + "/etcd.log"
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try output.seekToEnd()
-        defer { try? output.close() }
-        child.standardOutput = output
-        child.standardError = output
-        try child.run()
+        let child = try ChildProcess(binary, arguments, output: .file(logPath), error: .file(logPath))
         lock.withLock { process = child }
         let address = clientAddress
         try await eventually("etcd to answer on \(address): \(log.suffix(2000))", within: timeout, poll: .milliseconds(50)) {
@@ -109,7 +99,7 @@ public final class EtcdServer: @unchecked Sendable {
     /// Sends `number` to etcd if it runs.
     public func signal(_ number: Int32) {
         lock.withLock {
-            if let process, process.isRunning { Glibc.kill(process.processIdentifier, number) }
+            process?.signal(number)
         }
     }
 
@@ -124,13 +114,13 @@ public final class EtcdServer: @unchecked Sendable {
     }
 
     private func end(_ number: Int32) async throws {
-        let child: Process? = lock.withLock {
+        let child: ChildProcess? = lock.withLock {
             defer { process = nil }
             return process
         }
         guard let child else { return }
-        if child.isRunning { Glibc.kill(child.processIdentifier, SIGCONT) }
-        if child.isRunning { Glibc.kill(child.processIdentifier, number) }
+        child.signal(SIGCONT)
+        child.signal(number)
         try await eventually("etcd to exit", within: .seconds(20), poll: .milliseconds(20)) { !child.isRunning }
     }
 
