@@ -22,7 +22,7 @@ public final class IORegistration: Sendable {
         /// is already ready when registered, epoll reports it at once (EPOLL_CTL_ADD polls the fd).
         var readable = false
         var writable = false
-        /// The peer closed its side or the socket failed (RDHUP, HUP, ERR). Sticky: with edge triggering
+        /// The peer closed its side or the connection is gone (RDHUP, HUP). Sticky: with edge triggering
         /// the FIN's edge may have been the same one that delivered the last data, so after a short read
         /// a reader must still find out that end of stream (or the error) is pending.
         var readClosed = false
@@ -46,16 +46,23 @@ public final class IORegistration: Sendable {
     }
 
     /// Called by the loop thread for each epoll event naming this registration.
+    ///
+    /// A hang-up is sticky (every later wait returns at once: the next read finds end of stream or the error). An
+    /// error alone is one edge like any other: on a connected UDP socket it is an ICMP unreachable, which the next
+    /// send or receive reports and clears, after which the socket works on and `EAGAIN` means wait again. Were it
+    /// sticky, a reader whose error a send took first would find `EAGAIN` and a wait that returns at once, forever:
+    /// a spin that holds the loop thread and so starves even the timer that would end it.
     func deliver(events: UInt32) {
-        let failed = events & (CRELAY_EPOLLERR | CRELAY_EPOLLHUP) != 0
-        let readable = failed || events & (CRELAY_EPOLLIN | CRELAY_EPOLLRDHUP | CRELAY_EPOLLPRI) != 0
-        let writable = failed || events & CRELAY_EPOLLOUT != 0
-        let hungUp = events & (CRELAY_EPOLLRDHUP | CRELAY_EPOLLHUP | CRELAY_EPOLLERR) != 0
+        let errored = events & CRELAY_EPOLLERR != 0
+        let hungUp = events & CRELAY_EPOLLHUP != 0
+        let readable = errored || hungUp || events & (CRELAY_EPOLLIN | CRELAY_EPOLLRDHUP | CRELAY_EPOLLPRI) != 0
+        let writable = errored || hungUp || events & CRELAY_EPOLLOUT != 0
+        let readHungUp = hungUp || events & CRELAY_EPOLLRDHUP != 0
         let (reader, writer) = state.withLock { state -> (Waiter?, Waiter?) in
             var reader: Waiter?
             var writer: Waiter?
-            if hungUp { state.readClosed = true }
-            if failed { state.writeClosed = true }
+            if readHungUp { state.readClosed = true }
+            if hungUp { state.writeClosed = true }
             if readable {
                 if let waiting = state.reader { reader = waiting; state.reader = nil } else { state.readable = true }
             }

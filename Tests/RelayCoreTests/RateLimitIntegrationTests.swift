@@ -201,7 +201,10 @@ private func roundTrip(_ socket: UDPSocket, to front: SocketAddress, _ text: Str
                 for index in 0..<10 {
                     #expect(try await roundTrip(other, to: front, "other-\(index)") == "other-\(index)")
                 }
-                #expect(backend.requests.count == 30)
+                // Counted at the relay: the backend's port is the kernel's pick, and a test running beside this one
+                // may send to a port it had reserved and given back, which the backend then holds.
+                #expect(counters.datagramsUp.load(ordering: .relaxed) == 30)
+                #expect(backend.requests.count >= 30)
                 let metrics = try await scrape(relay)
                 #expect(metrics.value("relayd_udp_dropped_datagrams_total", ["listener": "dns", "reason": "rate_limited"])
                         == 80)

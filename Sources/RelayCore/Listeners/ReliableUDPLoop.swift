@@ -16,7 +16,7 @@ import Glibc
 /// the same lock, so a session never needs a hop between threads.
 ///
 /// Each session's next deadline (acknowledgement delay, loss, retransmission, keep-alive, idle) sits in the
-/// loop's `ReliableTimerSchedule`, and one `LoopTimer` is armed for the earliest.
+/// loop's `DeadlineHeap`, and one `LoopTimer` is armed for the earliest.
 final class ReliableUDPLoop: Sendable {
     /// The listening socket of this loop.
     let socket: UDPSocket
@@ -29,7 +29,7 @@ final class ReliableUDPLoop: Sendable {
 
     private struct Table {
         var sessions: [UInt64: ReliableUDPSession] = [:]
-        var schedule = ReliableTimerSchedule()
+        var schedule = DeadlineHeap()
     }
 
     init(socket: UDPSocket, service: ReliableUDPListenerService) {
@@ -457,7 +457,7 @@ final class ReliableUDPLoop: Sendable {
                 state.machine.handleTimeout(now: now)
             }
         }
-        if let next = table.withLock({ $0.schedule.earliest }) {
+        if let next = table.withLock({ $0.schedule.first?.deadline }) {
             timer.withLock { $0?.arm(at: next) }
         }
     }
