@@ -10,6 +10,7 @@ import Glibc
 
 let connectHelp = """
     Usage: relayd connect HOST:PORT --key-file FILE [--client-id ID]
+                          [--redundancy off|adaptive|always]
 
     Opens a reliable-UDP session with the reliable-udp listener at HOST:PORT:
     each line of standard input is sent as one message, and each message
@@ -22,6 +23,10 @@ let connectHelp = """
                           keygen` prints them) holding this client's key
       --client-id ID      which client of the file to be; needed when the
                           file lists more than one
+      --redundancy MODE   send each packet twice: never (off, the default),
+                          while over 0.5% of the last 256 packets were lost
+                          (adaptive), or always; a lost packet then costs no
+                          retransmission round trip, for twice the bandwidth
       -h, --help          show this help
 
     Exit codes: 0 everything sent was acknowledged, 1 the server refused
@@ -69,12 +74,18 @@ enum ConnectCommand {
         var target: String?
         var keyFile: String?
         var clientID: String?
+        var redundancy = ReliableRedundancyMode.off
         var rest = arguments
         while let argument = rest.popFirst() {
             switch argument {
             case "-h", "--help":
                 print(connectHelp, terminator: "")
                 return .ok
+            case "--redundancy":
+                guard let value = rest.popFirst(), let mode = ReliableRedundancyMode(rawValue: value) else {
+                    return usage("--redundancy needs off, adaptive or always", connectHelp)
+                }
+                redundancy = mode
             case "--key-file":
                 guard let value = rest.popFirst() else { return usage("--key-file needs a file path", connectHelp) }
                 keyFile = value
@@ -120,7 +131,9 @@ enum ConnectCommand {
             printError("relayd: cannot resolve \(endpoint.host): \(error)")
             return .failure
         }
-        let configuration = ReliableUDPClientConfiguration(clientID: entry.clientID, key: entry.key)
+        let configuration = ReliableUDPClientConfiguration(
+            clientID: entry.clientID, key: entry.key,
+            session: ReliableSessionConfiguration(redundancy: redundancy.redundancy(lossThresholdPercent: 0.5)))
         let lines = StandardInputLines()
         do {
             try await ReliableUDPClient.connect(to: server, configuration: configuration, on: loops.next()) { client in

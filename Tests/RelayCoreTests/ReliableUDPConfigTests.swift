@@ -27,6 +27,43 @@ import TestSupport
         #expect(throws: ConfigError.self) { try RelayConfig.parse(text) }
     }
 
+    @Test func redundancy_isReadWithItsThreshold_andWrongValuesNameTheKey() throws {
+        let keys = try ReliableTestKeys.file()
+        func parse(_ extra: String) throws -> ReliableListenerConfig? {
+            let text = """
+                { listeners: [ { name: "r", protocol: "reliable-udp", listen: "127.0.0.1:0", backend: "b",
+                                 keys_file: "\(keys)" \(extra) } ],
+                  backends: { b: { servers: ["127.0.0.1:9"] } } }
+                """
+            return try RelayConfig.parse(text).listeners.first?.reliable
+        }
+        #expect(try parse("")?.sessionRedundancy == .off)
+        #expect(try parse(#", redundancy: "always""#)?.sessionRedundancy == .always)
+        #expect(try parse(#", redundancy: "adaptive""#)?.sessionRedundancy == .adaptive(lossThreshold: 5_000))
+        #expect(try parse(#", redundancy: "adaptive", redundancy_loss_threshold: 2"#)?.sessionRedundancy
+                == .adaptive(lossThreshold: 20_000))
+        for (extra, key) in [(#", redundancy: "twice""#, "redundancy"),
+                             (#", redundancy_loss_threshold: 101"#, "redundancy_loss_threshold")] {
+            let error = #expect(throws: ConfigError.self) { try parse(extra) }
+            #expect("\(error.map { "\($0)" } ?? "")".contains(key))
+        }
+    }
+
+    @Test func redundancyAlways_sendsEveryPacketToTheClientTwice_andCountsTheCopies() async throws {
+        try await withTestServer(try UDPEchoBackend()) { backend in
+            let config = try reliableConfig(servers: [backend.address], extra: #", redundancy: "always""#)
+            try await withRelay(config) { relay in
+                let messages = (0..<20).map { [UInt8](repeating: UInt8($0), count: 50) }
+                #expect(try await echoThroughSession(try relay.address("rudp"), messages) == messages)
+                let counters = try #require(relay.server.reliableListeners["rudp"]).counters
+                // Every echo went out twice; the client's copies are its own business (redundancy off there).
+                #expect(counters.redundantCopies.load(ordering: .relaxed) >= 20)
+                let metrics = try PrometheusExposition(parsing: await relay.server.metrics.render())
+                #expect((metrics.value("relayd_reliable_redundant_copies_total", ["listener": "rudp"]) ?? 0) >= 20)
+            }
+        }
+    }
+
     @Test func aReloadReadsTheKeysFileAgain() async throws {
         try await withTestServer(try UDPEchoBackend()) { backend in
             let keys = try ReliableTestKeys.file([ReliableTestKeys.clients[0]])

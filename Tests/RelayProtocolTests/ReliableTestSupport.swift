@@ -149,12 +149,13 @@ struct ReliableLinkSimulation {
         }
     }
 
-    /// Moves the clock to the next delivery or timeout and handles everything due then; false when nothing is
-    /// left to happen.
-    mutating func step() -> Bool {
+    /// Moves the clock to the next delivery or timeout (but not past `limit`) and handles everything due then;
+    /// false when nothing is left to happen.
+    mutating func step(until limit: UInt64? = nil) -> Bool {
         flush()
         var next = [client.nextTimeout, server.nextTimeout].compactMap { $0 }.min()
         if let arrival = transit.first?.deliverAt { next = min(next ?? arrival, arrival) }
+        if let limit { next = min(next ?? limit, limit) }
         guard let next else { return false }
         now = max(now, next)
         while let first = transit.first, first.deliverAt <= now {

@@ -19,16 +19,30 @@ public struct ReliableListenerConfig: Sendable, Equatable {
     /// The largest datagram the listener accepts and sends (`max_packet_size`, default 1200, 128 to 65,507): larger
     /// ones are dropped unread, and messages are cut into fragments that fit. 1200 fits the IPv6 minimum MTU.
     public var maxPacketSize: Int
+    /// Whether relayd sends its DATA packets to clients twice (`redundancy`: "off", the default, "adaptive" or
+    /// "always"): a lost packet then costs no retransmission round trip, for twice the bandwidth while it is on.
+    public var redundancy: ReliableRedundancyMode
+    /// The share of the last 256 DATA packets lost from which "adaptive" sends two copies
+    /// (`redundancy_loss_threshold`, a percentage, default 0.5).
+    public var redundancyLossThreshold: Double
+
+    /// The redundancy the sessions get.
+    public var sessionRedundancy: ReliableRedundancy {
+        redundancy.redundancy(lossThresholdPercent: redundancyLossThreshold)
+    }
 
     public init(keysFile: String, keysFilePath: String? = nil, keys: KeysFile = .empty,
                 maxSessions: Int = 10_000, encryption: Bool = true,
-                maxPacketSize: Int = ReliableWire.defaultPacketSize) {
+                maxPacketSize: Int = ReliableWire.defaultPacketSize, redundancy: ReliableRedundancyMode = .off,
+                redundancyLossThreshold: Double = 0.5) {
         self.keysFile = keysFile
         self.keysFilePath = keysFilePath ?? keysFile
         self.keys = keys
         self.maxSessions = maxSessions
         self.encryption = encryption
         self.maxPacketSize = maxPacketSize
+        self.redundancy = redundancy
+        self.redundancyLossThreshold = redundancyLossThreshold
     }
 
     /// The keys of a reliable-udp listener, whose object `fields` is reading. The keys file is read from
@@ -48,11 +62,16 @@ public struct ReliableListenerConfig: Sendable, Equatable {
         fields.read("max_packet_size", into: &config.maxPacketSize) {
             $0.integer(in: ReliableWire.minPacketSize...ReliableWire.maxDatagramSize)
         }
+        fields.read("redundancy", into: &config.redundancy) { $0.choice(ReliableRedundancyMode.self) }
+        fields.read("redundancy_loss_threshold", into: &config.redundancyLossThreshold) {
+            $0.number(atLeast: 0, atMost: 100)
+        }
         return config
     }
 
     /// The keys only this protocol takes: each is an error on a listener of another protocol.
-    static let ownKeys = ["keys_file", "max_sessions", "encryption", "max_packet_size"]
+    static let ownKeys = ["keys_file", "max_sessions", "encryption", "max_packet_size", "redundancy",
+                          "redundancy_loss_threshold"]
 
     /// Reads and checks the keys file `name` found at `path`; nil (and a problem at `keys_file`) when it cannot.
     private static func readKeys(_ name: String, at path: String, fields: ConfigObjectReader) -> KeysFile? {
@@ -80,5 +99,19 @@ extension ConfigReader {
             return expected("the path of a keys file, such as \"keys.txt\"")
         }
         return text
+    }
+}
+
+/// The `redundancy` of a reliable-udp listener or of `relayd connect`.
+public enum ReliableRedundancyMode: String, Sendable, CaseIterable {
+    case off, adaptive, always
+
+    /// The session setting, with "adaptive" starting at `lossThresholdPercent`.
+    public func redundancy(lossThresholdPercent: Double) -> ReliableRedundancy {
+        switch self {
+        case .off: .off
+        case .adaptive: .adaptive(lossThreshold: Int((lossThresholdPercent * 10_000).rounded()))
+        case .always: .always
+        }
     }
 }

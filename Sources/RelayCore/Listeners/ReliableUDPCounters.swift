@@ -19,6 +19,8 @@ public final class ReliableUDPCounters: Sendable {
     public let messageBytesDown = Atomic<Int>(0)
     /// Fragments sent again after being declared lost.
     public let retransmitted = Atomic<Int>(0)
+    /// DATA packets sent as the second copy of another (`redundancy`).
+    public let redundantCopies = Atomic<Int>(0)
     /// Fragments that arrived again after they were already held or delivered.
     public let duplicates = Atomic<Int>(0)
     /// DATA packets that arrived after a gap.
@@ -95,6 +97,7 @@ public final class ReliableUDPCounters: Sendable {
         bump(packetsIn, stats.packetsReceived, reported.packetsReceived)
         bump(bytesIn, stats.bytesReceived, reported.bytesReceived)
         bump(retransmitted, stats.retransmitted, reported.retransmitted)
+        bump(redundantCopies, stats.redundantCopies, reported.redundantCopies)
         bump(duplicates, stats.duplicates, reported.duplicates)
         bump(outOfOrder, stats.outOfOrder, reported.outOfOrder)
         bump(timeouts, stats.timeouts, reported.timeouts)

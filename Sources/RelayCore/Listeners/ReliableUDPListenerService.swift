@@ -59,7 +59,7 @@ public final class ReliableUDPListenerService: Service {
         self.accessLog = accessLog
         store = SessionStore(limit: reliable.maxSessions, idleTimeout: idleTimeout)
         rateLimiter = RateLimiter(config: rateLimit)
-        settings = SanitizerVisibleMutex(Settings(group: group, session: Self.sessionConfiguration(idleTimeout)))
+        settings = SanitizerVisibleMutex(Settings(group: group, session: Self.sessionConfiguration(reliable)))
         maxPacketSizeValue = Atomic(reliable.maxPacketSize)
         let now = EventLoop.now()
         handshake = SanitizerVisibleMutex(ReliableServerHandshake(
@@ -77,10 +77,10 @@ public final class ReliableUDPListenerService: Service {
                                          idleTimeoutMilliseconds: UInt32(milliseconds))
     }
 
-    /// The sessions' own knobs: the protocol's defaults (the session itself keeps its keep-alive within a third
-    /// of the idle timeout WELCOME announced).
-    static func sessionConfiguration(_ idleTimeout: Duration) -> ReliableSessionConfiguration {
-        ReliableSessionConfiguration()
+    /// The sessions' own knobs: the protocol's defaults and the listener's redundancy (the session itself keeps its
+    /// keep-alive within a third of the idle timeout WELCOME announced).
+    static func sessionConfiguration(_ reliable: ReliableListenerConfig) -> ReliableSessionConfiguration {
+        ReliableSessionConfiguration(redundancy: reliable.sessionRedundancy)
     }
 
     /// The largest session packet a client may send (`max_packet_size`).
@@ -101,7 +101,7 @@ public final class ReliableUDPListenerService: Service {
     /// limits and parameters for new sessions; open sessions keep theirs.
     public func update(group: BackendGroup, idleTimeout: Duration, reliable: ReliableListenerConfig,
                        rateLimit: RateLimitConfig? = nil) async {
-        settings.withLock { $0 = Settings(group: group, session: Self.sessionConfiguration(idleTimeout)) }
+        settings.withLock { $0 = Settings(group: group, session: Self.sessionConfiguration(reliable)) }
         maxPacketSizeValue.store(reliable.maxPacketSize, ordering: .relaxed)
         handshake.withLock { handshake in
             handshake.updateKeys(reliable.keys.keys)

@@ -53,6 +53,10 @@ extension RelayServer {
         single("relayd_reliable_retransmitted_total", "Fragments relayd sent again after declaring them lost.") {
             $0.retransmitted.load(ordering: .relaxed)
         }
+        single("relayd_reliable_redundant_copies_total",
+               "DATA packets relayd sent to clients as the second copy of another (the listener's redundancy).") {
+            $0.redundantCopies.load(ordering: .relaxed)
+        }
         single("relayd_reliable_duplicates_total", "Fragments from clients that arrived again (dropped).") {
             $0.duplicates.load(ordering: .relaxed)
         }

@@ -171,6 +171,7 @@ extension ReliableSession {
             if let fragment = packet.fragment {
                 dataInFlight -= 1
                 dataAcknowledged = true
+                fates.record(lost: false)
                 acknowledge(fragment, now: now)
             }
         }
@@ -239,6 +240,7 @@ extension ReliableSession {
     mutating func declareLost(_ packet: SentPacket) {
         guard let fragment = packet.fragment else { return }
         dataInFlight -= 1
+        fates.record(lost: true)
         if let message = held[fragment.sequence], !message.acknowledged[Int(fragment.index)] {
             retransmitQueue.append(fragment)
         }

@@ -153,7 +153,25 @@ extension ReliableSession {
         dataInFlight += 1
         stats.dataPacketsSent += 1
         probeCount = 0
+        if sendsTwice {
+            // The second copy is a packet of its own: its own number, its own acknowledgement, its own fate in the
+            // loss window. It leaves right after the first (`pollDatagram` takes the outbox first).
+            outbox.append(makePacket(frame, sequence: fragment.sequence, now: now))
+            inFlight.append(SentPacket(packetNumber: nextPacketNumber - 1, sentAt: now, fragment: fragment))
+            dataInFlight += 1
+            stats.dataPacketsSent += 1
+            stats.redundantCopies += 1
+        }
         return datagram
+    }
+
+    /// Whether DATA packets go out twice now.
+    var sendsTwice: Bool {
+        switch configuration.redundancy {
+        case .off: false
+        case .always: true
+        case .adaptive(let threshold): fates.reaches(threshold)
+        }
     }
 
     /// Numbers, fills and seals one packet carrying `frame`, with the acknowledgement state of the moment.

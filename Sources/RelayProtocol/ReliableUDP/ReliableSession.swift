@@ -196,6 +196,8 @@ public struct ReliableSession: Sendable {
     var unreported = 0
     /// Acknowledgements made while datagrams were being handled, sent first at the next poll.
     var outbox = ReliableFIFO<Datagram>()
+    /// The fates of the last DATA packets sent, for adaptive redundancy.
+    var fates = ReliableLossWindow()
     /// The last packet's transit time by the peer's clock, for the jitter estimate.
     var lastTransit: Int64?
     /// At least one authenticated packet came from the peer.

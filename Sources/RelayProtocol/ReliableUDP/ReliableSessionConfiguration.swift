@@ -24,14 +24,17 @@ public struct ReliableSessionConfiguration: Sendable, Equatable {
     public var maxSamples: Int
     /// CLOSE is sent again in answer to at most this many packets arriving after it.
     public var maxCloseRepeats: Int
+    /// Whether DATA packets go out twice (`off` by default).
+    public var redundancy: ReliableRedundancy
 
     /// 128 packets in flight, 512 messages or 1 MiB held, the default reassembly and RTT knobs, acknowledgements
-    /// after two packets or 25 ms, keep-alive every 10 s, a 2,048-packet replay window, 1,024 samples.
+    /// after two packets or 25 ms, keep-alive every 10 s, a 2,048-packet replay window, 1,024 samples, no
+    /// redundancy.
     public init(maxInFlight: Int = 128, maxQueuedMessages: Int = 512, maxQueuedBytes: Int = 1 << 20,
                 reassembly: Reassembler.Configuration = .init(), rtt: RTTEstimator.Configuration = .init(),
                 ackDelay: UInt64 = ReliableSession.maxAckDelay, ackEvery: Int = 2,
                 keepAliveInterval: UInt64? = 10_000_000_000, replayWindow: Int = ReplayWindow.defaultSize,
-                maxSamples: Int = 1024, maxCloseRepeats: Int = 3) {
+                maxSamples: Int = 1024, maxCloseRepeats: Int = 3, redundancy: ReliableRedundancy = .off) {
         self.maxInFlight = max(1, maxInFlight)
         self.maxQueuedMessages = max(1, maxQueuedMessages)
         self.maxQueuedBytes = max(1, maxQueuedBytes)
@@ -43,5 +46,6 @@ public struct ReliableSessionConfiguration: Sendable, Equatable {
         self.replayWindow = replayWindow
         self.maxSamples = max(0, maxSamples)
         self.maxCloseRepeats = max(0, maxCloseRepeats)
+        self.redundancy = redundancy
     }
 }

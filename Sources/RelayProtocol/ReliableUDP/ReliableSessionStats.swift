@@ -18,6 +18,8 @@ public struct ReliableSessionStats: Sendable, Equatable {
     public var dataPacketsSent: UInt64 = 0
     /// Fragments sent again after being declared lost.
     public var retransmitted: UInt64 = 0
+    /// DATA packets that were the second copy of another (redundancy).
+    public var redundantCopies: UInt64 = 0
     /// Packets declared lost because later ones were acknowledged (three packets on, or 9/8 RTT later).
     public var fastRetransmits: UInt64 = 0
     /// Retransmission timeouts that fired.

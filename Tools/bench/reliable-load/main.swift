@@ -1,6 +1,7 @@
 // reliable-load: the reliable-UDP side of Tools/bench/reliable.
 //
 //   reliable-load send HOST:PORT --key-file FILE [--client-id ID] [--rate R] [--seconds S] [--size B]
+//                     [--redundancy off|adaptive|always]
 //       One session; B-byte messages, R a second on a fixed schedule (0: as fast as the send window takes
 //       them), each starting with its sequence number and CLOCK_MONOTONIC send time in nanoseconds (64-bit
 //       little-endian, as Tools/bench/stamp.c reads them at the sink); then waits until everything is
@@ -23,6 +24,7 @@ struct Options {
     var seconds = 10
     var size = 100
     var concurrency = 8
+    var redundancy = ReliableRedundancyMode.off
 }
 
 func fail(_ message: String) -> Never {
@@ -56,6 +58,9 @@ func parse(_ arguments: [String]) -> Options {
         case "--seconds": options.seconds = number("--seconds", 1...86_400)
         case "--size": options.size = number("--size", 16...65_507)
         case "--concurrency": options.concurrency = number("--concurrency", 1...1_000)
+        case "--redundancy":
+            guard let mode = ReliableRedundancyMode(rawValue: value()) else { fail("--redundancy: off|adaptive|always") }
+            options.redundancy = mode
         default: fail("unknown option \(arguments[index])")
         }
         index += 1
@@ -73,7 +78,9 @@ func configuration(_ options: Options) -> ReliableUDPClientConfiguration {
     do { keys = try KeysFile.parse(text, file: options.keyFile) } catch { fail("\(error)") }
     let entry = options.clientID.map { id in keys.entries.first { $0.clientID == id } } ?? keys.entries.first
     guard let entry else { fail("no key for \(options.clientID ?? "any client") in \(options.keyFile)") }
-    return ReliableUDPClientConfiguration(clientID: entry.clientID, key: entry.key)
+    return ReliableUDPClientConfiguration(
+        clientID: entry.clientID, key: entry.key,
+        session: ReliableSessionConfiguration(redundancy: options.redundancy.redundancy(lossThresholdPercent: 0.5)))
 }
 
 func put64(_ value: UInt64, into bytes: inout [UInt8], at offset: Int) {
