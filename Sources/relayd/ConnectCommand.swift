@@ -15,7 +15,8 @@ let connectHelp = """
     Opens a reliable-UDP session with the reliable-udp listener at HOST:PORT:
     each line of standard input is sent as one message, and each message
     received is printed as one line. At the end of input relayd waits until
-    the server has acknowledged everything sent (and for its last replies),
+    the server has acknowledged everything sent, and for its last replies
+    (until none has come for half a second, or four round trips; 5 s at most),
     closes the session and exits 0.
 
     Options:
@@ -168,9 +169,13 @@ enum ConnectCommand {
                 try await client.send(Array(line.utf8))
             }
             try await client.flush(timeout: .seconds(30))
-            let quiet = min(5_000_000_000, max(200_000_000, 4 * client.smoothedRTT))
-            let start = EventLoop.now()
-            while EventLoop.now() - lastArrival.time.load(ordering: .relaxed) < quiet, EventLoop.now() - start < 5_000_000_000 {
+            // The last replies: wait until nothing has arrived for `quiet`, counted from the flush at the earliest
+            // (replies to the last lines leave the server after their acknowledgements), 5 s at most.
+            let quiet = min(5_000_000_000, max(500_000_000, 4 * client.smoothedRTT))
+            let flushed = EventLoop.now()
+            while EventLoop.now() - max(flushed, lastArrival.time.load(ordering: .relaxed)) < quiet,
+                EventLoop.now() - flushed < 5_000_000_000
+            {
                 try await Task.sleep(for: .milliseconds(20))
             }
             try await client.finish(timeout: .seconds(30))
