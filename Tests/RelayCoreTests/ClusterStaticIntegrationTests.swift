@@ -78,9 +78,10 @@ import Testing
     }
 
     /// A backend that counts every connection it accepts, probes included (`TestBackend.connections` counts only
-    /// those that bring data).
+    /// those that bring data). On a loopback address of its own: a test running beside this one may keep probing
+    /// a 127.0.0.1 port whose backend it stopped, and the kernel may give that port to this backend.
     static func countingBackend(_ accepted: CountBox) throws -> TestBackend {
-        try TestBackend { _ in accepted.increment() }
+        try TestBackend(ip: "127.0.0.66") { _ in accepted.increment() }
     }
 
     /// The leader's probe results for `server` so far.
