@@ -96,12 +96,14 @@ private func stats(_ relay: RunningRelay) async throws -> [String: Any] {
     }
 
     @Test func tokensComeBackAfterTheInterval() async throws {
-        try await withRelay(tcpRateConfig(#"{ per_ip: { rate: 1, interval: "300ms", burst: 1 } }"#)) { relay in
+        // 2 s: the two attempts, each a connection and an echo through the relay, must fall in one interval even
+        // when the machine is loaded (300 ms was not enough in parallel runs).
+        try await withRelay(tcpRateConfig(#"{ per_ip: { rate: 1, interval: "2s", burst: 1 } }"#)) { relay in
             let front = try relay.address("front")
             #expect(try await attempts(2, from: "127.0.0.2", to: front) == [true, false])
             // Bounded wait for the refill: admitted again once a token is back, whenever that is.
             var admitted = false
-            for _ in 0..<100 where !admitted {
+            for _ in 0..<200 where !admitted {
                 try await Task.sleep(for: .milliseconds(50))
                 admitted = try await echoes(from: "127.0.0.2", to: front)
             }
