@@ -54,10 +54,12 @@ func udpConfig(listen: SocketAddress? = nil, servers: [SocketAddress], balance: 
                     }
                 }
                 #expect(ok == 1000)
-                // 20 clients are 20 flows, spread over both servers by round robin.
-                #expect(a.flowCount + b.flowCount == 20)
-                #expect(a.flowCount >= 5 && b.flowCount >= 5, "flows: \(a.flowCount) and \(b.flowCount)")
+                // 20 clients are 20 flows, spread over both servers by round robin. Counted at the relay: a backend
+                // may also hear from a test running beside this one that still sends to a port it gave up, which
+                // the kernel then gave this backend.
                 let counters = try #require(relay.server.udpListeners["dns"]).counters
+                #expect(counters.flowsOpened.load(ordering: .relaxed) == 20)
+                #expect(a.flowCount >= 5 && b.flowCount >= 5, "flows: \(a.flowCount) and \(b.flowCount)")
                 #expect(counters.datagramsUp.load(ordering: .relaxed) == 1000)
                 // The last reply is counted just after it is sent, so the client may see it first.
                 try await eventually("1000 replies counted (\(counters.datagramsDown.load(ordering: .relaxed)))") {

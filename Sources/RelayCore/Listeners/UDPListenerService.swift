@@ -1,6 +1,10 @@
 import RelayIO
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A UDP listener: one `SO_REUSEPORT` socket per event loop; each client address is a flow with its own
 /// connected socket to one server of the backend group, so replies come back from the listener's address
 /// and an ICMP unreachable from the server reaches exactly the flow that caused it.
@@ -101,20 +105,33 @@ public final class UDPListenerService: Service {
         }
     }
 
+    ///
+    /// Port 0 is resolved first with a socket without `SO_REUSEPORT`, for which the kernel picks a port no socket
+    /// holds: asked by an `SO_REUSEPORT` socket, it may pick a port another such socket of the same user already
+    /// holds, and the two would then split each other's datagrams. Should another socket take the port between
+    /// the pick and the bind, the pick is made again.
     static func bind(name: String, address: SocketAddress, loops: [EventLoop]) throws -> [UDPSocket] {
-        var sockets: [UDPSocket] = []
-        var target = address
-        do {
-            for loop in loops {
-                let socket = try UDPSocket.bind(target, on: loop, reusePort: true)
-                target = try socket.localAddress()
-                sockets.append(socket)
+        var attempt = 0
+        while true {
+            attempt += 1
+            var sockets: [UDPSocket] = []
+            do {
+                var target = address
+                if address.port == 0 {
+                    let probe = try UDPSocket.bind(address, on: loops[0], reusePort: false)
+                    defer { probe.close() }
+                    target = try probe.localAddress()
+                }
+                for loop in loops {
+                    sockets.append(try UDPSocket.bind(target, on: loop, reusePort: true))
+                }
+                return sockets
+            } catch {
+                for socket in sockets { socket.close() }
+                if address.port == 0, attempt < 8, error.errno == EADDRINUSE { continue }
+                throw ListenerError(listener: name, address: address.description, reason: "\(error)")
             }
-        } catch {
-            for socket in sockets { socket.close() }
-            throw ListenerError(listener: name, address: address.description, reason: "\(error)")
         }
-        return sockets
     }
 
     /// Relays until `context.shutdown` fires (then returns) or a receive loop fails (then throws, and the
