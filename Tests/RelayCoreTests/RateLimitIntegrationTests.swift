@@ -9,11 +9,14 @@ import TestSupport
 import Glibc
 #endif
 
-/// Config text for one echo listener `front` (TCP, no backend needed) with `rate_limit: rateLimit`.
+/// Config text for one echo listener `front` (TCP, no backend needed) with `rate_limit: rateLimit`. On a loopback
+/// address of its own: these tests count every connection the listener refuses, and a test running beside them may
+/// keep connecting to a 127.0.0.1 port it has given up (a stopped backend its relay still probes), which the
+/// kernel may give this listener.
 private func tcpRateConfig(_ rateLimit: String, accessFile: String? = nil) -> String {
     """
     {
-      listeners: [ { name: "front", protocol: "echo", listen: "127.0.0.1:0", rate_limit: \(rateLimit) } ],
+      listeners: [ { name: "front", protocol: "echo", listen: "127.0.0.31:0", rate_limit: \(rateLimit) } ],
       io: { loops: 2 },
       log: { level: "debug" \(accessFile.map { ", access_file: \"\($0)\"" } ?? "") },
     }

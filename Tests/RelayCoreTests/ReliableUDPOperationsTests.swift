@@ -8,9 +8,12 @@ import TestSupport
 /// What operators see of a reliable-UDP listener: `/sessions`, `/stats`, `/cleanup`, metrics, the access log.
 @Suite struct ReliableUDPOperationsTests {
     @Test func sessionsStatsCleanupAndMetricsShowTheSessions() async throws {
+        let accessFile = temporaryPath("reliable-access", suffix: ".log")
+        defer { try? FileManager.default.removeItem(atPath: accessFile) }
         try await withTestServer(try UDPEchoBackend()) { backend in
             let config = try reliableConfig(servers: [backend.address],
-                                            more: "admin: { listen: \"127.0.0.1:0\" }, metrics: { listen: \"127.0.0.1:0\" },")
+                                            more: "admin: { listen: \"127.0.0.1:0\" }, metrics: { listen: \"127.0.0.1:0\" },",
+                                            accessFile: accessFile)
             try await withRelay(config) { relay in
                 let admin = try #require(relay.server.adminAddress)
                 let front = try relay.address("rudp")
@@ -50,6 +53,18 @@ import TestSupport
                 let listener = try #require(relay.server.reliableListeners["rudp"])
                 #expect(listener.counters.sessionsClosed(.idleTimeout, byClient: false) == 1)
                 #expect(await listener.store.count == 0)
+                // One access-log line for the ended session, with its end and its bytes.
+                var lines: [String] = []
+                try await eventually("the session's access-log line") {
+                    relay.server.accessLog?.flushNow()
+                    let text = (try? String(contentsOfFile: accessFile, encoding: .utf8)) ?? ""
+                    lines = text.split(separator: "\n").map(String.init).filter { $0.contains("proto=reliable-udp") }
+                    return !lines.isEmpty
+                }
+                #expect(lines.count == 1, "\(lines)")
+                #expect(lines.first?.contains("listener=rudp") == true && lines.first?.contains("end=idle_timeout") == true,
+                        "\(lines)")
+                #expect(lines.first?.contains("server=\(backend.address)") == true, "\(lines)")
             }
         }
     }

@@ -6,7 +6,7 @@ import TestSupport
 /// the test keys file (`keysFile`, or a fresh one); `extra` goes into the listener object, `more` into the top
 /// level, `otherListeners` (each object followed by a comma) before it in `listeners`.
 func reliableConfig(servers: [SocketAddress], keysFile: String? = nil, extra: String = "", more: String = "",
-                    otherListeners: String = "")
+                    otherListeners: String = "", accessFile: String? = nil)
     throws -> String
 {
     let listen = try freeUDPAddress()
@@ -21,7 +21,7 @@ func reliableConfig(servers: [SocketAddress], keysFile: String? = nil, extra: St
                              selector: { evaluation_interval: "200ms", debounce: "0s" } } },
           drain_timeout: "2s",
           io: { loops: 2 },
-          log: { level: "debug" },
+          log: { level: "debug" \(accessFile.map { ", access_file: \"\($0)\"" } ?? "") },
           \(more)
         }
         """
