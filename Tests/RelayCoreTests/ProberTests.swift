@@ -52,12 +52,12 @@ import TestSupport
             let ok = await Prober.probe(echo.address, kind: .udp(payload: Array("ping".utf8)), timeout: .seconds(10),
                                         on: loop)
             #expect(ok.success)
-            // The server dies; a reservation takes its port at once, keeping it from tests running alongside, and
-            // draws the same answer: port unreachable, seen as ECONNREFUSED.
-            await echo.stop()
-            let reservation = try PortReservation(.udp, echo.address)
+            // A dead server: a reservation holds a port (so no test running alongside can take it) and draws the
+            // answer a closed port gets, port unreachable, seen as ECONNREFUSED. (Taking the echo's own port after
+            // stopping it raced with tests binding port 0 in that instant.)
+            let reservation = try PortReservation(.udp, try SocketAddress(ip: "127.0.0.1", port: 0))
             defer { reservation.release() }
-            let dead = await Prober.probe(echo.address, kind: .udp(payload: Array("ping".utf8)),
+            let dead = await Prober.probe(reservation.address, kind: .udp(payload: Array("ping".utf8)),
                                           timeout: .milliseconds(300), on: loop)
             #expect(!dead.success)
         }
