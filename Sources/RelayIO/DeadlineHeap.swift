@@ -1,5 +1,5 @@
 /// A binary min-heap of (deadline, id) pairs, earliest deadline first: the one deadline queue behind the event
-/// loop's timers and the reliable-UDP session schedule.
+/// loop's timers, the reliable-UDP session schedule and the TCP listeners' timeout schedule.
 ///
 /// It knows nothing of what an id means. Both users delete lazily: a cancelled or moved deadline stays in the heap
 /// and is skipped by its owner when it comes up, so every change is one push (log n) and nothing is searched.
@@ -7,6 +7,13 @@ public struct DeadlineHeap: Sendable {
     @usableFromInline var entries: [(deadline: UInt64, id: UInt64)] = []
 
     public init() {}
+
+    /// A heap of `entries`, built in linear time.
+    public init(_ entries: [(deadline: UInt64, id: UInt64)]) {
+        self.entries = entries
+        guard entries.count > 1 else { return }
+        for index in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(from: index) }
+    }
 
     /// Entries held, stale ones included.
     @inlinable public var count: Int { entries.count }
@@ -32,18 +39,22 @@ public struct DeadlineHeap: Sendable {
         let last = entries.removeLast()
         guard !entries.isEmpty else { return top }
         entries[0] = last
-        var parent = 0
+        siftDown(from: 0)
+        return top
+    }
+
+    @inlinable mutating func siftDown(from start: Int) {
+        var parent = start
         while true {
             let left = 2 * parent + 1
             let right = left + 1
             var smallest = parent
             if left < entries.count, entries[left].deadline < entries[smallest].deadline { smallest = left }
             if right < entries.count, entries[right].deadline < entries[smallest].deadline { smallest = right }
-            if smallest == parent { break }
+            if smallest == parent { return }
             entries.swapAt(parent, smallest)
             parent = smallest
         }
-        return top
     }
 
     /// Removes and returns the entries due at `now` (deadline ≤ now), earliest first.

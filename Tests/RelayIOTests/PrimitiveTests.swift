@@ -49,7 +49,7 @@ import TestSupport
     /// Random pushes and pops against a sorted array: the heap must hand out the same deadlines in the same order.
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
     func popsInDeadlineOrder_likeASortedList(seed: UInt64) {
-        var random = SplitMix(seed)
+        var random = SeededRandom(seed: seed)
         var heap = DeadlineHeap()
         var model: [UInt64] = []
         for step in 0..<5_000 {
@@ -78,19 +78,6 @@ import TestSupport
         heap.push(10, id: 2)
         #expect(heap.popDue(now: 9).isEmpty)
         #expect(Set(heap.popDue(now: 10).map(\.id)) == [1, 2])
-    }
-}
-
-/// A small deterministic generator for the property tests (SplitMix64).
-struct SplitMix {
-    private var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,35 +1,4 @@
-/// A seeded SplitMix64 generator, so that every fuzz-style test run feeds the parser the same inputs and a
-/// failure names a case that can be replayed.
-struct HTTPFuzzRandom {
-    /// The counter the outputs are scrambled from.
-    private var state: UInt64
+import TestSupport
 
-    /// A generator that always yields the same sequence for the same seed.
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    /// The next 64 random bits.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A value in `0..<bound` (`bound` > 0); the slight modulo bias does not matter for fuzzing.
-    mutating func below(_ bound: Int) -> Int {
-        Int(next() % UInt64(bound))
-    }
-
-    /// True `percent` times in a hundred.
-    mutating func chance(_ percent: Int) -> Bool {
-        below(100) < percent
-    }
-
-    /// One element of `choices`, which must not be empty.
-    mutating func pick<T>(_ choices: [T]) -> T {
-        choices[below(choices.count)]
-    }
-}
+/// The seeded generator of the parser fuzz tests and the link simulations (TestSupport's `SeededRandom`).
+typealias HTTPFuzzRandom = SeededRandom
