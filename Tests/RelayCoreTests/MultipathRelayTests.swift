@@ -79,8 +79,10 @@ import TestSupport
             // sockets and timers a two-core machine running the whole suite wakes the monitor late (1.4 s seen), so
             // this only checks that the failover is timer-driven and prompt.
             #expect(tookNanoseconds <= 2_000_000_000, "left the link after \(tookNanoseconds / 1_000_000) ms")
+            // At least the one failover: a loaded two-core machine can starve the new active link of three 100 ms
+            // heartbeats too, and failing over again is then the right thing to do.
             let switches = await monitor.switchesByReason
-            #expect(switches["failover"] == 1, "switches \(switches)")
+            #expect((switches["failover"] ?? 0) >= 1, "switches \(switches)")
             // Everything sent after the switch arrives: counted where the datagrams arrive (the server's deliveries),
             // and at the application (whose echoes get 3 s of grace on a loaded machine).
             let serverCounters = try #require(server.server.multipathServers["mp-server"]).counters
@@ -103,7 +105,8 @@ import TestSupport
             #expect(described.filter { $0["state"] as? String == "active" }.count == 1)
             #expect((listener["last_switch"] as? [String: Any])?["reason"] as? String == "failover")
             let metrics = try PrometheusExposition(parsing: try await http(admin, "/metrics").text)
-            #expect(metrics.value("relayd_link_switches_total", ["listener": "mp-client", "reason": "failover"]) == 1)
+            #expect(metrics.value("relayd_link_switches_total", ["listener": "mp-client", "reason": "failover"])
+                    == Double(switches["failover"] ?? 0))
             #expect(metrics.value("relayd_link_up", ["listener": "mp-client", "link": "a"]) == 0)
             #expect(metrics.sum("relayd_link_active") == 1)
             #expect((metrics.value("relayd_link_rtt_seconds", ["listener": "mp-client", "link": "b"]) ?? 0) > 0)
