@@ -204,6 +204,8 @@ import TestSupport
                 let service = try #require(server.server.multipathServers["mp-server"])
                 let peer = try UDPTestClient(try server.address("mp-server"))
                 defer { peer.close() }
+                // The first frame is sent once: the backend must be up to answer it.
+                try await server.waitForActiveServers("app")
                 var channel = MultipathChannel(clientID: "alice", key: Fixtures.aliceKey, role: .client, session: 10)
                 var older = MultipathChannel(clientID: "alice", key: Fixtures.aliceKey, role: .client, session: 5)
                 var mallory = MultipathChannel(clientID: "alice", key: Fixtures.bobKey, role: .client, session: 11)

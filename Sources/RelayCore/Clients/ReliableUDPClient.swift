@@ -157,8 +157,12 @@ public final class ReliableUDPClient: Sendable {
                     case let .unsupportedVersion(highest):
                         throw ReliableUDPClientError.unsupportedVersion(highestVersion: highest)
                     case .timedOut:
-                        throw ReliableUDPClientError.noAnswer(server: server.description,
-                                                              after: configuration.handshakeTimeout)
+                        // Every attempt was spent (REFUSED "expired cookie" restarts count too): say how long
+                        // that took, which may be less than the handshake timeout.
+                        let elapsed = (EventLoop.now() &- start) / 1_000_000
+                        throw ReliableUDPClientError.noAnswer(
+                            server: server.description,
+                            after: min(.milliseconds(Int64(clamping: elapsed)), configuration.handshakeTimeout))
                     case .encryptionRequired:
                         throw ReliableUDPClientError.encryptionRequired(server: server.description)
                     }

@@ -20,7 +20,7 @@ public enum ReliableTestKeys {
 
     /// A client configuration for `id` with its key from `clients` (or `key` when given).
     public static func client(_ id: String = "alice", key: [UInt8]? = nil,
-                              handshakeTimeout: Duration = .seconds(10)) -> ReliableUDPClientConfiguration {
+                              handshakeTimeout: Duration = .seconds(30)) -> ReliableUDPClientConfiguration {
         let known = clients.first { $0.id == id }?.key ?? self.key(99)
         return ReliableUDPClientConfiguration(clientID: id, key: key ?? known, handshakeTimeout: handshakeTimeout)
     }

@@ -36,6 +36,18 @@ public final class RunningRelay: Sendable {
         try #require(server.address(of: listener))
     }
 
+    /// Waits until backend group `group` has at least `count` servers in its active set: the relay drops what it
+    /// cannot send anywhere, so a test whose first datagram must be answered waits for this first (the initial
+    /// probe of a starved test process can fail, and the server then joins at a later round).
+    public func waitForActiveServers(_ group: String, count: Int = 1, within limit: Duration = .seconds(30),
+                                     sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let backends = try #require(server.backendGroups[group], sourceLocation: sourceLocation)
+        try await eventually("\(count) server(s) of \(group) in the active set", within: limit,
+                             sourceLocation: sourceLocation) {
+            backends.selector.current.servers.count >= count
+        }
+    }
+
     /// Graceful shutdown (idempotent); returns how `run()` ended. Throws `TestTimeout` if the relay does not stop
     /// within `limit`: a relay that cannot shut down is a bug to report, not to wait out.
     @discardableResult
