@@ -184,9 +184,13 @@ import TestSupport
                     let bobResult = try await bob.run(count: 60, gap: .milliseconds(10))
                     let (aliceAnswered, aliceForeign) = try await aliceResult
                     #expect(aliceAnswered >= 55 && bobResult.answered >= 55, "alice \(aliceAnswered), bob \(bobResult.answered)")
-                    #expect(aliceForeign == 0 && bobResult.foreign == 0)
+                    #expect(aliceForeign == 0 && bobResult.foreign == 0,
+                            "foreign echoes: alice \(alice.foreignEchoes), bob \(bob.foreignEchoes)")
                     // One backend flow per client and local application.
-                    #expect(backend.flowCount == 2)
+                    #expect(backend.flowCount == 2, "backend flows from \(backend.senders.all)")
+                    if aliceAnswered < 55 || bobResult.answered < 55 || backend.flowCount != 2 {
+                        Issue.record("client relay log:\n\(client.logTail())\nserver relay log:\n\(server.logTail())")
+                    }
                     let reports = try #require(server.server.multipathServers["mp-server"]).clientReports
                     #expect(reports.map(\.id) == ["alice", "bob"])
                     #expect(reports.allSatisfy { $0.links.count == 2 && $0.returnPath != nil })

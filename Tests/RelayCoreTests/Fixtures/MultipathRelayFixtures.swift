@@ -59,6 +59,7 @@ enum MultipathRelayFixtures {
 final class MultipathEchoStream: Sendable {
     let socket: UDPSocket
     private let answered = SanitizerVisibleMutex<Set<UInt32>>([])
+    private let foreignSamples = SanitizerVisibleMutex<[String]>([])
     /// The payload's first bytes, so two applications can tell their echoes apart.
     let tag: [UInt8]
 
@@ -66,6 +67,9 @@ final class MultipathEchoStream: Sendable {
         socket = try UDPSocket.connect(to: listener, on: clientLoops.next())
         self.tag = Array(tag.utf8)
     }
+
+    /// The first few foreign echoes (their first 24 bytes, printable ones as they are), for a failure report.
+    var foreignEchoes: [String] { foreignSamples.withLock { $0 } }
 
     /// Distinct datagrams answered so far.
     var answeredCount: Int { answered.withLock { $0.count } }
@@ -91,6 +95,9 @@ final class MultipathEchoStream: Sendable {
                     let bytes = Array(buffer[0..<received])
                     guard bytes.count >= tag.count + 4, Array(bytes.prefix(tag.count)) == tag else {
                         foreign.increment()
+                        let sample = bytes.prefix(24).map { (0x20..<0x7F).contains($0) ? String(UnicodeScalar($0))
+                                                                                        : "\\x" + String($0, radix: 16) }
+                        self.foreignSamples.withLock { if $0.count < 5 { $0.append("\(bytes.count) B: " + sample.joined()) } }
                         continue
                     }
                     let number = bytes[tag.count..<(tag.count + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
