@@ -1,4 +1,4 @@
-// The two calls ChildProcess needs that glibc declares only under _GNU_SOURCE, which Swift does not import.
+// Calls the test support needs that glibc declares only under _GNU_SOURCE, which Swift does not import.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <spawn.h>
@@ -11,4 +11,8 @@ int cchild_pipe_cloexec(int fds[2]) {
 
 int cchild_spawn_closefrom(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+int cchild_thread_id(void) {
+    return (int)gettid();
 }
