@@ -1,7 +1,7 @@
 // reliable-load: the reliable-UDP side of Tools/bench/reliable.
 //
 //   reliable-load send HOST:PORT --key-file FILE [--client-id ID] [--rate R] [--seconds S] [--size B]
-//                     [--redundancy off|adaptive|always]
+//                     [--redundancy off|adaptive|always] [--redundancy-threshold PERCENT]
 //       One session; B-byte messages, R a second on a fixed schedule (0: as fast as the send window takes
 //       them), each starting with its sequence number and CLOCK_MONOTONIC send time in nanoseconds (64-bit
 //       little-endian, as Tools/bench/stamp.c reads them at the sink); then waits until everything is
@@ -25,6 +25,7 @@ struct Options {
     var size = 100
     var concurrency = 8
     var redundancy = ReliableRedundancyMode.off
+    var redundancyThreshold = 0.5
 }
 
 func fail(_ message: String) -> Never {
@@ -61,6 +62,12 @@ func parse(_ arguments: [String]) -> Options {
         case "--redundancy":
             guard let mode = ReliableRedundancyMode(rawValue: value()) else { fail("--redundancy: off|adaptive|always") }
             options.redundancy = mode
+        case "--redundancy-threshold":
+            let text = value()
+            guard let percent = Double(text), percent > 0, percent <= 100 else {
+                fail("--redundancy-threshold must be a percentage above 0, not '\(text)'")
+            }
+            options.redundancyThreshold = percent
         default: fail("unknown option \(arguments[index])")
         }
         index += 1
@@ -80,7 +87,7 @@ func configuration(_ options: Options) -> ReliableUDPClientConfiguration {
     guard let entry else { fail("no key for \(options.clientID ?? "any client") in \(options.keyFile)") }
     return ReliableUDPClientConfiguration(
         clientID: entry.clientID, key: entry.key,
-        session: ReliableSessionConfiguration(redundancy: options.redundancy.redundancy(lossThresholdPercent: 0.5)))
+        session: ReliableSessionConfiguration(redundancy: options.redundancy.redundancy(lossThresholdPercent: options.redundancyThreshold)))
 }
 
 func put64(_ value: UInt64, into bytes: inout [UInt8], at offset: Int) {
