@@ -31,9 +31,11 @@ enum MultipathRelayFixtures {
         """
     }
 
-    /// One multipath-client listener's object, with links to `links` (name, remote text).
+    /// One multipath-client listener's object, with links to `links` (name, remote text). It listens on a loopback
+    /// address no other test uses: a port of 127.0.0.1 it gets may be one another test keeps sending to after giving
+    /// it up, and every stranger's datagram would open a flow of this client.
     static func clientListener(name: String = "mp-client", clientID: String = "alice", keysFile: String,
-                               links: [(String, String)], listen: String = "127.0.0.1:0", extra: String = "")
+                               links: [(String, String)], listen: String = "127.0.0.71:0", extra: String = "")
         -> String
     {
         let list = links.map { "{ name: \"\($0.0)\", remote: \"\($0.1)\" }" }.joined(separator: ", ")

@@ -7,10 +7,11 @@ import Testing
 import Glibc
 #endif
 
-/// Watches the loops the test servers and clients run on. When one has run nothing for `stallLimit` (a job sent to
-/// it is still waiting), it prints, once per test process, that loop's thread and the stacks of every thread
-/// (`gdb`, when installed): a stalled loop silences every test server on it, and the tests that then fail are
-/// rarely the one that held it.
+/// Watches the loops the test servers and clients run on, and Swift's cooperative pool, where test bodies and
+/// every task without an executor preference run. When one has run nothing for `stallLimit` (a job sent to it is
+/// still waiting), it prints, once per test process, which one and the stacks of every thread (`gdb`, when
+/// installed): a stalled loop silences every test server on it, a starved pool every test awaiting anything, and
+/// the tests that then fail are rarely the one that held it.
 enum LoopWatchdog {
     static let stallLimit: UInt64 = 8_000_000_000
     static let tick: UInt32 = 250_000
@@ -28,13 +29,14 @@ enum LoopWatchdog {
 
     static func start(_ group: EventLoopGroup) {
         let loops = group.loops
-        let probes = Probes(count: loops.count)
+        // One probe per loop, and the last for the cooperative pool.
+        let probes = Probes(count: loops.count + 1)
         let thread = Thread { @Sendable in
             var reported = false
             while !reported {
                 usleep(tick)
                 let now = EventLoop.now()
-                for (index, loop) in loops.enumerated() {
+                for index in 0...loops.count {
                     let stalled = probes.withLock { probes -> Probe? in
                         guard let sentAt = probes[index].sentAt else {
                             probes[index].sentAt = now
@@ -43,12 +45,13 @@ enum LoopWatchdog {
                         return now &- sentAt >= stallLimit ? probes[index] : nil
                     }
                     if let stalled {
-                        report(loop: index, probe: stalled, now: now)
+                        report(index < loops.count ? "client loop \(index)" : "the cooperative pool", probe: stalled,
+                               now: now)
                         reported = true
                         break
                     }
                     guard probes.withLock({ $0[index].sentAt == now }) else { continue }
-                    ping(loop, index, probes)
+                    ping(index < loops.count ? loops[index] : nil, index, probes)
                 }
             }
         }
@@ -56,21 +59,26 @@ enum LoopWatchdog {
         thread.start()
     }
 
-    /// A job on `loop` that clears its probe and notes the loop's thread.
-    private static func ping(_ loop: EventLoop, _ index: Int, _ probes: Probes) {
-        Task(executorPreference: loop) { @Sendable in
+    /// A job on `loop` (on the cooperative pool when nil) that clears its probe and notes the thread it ran on.
+    private static func ping(_ loop: EventLoop?, _ index: Int, _ probes: Probes) {
+        let job: @Sendable () async -> Void = {
             let thread = cchild_thread_id()
             probes.withLock { probes in
                 probes[index].sentAt = nil
                 probes[index].thread = thread
             }
         }
+        if let loop {
+            Task(executorPreference: loop, operation: job)
+        } else {
+            Task.detached(operation: job)
+        }
     }
 
-    private static func report(loop index: Int, probe: Probe, now: UInt64) {
+    private static func report(_ what: String, probe: Probe, now: UInt64) {
         let seconds = Double(now &- (probe.sentAt ?? now)) / 1e9
         let thread = probe.thread == 0 ? "not yet known" : "\(probe.thread)"
-        var text = "test support: client loop \(index) (thread \(thread)) has run nothing for "
+        var text = "test support: \(what) (last on thread \(thread)) has run nothing for "
             + "\(String(format: "%.1f", seconds)) s"
         if let stat = try? String(contentsOfFile: "/proc/self/task/\(probe.thread)/stat", encoding: .utf8),
            let close = stat.lastIndex(of: ")") {
