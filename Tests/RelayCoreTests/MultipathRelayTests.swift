@@ -188,14 +188,23 @@ import TestSupport
                     Fixtures.clientListener(name: "alice", clientID: "alice", keysFile: keys, links: links),
                     Fixtures.clientListener(name: "bob", clientID: "bob", keysFile: keys, links: links))
                 try await withRelay(config) { client in
+                    // The streams are short: they start once both clients' links and the backend are up, and wait
+                    // 3 s for the last echoes (a starved test process answers late, not never).
+                    for name in ["alice", "bob"] {
+                        let monitor = try monitor(client, name)
+                        try await eventually("\(name)'s links up", within: .seconds(30)) {
+                            await monitor.statuses.allSatisfy { $0.health == .up }
+                        }
+                    }
+                    try await server.waitForActiveServers("app")
                     let alice = try MultipathEchoStream(to: try client.address("alice"), tag: "alice")
                     let bob = try MultipathEchoStream(to: try client.address("bob"), tag: "bob")
                     defer {
                         alice.close()
                         bob.close()
                     }
-                    async let aliceResult = alice.run(count: 60, gap: .milliseconds(10))
-                    let bobResult = try await bob.run(count: 60, gap: .milliseconds(10))
+                    async let aliceResult = alice.run(count: 60, gap: .milliseconds(10), grace: .seconds(3))
+                    let bobResult = try await bob.run(count: 60, gap: .milliseconds(10), grace: .seconds(3))
                     let (aliceAnswered, aliceForeign) = try await aliceResult
                     #expect(aliceAnswered >= 55 && bobResult.answered >= 55, "alice \(aliceAnswered), bob \(bobResult.answered)")
                     #expect(aliceForeign == 0 && bobResult.foreign == 0,

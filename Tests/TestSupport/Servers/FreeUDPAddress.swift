@@ -20,10 +20,15 @@ public func freeUDPAddress(ip: String = "127.0.0.1") throws -> SocketAddress {
     if range.lowerBound > 10_000 {
         for _ in 0..<256 {
             let port = UInt16.random(in: 10_000..<range.lowerBound)
-            guard handedOutUDPPorts.withLock({ !$0.contains(port) }) else { continue }
             let candidate = try SocketAddress(ip: ip, port: port)
-            guard try isFreeUDPPort(candidate) else { continue }
-            if handedOutUDPPorts.withLock({ $0.insert(port).inserted }) { return candidate }
+            // Checked and taken under the lock: a check binds the port for a moment, and must never do so after
+            // another caller handed it out (that test's relay may be binding it right then).
+            let taken = try handedOutUDPPorts.withLock { handedOut -> Bool in
+                guard !handedOut.contains(port), try isFreeUDPPort(candidate) else { return false }
+                handedOut.insert(port)
+                return true
+            }
+            if taken { return candidate }
         }
     }
     // A machine whose ephemeral range starts low: the kernel's pick, held while it picks again when repeated.

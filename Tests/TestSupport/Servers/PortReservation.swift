@@ -77,7 +77,7 @@ public final class PortReservation: Sendable {
     }
 }
 
-/// Reservations behind `deadAddress`, kept for the whole run: a few dozen descriptors.
+/// Reservations behind `deadAddress` and `keepDead`, kept for the whole run: a few hundred descriptors.
 private let deadAddresses = SanitizerVisibleMutex<[PortReservation]>([])
 
 /// A loopback TCP address where nothing listens, and nothing will for the rest of the test run: connecting is
@@ -86,4 +86,11 @@ public func deadAddress(ip: String = "127.0.0.1") throws -> SocketAddress {
     let reservation = try PortReservation(.tcp, ip: ip)
     deadAddresses.withLock { $0.append(reservation) }
     return reservation.address
+}
+
+/// Takes `address` for the rest of the run, as a closed port, if it is free (a test that stopped a server there and
+/// took the port itself keeps it).
+public func keepDead(_ kind: PortReservation.Kind, _ address: SocketAddress) {
+    guard let reservation = try? PortReservation(kind, address) else { return }
+    deadAddresses.withLock { $0.append(reservation) }
 }

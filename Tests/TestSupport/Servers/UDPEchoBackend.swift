@@ -20,8 +20,7 @@ public final class UDPEchoBackend: TestServer {
     private let valve = ReplyValve()
 
     /// Binds without `SO_REUSEPORT`: a UDP socket that asks for port 0 with it may get a port that another such
-    /// socket holds (see `freeUDPAddress`). To keep a stopped backend's port dead, bind a `PortReservation` to it
-    /// right after `stop()`.
+    /// socket holds (see `freeUDPAddress`). A stopped backend's port stays dead for the rest of the run.
     public init(ip: String = "127.0.0.1", port: UInt16 = 0) throws {
         let loop = clientLoops.next()
         let socket = try UDPSocket.bind(try SocketAddress(ip: ip, port: port), on: loop)
@@ -75,12 +74,15 @@ public final class UDPEchoBackend: TestServer {
     /// Sends the replies held, and later ones at once.
     public func releaseReplies() { valve.open() }
 
+    /// Stops answering and keeps the port dead for the rest of the run (a reservation takes it at once): a relay
+    /// still sending to it would otherwise reach whatever socket of another test the kernel gives the port to next.
     public func stop() async {
         valve.open()
         socket.abort()
         task.cancel()
         await task.value
         socket.close()
+        keepDead(.udp, address)
     }
 }
 
