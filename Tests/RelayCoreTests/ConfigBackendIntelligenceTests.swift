@@ -1,5 +1,6 @@
 import Testing
 @testable import RelayCore
+import TestSupport
 
 /// A config whose one group, `app`, has one server and the `extra` keys.
 private func group(_ extra: String) -> String {
@@ -18,7 +19,7 @@ private func onlyProblem(_ text: String, sourceLocation: SourceLocation = #_sour
     return issues.first.map { "\($0.path): \($0.message)" } ?? ""
 }
 
-@Suite struct ConfigBackendIntelligenceTests {
+@Suite(.computeBound) struct ConfigBackendIntelligenceTests {
     @Test func absentSectionsTakeTheSeedDefaults() throws {
         let defaults = try app(group(""))
         #expect(defaults.balance == .roundRobin)

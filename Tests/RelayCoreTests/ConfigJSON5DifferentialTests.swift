@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RelayCore
+import TestSupport
 
 /// Plain JSON documents, which JSON5 must read exactly as JSON does.
 private let handWritten: [String] = [
@@ -164,7 +165,7 @@ private func nearlyEqual(_ lhs: ConfigValue, _ rhs: ConfigValue) -> Bool {
 }
 
 /// JSON5 is a superset of JSON: on plain JSON, `JSON5Document` must agree with Foundation's JSON readers.
-@Suite struct ConfigJSON5DifferentialTests {
+@Suite(.computeBound) struct ConfigJSON5DifferentialTests {
     static let documents = handWritten + (1...30).map { generatedDocument(seed: UInt64($0)) }
 
     @Test(arguments: documents)

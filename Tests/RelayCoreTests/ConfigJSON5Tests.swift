@@ -31,7 +31,7 @@ private func position(_ line: Int, _ column: Int) -> JSON5Document.Position {
 }
 
 /// The JSON5 grammar of https://spec.json5.org, feature by feature, as `JSON5Document` reads it.
-@Suite struct ConfigJSON5Tests {
+@Suite(.computeBound) struct ConfigJSON5Tests {
     @Test(arguments: [
         // Comments and white space (ECMAScript's: including NBSP, BOM, U+2028/9 and every Zs space).
         ("// line\n{ a /* inside */ : /**/ 1 // end\n}", ConfigValue.object([("a", .number(1))])),

@@ -4,7 +4,7 @@ import TestSupport
 @testable import RelayCore
 
 /// The multipath listeners' keys: defaults, and every value that cannot work refused with its key's path.
-@Suite struct ConfigMultipathTests {
+@Suite(.computeBound) struct ConfigMultipathTests {
     func withKeys<T>(_ body: (String) throws -> T) throws -> T {
         let path = try MultipathRelayFixtures.keysFile()
         defer { try? FileManager.default.removeItem(atPath: path) }

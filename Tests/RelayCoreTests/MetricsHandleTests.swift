@@ -51,7 +51,7 @@ import TestSupport
         #expect(snapshot.sum == 0.250_000_001)
     }
 
-    @Test func sumOfFractionsIsExactToTheNanoUnit_unlikeAddingDoubles() {
+    @Test(.computeBound) func sumOfFractionsIsExactToTheNanoUnit_unlikeAddingDoubles() {
         let histogram = Histogram(buckets: [1])
         var doubleSum = 0.0
         for _ in 0..<1_000_000 {

@@ -141,7 +141,7 @@ struct MultipathSimulation {
 /// 500 frames a second of 200 bytes (800 kbps, above the 500 kbps throughput guard) keep the monitor from
 /// leaving the lossy link for a better score, as the seed's guard intends; only redundancy can save the
 /// traffic.
-@Suite struct MultipathSimulationTests {
+@Suite(.computeBound) struct MultipathSimulationTests {
     static let links = [
         MultipathSimulation.Link(oneWayDelay: ms(10), loss: 0.30),
         MultipathSimulation.Link(oneWayDelay: ms(20), loss: 0),

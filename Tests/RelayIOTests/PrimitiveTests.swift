@@ -47,7 +47,7 @@ import TestSupport
 
 @Suite struct DeadlineHeapTests {
     /// Random pushes and pops against a sorted array: the heap must hand out the same deadlines in the same order.
-    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    @Test(.computeBound, arguments: [1, 2, 3, 4, 5] as [UInt64])
     func popsInDeadlineOrder_likeASortedList(seed: UInt64) {
         var random = SeededRandom(seed: seed)
         var heap = DeadlineHeap()

@@ -2,7 +2,7 @@ import RelayProtocol
 import Testing
 import TestSupport
 
-@Suite struct CryptoSHA256Tests {
+@Suite(.computeBound) struct CryptoSHA256Tests {
     /// The FIPS 180-4 examples NIST publishes for SHA-256 ("abc", the 448- and 896-bit messages) and the two
     /// classic extra cases (the empty message and one million 'a').
     static let vectors: [(message: [UInt8], digest: String)] = [

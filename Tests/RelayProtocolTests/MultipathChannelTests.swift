@@ -1,5 +1,6 @@
 import Testing
 @testable import RelayProtocol
+import TestSupport
 
 extension MultipathFixtures {
     /// A client channel and a server channel for `clientID` under `key`.
@@ -13,7 +14,7 @@ extension MultipathFixtures {
 
 /// The authenticated channel end to end: what one end seals the other opens once, and nothing forged, cut,
 /// reflected, replayed or duplicated gets through.
-@Suite struct MultipathChannelTests {
+@Suite(.computeBound) struct MultipathChannelTests {
     func data(_ text: String, flow: UInt32 = 7) -> MultipathBody {
         .data(flow: flow, payload: Array(text.utf8))
     }

@@ -1,8 +1,9 @@
 import Testing
 @testable import RelayProtocol
+import TestSupport
 
 /// The frame codec: layout, round trips, and a typed error (never a trap) for every malformed input.
-@Suite struct MultipathFrameTests {
+@Suite(.computeBound) struct MultipathFrameTests {
     let keys = MultipathKeys(clientKey: MultipathFixtures.key)
 
     /// The frame's bytes under the test key.

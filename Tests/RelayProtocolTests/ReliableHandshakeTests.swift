@@ -1,9 +1,10 @@
 import Testing
 @testable import RelayProtocol
+import TestSupport
 
 /// The handshake end to end: keys agree only under the same pre-shared key, the server stores nothing and
 /// never answers with more than it got, and replays, stale cookies and garbage get nowhere.
-@Suite struct ReliableHandshakeTests {
+@Suite(.computeBound) struct ReliableHandshakeTests {
     typealias F = ReliableFixtures
     static let ms = ReliableFixtures.millisecond
     static let keys = ["alice": F.key(1), "bob": F.key(2)]

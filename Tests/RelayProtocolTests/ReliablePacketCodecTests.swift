@@ -4,7 +4,7 @@ import TestSupport
 
 /// The wire format: every packet type survives a round trip, every field lands at the offset
 /// docs/reliable-udp.md gives, and every truncation, stray byte or out-of-range field is a typed error.
-@Suite struct ReliablePacketCodecTests {
+@Suite(.computeBound) struct ReliablePacketCodecTests {
     typealias F = ReliableFixtures
 
     static let nonce = (0..<32).map { UInt8($0 &* 3 &+ 1) }

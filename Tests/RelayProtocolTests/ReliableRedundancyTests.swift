@@ -3,7 +3,7 @@ import TestSupport
 @testable import RelayProtocol
 
 /// Redundancy: each DATA packet sent twice, so that a lost one costs no retransmission round trip.
-@Suite struct ReliableRedundancyTests {
+@Suite(.computeBound) struct ReliableRedundancyTests {
     typealias F = ReliableFixtures
 
     @Test func lossWindow_countsTheLastPacketsOnly() {

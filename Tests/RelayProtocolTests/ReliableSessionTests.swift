@@ -1,8 +1,9 @@
 import Testing
 @testable import RelayProtocol
+import TestSupport
 
 /// One session rule at a time, datagram by datagram, with the clock in the test's hand.
-@Suite struct ReliableSessionTests {
+@Suite(.computeBound) struct ReliableSessionTests {
     typealias F = ReliableFixtures
     static let ms = ReliableFixtures.millisecond
 

@@ -1,7 +1,8 @@
 import Testing
 @testable import RelayProtocol
+import TestSupport
 
-@Suite struct UTCDateTests {
+@Suite(.computeBound) struct UTCDateTests {
     @Test(arguments: [
         (Int64(0), "Thu, 01 Jan 1970 00:00:00 GMT"),
         (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"),
