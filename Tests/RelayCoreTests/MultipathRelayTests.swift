@@ -284,6 +284,11 @@ import TestSupport
                         link.resolutions.load(ordering: .relaxed) >= 3
                     }
                     #expect(link.address?.port == port)
+                    let monitor = try monitor(client)
+                    try await eventually("the link up", within: .seconds(30)) {
+                        await monitor.statuses.allSatisfy { $0.health == .up }
+                    }
+                    try await server.waitForActiveServers("app")
                     let application = try UDPTestClient(try client.address("mp-client"))
                     defer { application.close() }
                     #expect(try await application.roundTrip(Array("via localhost".utf8)) == Array("via localhost".utf8))
@@ -310,8 +315,13 @@ import TestSupport
                 try await withReloadableRelay(config("200ms")) { relay, path in
                     let application = try UDPTestClient(try SocketAddress(parsing: listen))
                     defer { application.close() }
-                    #expect(try await application.roundTrip(Array("one".utf8)) == Array("one".utf8))
                     let before = try #require(relay.server.multipathClients["mp-client"]).monitor
+                    // One datagram, sent once: the link and the backend must be up to answer it.
+                    try await eventually("the link up", within: .seconds(30)) {
+                        await before.statuses.allSatisfy { $0.health == .up }
+                    }
+                    try await server.waitForActiveServers("app")
+                    #expect(try await application.roundTrip(Array("one".utf8)) == Array("one".utf8))
                     try config("100ms").write(toFile: path, atomically: true, encoding: .utf8)
                     let result = await relay.server.reload()
                     #expect(result.applied, "\(result.message)")

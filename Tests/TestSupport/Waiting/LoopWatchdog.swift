@@ -13,7 +13,7 @@ import Glibc
 /// installed): a stalled loop silences every test server on it, a starved pool every test awaiting anything, and
 /// the tests that then fail are rarely the one that held it.
 enum LoopWatchdog {
-    static let stallLimit: UInt64 = 8_000_000_000
+    static let stallLimit: UInt64 = 4_000_000_000
     static let tick: UInt32 = 250_000
 
     private struct Probe: Sendable {
