@@ -92,7 +92,9 @@ import Testing
     }
 
     /// While the leader makes five more probes of `server`, no follower probes, and the backend accepts no more
-    /// connections than those probes (one in flight at either end aside).
+    /// connections than those probes, give or take a few: one in flight at either end, and connections of earlier
+    /// probes that a starved backend accepts late (the kernel completed them in its backlog). Two followers probing
+    /// as well would add ten.
     static func onlyTheLeaderProbes(_ relays: [String: RunningRelay], leader: String, server: SocketAddress,
                                     accepted: CountBox) async throws {
         let followers = relays.keys.filter { $0 != leader }.sorted()
@@ -106,7 +108,7 @@ import Testing
         }
         let seen = accepted.count - acceptedBefore
         #expect(followers.map { probeCount(relays[$0]!) } == followerProbes, "a follower probed")
-        #expect(seen > 0 && seen <= Int(after - before) + 2,
+        #expect(seen > 0 && seen <= Int(after - before) + 4,
                 "the backend accepted \(seen) connections while the leader probed it \(after - before) times")
     }
 
