@@ -370,12 +370,14 @@ func echoThroughSession(_ front: SocketAddress, _ messages: [[UInt8]], batch: In
     @Test func idleSessionsExpire() async throws {
         try await withTestServers { servers in
             let backend = servers.add(try UDPEchoBackend())
-            try await withRelay(try reliableConfig(servers: [backend.address], extra: ", idle_timeout: \"1s\"")) { relay in
+            try await withRelay(try reliableConfig(servers: [backend.address], extra: ", idle_timeout: \"2s\"")) { relay in
                 let listener = try #require(relay.server.reliableListeners["rudp"])
                 let link = servers.add(try ImpairedLink(to: try relay.address("rudp")))
+                // The echo must come back within the idle timeout: the backend is up first.
+                try await relay.waitForActiveServers("app")
                 try await ReliableUDPClient.connect(to: link.address, configuration: ReliableTestKeys.client(),
                                                     on: clientLoops.next()) { client in
-                    #expect(client.parameters.idleTimeoutMilliseconds == 1000)
+                    #expect(client.parameters.idleTimeoutMilliseconds == 2000)
                     try await client.send(Array("hello".utf8))
                     #expect(try await client.receive()?.bytes == Array("hello".utf8))
                     // The client falls silent: nothing of it reaches the relay any more.

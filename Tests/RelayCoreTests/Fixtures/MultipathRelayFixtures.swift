@@ -25,7 +25,8 @@ enum MultipathRelayFixtures {
         {
           listeners: [ { name: "mp-server", protocol: "multipath-server", listen: "127.0.0.1:0", backend: "app",
                          keys_file: "\(keysFile)" \(extra) } ],
-          backends: { app: { servers: ["\(backend)"], probe: { kind: "udp", interval: "200ms", timeout: "300ms" } } },
+          backends: { app: { servers: ["\(backend)"], probe: { kind: "udp", interval: "200ms", timeout: "300ms" },
+                             selector: { evaluation_interval: "200ms", debounce: "0s" } } },
           drain_timeout: "1s", io: { loops: 1 }, log: { level: "debug" },
         }
         """
