@@ -6,7 +6,9 @@ import TestSupport
 @testable import RelayCore
 
 /// The reliable-udp listener's keys: file:line errors, and the file read again on reload.
-@Suite struct ReliableUDPConfigTests {
+/// A session awaits messages without a deadline of its own: the time limit ends a test whose message never came
+/// (the plain-UDP leg to the backend has no retransmission) instead of leaving the run hanging.
+@Suite(.timeLimit(.minutes(5))) struct ReliableUDPConfigTests {
     @Test func aBadKeysFileIsAConfigErrorNamingFileAndLine() throws {
         let keys = try temporaryFile("# keys\nalice 00112233\n", suffix: ".keys")
         let text = """

@@ -29,7 +29,9 @@ func echoThroughSession(_ front: SocketAddress, _ messages: [[UInt8]], batch: In
     }
 }
 
-@Suite struct ReliableUDPListenerTests {
+// A session awaits messages without a deadline of its own: the time limit ends a test whose message never came
+// (the plain-UDP leg to the backend has no retransmission) instead of leaving the run hanging.
+@Suite(.timeLimit(.minutes(5))) struct ReliableUDPListenerTests {
     @Test func messagesGoToTheServerAndItsRepliesComeBackInOrder() async throws {
         try await withTestServer(try UDPEchoBackend()) { backend in
             try await withRelay(try reliableConfig(servers: [backend.address])) { relay in

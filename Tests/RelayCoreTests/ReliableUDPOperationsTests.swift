@@ -6,7 +6,9 @@ import TestSupport
 @testable import RelayCore
 
 /// What operators see of a reliable-UDP listener: `/sessions`, `/stats`, `/cleanup`, metrics, the access log.
-@Suite struct ReliableUDPOperationsTests {
+/// A session awaits messages without a deadline of its own: the time limit ends a test whose message never came
+/// (the plain-UDP leg to the backend has no retransmission) instead of leaving the run hanging.
+@Suite(.timeLimit(.minutes(5))) struct ReliableUDPOperationsTests {
     @Test func sessionsStatsCleanupAndMetricsShowTheSessions() async throws {
         let accessFile = temporaryPath("reliable-access", suffix: ".log")
         defer { try? FileManager.default.removeItem(atPath: accessFile) }
