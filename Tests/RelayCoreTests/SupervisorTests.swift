@@ -36,7 +36,10 @@ import TestSupport
         try await withRunningSupervisor(supervisor) { run in
             try await eventually("service started") { seen.count == 1 }
             #expect(seen.all == [.milliseconds(750)])
-            #expect(log.lines.contains { $0.contains("msg=\"hello from the service\" service=web") })
+            // The service logs after recording what it saw: wait for the line rather than race it.
+            try await eventually("the service's log line") {
+                log.lines.contains { $0.contains("msg=\"hello from the service\" service=web") }
+            }
             supervisor.shutdown()
             try await waitForRun(run)
         }
