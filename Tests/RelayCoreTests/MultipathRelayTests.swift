@@ -41,6 +41,14 @@ import TestSupport
         try #require(relay.server.multipathClients[listener]).monitor
     }
 
+    /// Waits until every link of `monitor` is up.
+    func linksUp(_ monitor: LinkMonitor, _ what: String = "every link up", within limit: Duration = .seconds(20),
+                 sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await eventually(what, within: limit, sourceLocation: sourceLocation) {
+            await monitor.statuses.allSatisfy { $0.health == .up }
+        }
+    }
+
     // With heartbeats every 100 ms and max_consecutive_fail 3, the active link's third miss is declared at most
     // (3 + 1) × 100 ms after it went dark (its last heartbeat before the cut may have just been answered, and
     // each of the next three counts as lost one interval after it left). Traffic moves in that same event.
@@ -56,9 +64,7 @@ import TestSupport
         try await withMultipath(links: [(.milliseconds(2), 0), (.milliseconds(10), 0), (.milliseconds(20), 0)],
                                 clientExtra: extra, accessFile: accessFile) { server, client, links, _ in
             let monitor = try monitor(client)
-            try await eventually("every link up") {
-                await monitor.statuses.allSatisfy { $0.health == .up }
-            }
+            try await linksUp(monitor)
             // Link a, the fastest, is picked first; a starved test process may have failed it over already (and with
             // this switch threshold traffic never comes back by score), so the link cut is the one active at the cut.
             let application = try MultipathEchoStream(to: try client.address("mp-client"))
@@ -136,9 +142,7 @@ import TestSupport
         try await withMultipath(links: [(.milliseconds(2), 0), (.milliseconds(5), 0), (.milliseconds(10), 0)],
                                 clientExtra: extra) { server, client, links, _ in
             let monitor = try monitor(client)
-            try await eventually("every link up") {
-                await monitor.statuses.allSatisfy { $0.health == .up }
-            }
+            try await linksUp(monitor)
             // Usually link a, the fastest; a starved test process may have moved traffic off it at the start, and with
             // these settings traffic never moves again. So the loss goes on the active link, whichever it is, and the
             // stream starts once the monitor has measured it.
@@ -192,9 +196,7 @@ import TestSupport
                     // 3 s for the last echoes (a starved test process answers late, not never).
                     for name in ["alice", "bob"] {
                         let monitor = try monitor(client, name)
-                        try await eventually("\(name)'s links up", within: .seconds(30)) {
-                            await monitor.statuses.allSatisfy { $0.health == .up }
-                        }
+                        try await linksUp(monitor, "\(name)'s links up", within: .seconds(30))
                     }
                     try await server.waitForActiveServers("app")
                     let alice = try MultipathEchoStream(to: try client.address("alice"), tag: "alice")
@@ -285,9 +287,7 @@ import TestSupport
                     }
                     #expect(link.address?.port == port)
                     let monitor = try monitor(client)
-                    try await eventually("the link up", within: .seconds(30)) {
-                        await monitor.statuses.allSatisfy { $0.health == .up }
-                    }
+                    try await linksUp(monitor, "the link up", within: .seconds(30))
                     try await server.waitForActiveServers("app")
                     let application = try UDPTestClient(try client.address("mp-client"))
                     defer { application.close() }
@@ -317,9 +317,7 @@ import TestSupport
                     defer { application.close() }
                     let before = try #require(relay.server.multipathClients["mp-client"]).monitor
                     // One datagram, sent once: the link and the backend must be up to answer it.
-                    try await eventually("the link up", within: .seconds(30)) {
-                        await before.statuses.allSatisfy { $0.health == .up }
-                    }
+                    try await linksUp(before, "the link up", within: .seconds(30))
                     try await server.waitForActiveServers("app")
                     #expect(try await application.roundTrip(Array("one".utf8)) == Array("one".utf8))
                     try config("100ms").write(toFile: path, atomically: true, encoding: .utf8)

@@ -37,21 +37,21 @@ enum LoopWatchdog {
                 usleep(tick)
                 let now = EventLoop.now()
                 for index in 0...loops.count {
-                    let stalled = probes.withLock { probes -> Probe? in
+                    // nil: a ping is out and not late yet; otherwise whether to send one or report a stall.
+                    let step = probes.withLock { probes -> (stalled: Probe?, ping: Bool)? in
                         guard let sentAt = probes[index].sentAt else {
                             probes[index].sentAt = now
-                            return nil
+                            return (nil, true)
                         }
-                        return now &- sentAt >= stallLimit ? probes[index] : nil
+                        return now &- sentAt >= stallLimit ? (probes[index], false) : nil
                     }
-                    if let stalled {
+                    if let stalled = step?.stalled {
                         report(index < loops.count ? "client loop \(index)" : "the cooperative pool", probe: stalled,
                                now: now)
                         reported = true
                         break
                     }
-                    guard probes.withLock({ $0[index].sentAt == now }) else { continue }
-                    ping(index < loops.count ? loops[index] : nil, index, probes)
+                    if step?.ping == true { ping(index < loops.count ? loops[index] : nil, index, probes) }
                 }
             }
         }
