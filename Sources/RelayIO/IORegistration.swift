@@ -29,6 +29,9 @@ public final class IORegistration: Sendable {
         var writeClosed = false
         var reader: Waiter?
         var writer: Waiter?
+        /// Woken on every edge and on abort, when a task watches this registration instead of parking
+        /// in `reader`/`writer` (see `watch(_:)`).
+        var watcher: ReadinessWatcher?
         var aborted = false
         var nextToken: UInt64 = 1
     }
@@ -58,7 +61,7 @@ public final class IORegistration: Sendable {
         let readable = errored || hungUp || events & (CRELAY_EPOLLIN | CRELAY_EPOLLRDHUP | CRELAY_EPOLLPRI) != 0
         let writable = errored || hungUp || events & CRELAY_EPOLLOUT != 0
         let readHungUp = hungUp || events & CRELAY_EPOLLRDHUP != 0
-        let (reader, writer) = state.withLock { state -> (Waiter?, Waiter?) in
+        let (reader, writer, watcher) = state.withLock { state -> (Waiter?, Waiter?, ReadinessWatcher?) in
             var reader: Waiter?
             var writer: Waiter?
             if readHungUp { state.readClosed = true }
@@ -69,10 +72,22 @@ public final class IORegistration: Sendable {
             if writable {
                 if let waiting = state.writer { writer = waiting; state.writer = nil } else { state.writable = true }
             }
-            return (reader, writer)
+            return (reader, writer, readable || writable ? state.watcher : nil)
         }
         if let reader { finish(reader, with: .success(())) }
         if let writer { finish(writer, with: .success(())) }
+        watcher?.wake(aborted: false)
+    }
+
+    /// Makes `watcher` (or nobody, with nil) hear of every readiness edge and of an abort, for a task that
+    /// polls this registration with `consumeReadiness` and parks on the watcher. If the registration was
+    /// already aborted, the watcher hears of it at once.
+    public func watch(_ watcher: ReadinessWatcher?) {
+        let aborted = state.withLock { state -> Bool in
+            state.watcher = watcher
+            return state.aborted
+        }
+        if aborted { watcher?.wake(aborted: true) }
     }
 
     /// Consumes a latched readiness edge, if there is one, without suspending.
@@ -165,13 +180,14 @@ public final class IORegistration: Sendable {
     /// Wakes every waiter with `IOError.closed` and makes later waits fail at once. Safe from any thread;
     /// the fd stays open until its owner closes it.
     public func abort() {
-        let (reader, writer) = state.withLock { state -> (Waiter?, Waiter?) in
+        let (reader, writer, watcher) = state.withLock { state -> (Waiter?, Waiter?, ReadinessWatcher?) in
             state.aborted = true
             defer { state.reader = nil; state.writer = nil }
-            return (state.reader, state.writer)
+            return (state.reader, state.writer, state.watcher)
         }
         if let reader { finish(reader, with: .failure(IOError.closed)) }
         if let writer { finish(writer, with: .failure(IOError.closed)) }
+        watcher?.wake(aborted: true)
     }
 
     /// True once `abort()` has been called.

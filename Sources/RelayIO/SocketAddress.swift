@@ -2,17 +2,40 @@
 import Glibc
 #endif
 
-/// An IPv4 or IPv6 socket address (IP and port), stored as the kernel's `sockaddr_storage`.
+/// An IPv4 or IPv6 socket address (IP and port).
+///
+/// Stored in the room of a `sockaddr_in6` (28 bytes, which also holds a `sockaddr_in`), not in a
+/// 128-byte `sockaddr_storage`: every connection, flow and async frame that keeps an address pays for
+/// its size.
 public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// The raw address; only the first `length` bytes are meaningful.
-    public private(set) var storage: sockaddr_storage
-    /// Bytes of `storage` in use: `sizeof(sockaddr_in)` or `sizeof(sockaddr_in6)`.
+    private var raw: sockaddr_in6
+    /// Bytes of the address in use: `sizeof(sockaddr_in)` or `sizeof(sockaddr_in6)`.
     public private(set) var length: socklen_t
 
-    /// Wraps an address the kernel filled in (accept, getsockname, recvmsg).
+    /// Wraps an address the kernel filled in (accept, getsockname, recvmsg). Only IPv4 and IPv6
+    /// addresses fit; the bytes beyond a `sockaddr_in6` of any other family are dropped.
     public init(storage: sockaddr_storage, length: socklen_t) {
-        self.storage = storage
-        self.length = length
+        var raw = sockaddr_in6()
+        let kept = min(Int(length), MemoryLayout<sockaddr_in6>.size)
+        withUnsafeBytes(of: storage) { source in
+            withUnsafeMutableBytes(of: &raw) { target in
+                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<kept]))
+            }
+        }
+        self.raw = raw
+        self.length = socklen_t(kept)
+    }
+
+    /// The address as the kernel's `sockaddr_storage` (for `msghdr` arrays that hold one per slot).
+    public var storage: sockaddr_storage {
+        var storage = sockaddr_storage()
+        withUnsafeBytes(of: raw) { source in
+            withUnsafeMutableBytes(of: &storage) { target in
+                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<Int(length)]))
+            }
+        }
+        return storage
     }
 
     /// Parses an IP literal (`127.0.0.1`, `::1`, without brackets) and a port.
@@ -61,13 +84,13 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `AF_INET` or `AF_INET6`.
-    public var family: Int32 { Int32(storage.ss_family) }
+    public var family: Int32 { Int32(raw.sin6_family) }
 
     public var isIPv6: Bool { family == AF_INET6 }
 
     /// The port, in host byte order.
     public var port: UInt16 {
-        withUnsafeBytes(of: storage) { raw in
+        withUnsafeBytes(of: raw) { raw in
             if family == AF_INET6 {
                 return UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port)
             }
@@ -78,7 +101,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// A copy with another port (used to bind every per-loop socket to the port the first one got).
     public func withPort(_ port: UInt16) -> SocketAddress {
         var copy = self
-        withUnsafeMutableBytes(of: &copy.storage) { raw in
+        withUnsafeMutableBytes(of: &copy.raw) { raw in
             if family == AF_INET6 {
                 var addr = raw.load(as: sockaddr_in6.self)
                 addr.sin6_port = port.bigEndian
@@ -95,7 +118,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// The IP as text, without brackets or port.
     public var ip: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        withUnsafeBytes(of: storage) { raw in
+        withUnsafeBytes(of: raw) { raw in
             if family == AF_INET6 {
                 var addr = raw.load(as: sockaddr_in6.self).sin6_addr
                 _ = inet_ntop(AF_INET6, &addr, &buffer, socklen_t(buffer.count))
@@ -109,7 +132,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// A compact key for the IP alone (per-IP limits); IPv4 in its 4 bytes, IPv6 in its 16.
     public var ipKey: IPKey {
-        withUnsafeBytes(of: storage) { raw in
+        withUnsafeBytes(of: raw) { raw in
             if family == AF_INET6 {
                 let addr = raw.load(as: sockaddr_in6.self).sin6_addr
                 return withUnsafeBytes(of: addr) { bytes in
@@ -129,22 +152,22 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
 
     public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
         guard lhs.length == rhs.length else { return false }
-        return withUnsafeBytes(of: lhs.storage) { l in
-            withUnsafeBytes(of: rhs.storage) { r in
+        return withUnsafeBytes(of: lhs.raw) { l in
+            withUnsafeBytes(of: rhs.raw) { r in
                 memcmp(l.baseAddress!, r.baseAddress!, Int(lhs.length)) == 0
             }
         }
     }
 
     public func hash(into hasher: inout Hasher) {
-        withUnsafeBytes(of: storage) { raw in
+        withUnsafeBytes(of: raw) { raw in
             hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: raw[0..<Int(length)]))
         }
     }
 
     /// Calls `body` with the address as a `sockaddr` pointer and its length.
     public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) rethrows -> R {
-        try withUnsafeBytes(of: storage) { raw in
+        try withUnsafeBytes(of: raw) { raw in
             try body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)
         }
     }

@@ -169,47 +169,83 @@ public final class BackendGroup: Sendable {
     public func connect(client: SocketAddress?, on loop: EventLoop, logger: Logger) async throws
         -> (TCPConnection, ServerHandle)
     {
-        let active = selector.current
-        let everyone = all.withLock { $0 }
-        let limit = maxAttempts > 0 ? maxAttempts : max(1, everyone.servers.count)
-        var excluded: [ServerHandle] = []
-        var failures: [AttemptFailure] = []
-        let clientKey = client?.ipKey
-        while failures.count < limit {
-            guard let server = pick(active: active, everyone: everyone, client: clientKey, excluding: excluded) else {
-                break
-            }
-            server.inFlight.add(1, ordering: .relaxed)
+        var attempts = ConnectAttempts(group: self, client: client?.ipKey)
+        while let server = attempts.next() {
             if let warm = pool?.pool(for: server)?.take(on: loop) {
                 server.connectionsTotal.add(1, ordering: .relaxed)
                 return (warm, server)
             }
-            let start = ContinuousClock.now
+            let start = EventLoop.now()
             do {
                 let connection = try await TCPConnection.connect(to: server.address, on: loop, timeout: connectTimeout,
                                                                  options: options)
-                let connectTime = ContinuousClock.now - start
-                report(server, .connected(connectTime))
-                stats.connectDuration.observe(connectTime)
-                server.connectionsTotal.add(1, ordering: .relaxed)
+                connected(server, since: start)
                 return (connection, server)
-            } catch let error as IOError {
-                server.inFlight.subtract(1, ordering: .relaxed)
-                if let resource = error.origin.localResource {
-                    throw LocalShortage(resource: resource, error: error, server: server.address)
-                }
-                excluded.append(server)
-                failures.append(AttemptFailure(server: server.address, error: error.description))
-                report(server, .connectFailed(error.description))
-                stats.connectFailures.increment()
-                server.connectFailures.add(1, ordering: .relaxed)
-                logger.debug("backend connect failed", ["backend": name, "server": server.address, "error": error])
             } catch {
-                server.inFlight.subtract(1, ordering: .relaxed)
-                throw error
+                try attempts.failed(server, error, logger: logger)
             }
         }
-        throw Unavailable(group: name, failures: failures)
+        throw attempts.unavailable()
+    }
+
+    /// The servers a new connection tries, one after the other, and why each failed. Kept out of the async
+    /// `connect`, whose frame every relayed connection's task holds for as long as it lives.
+    struct ConnectAttempts {
+        let group: BackendGroup
+        let client: IPKey?
+        let active: ActiveSet
+        let everyone: ActiveSet
+        let limit: Int
+        var excluded: [ServerHandle] = []
+        var failures: [AttemptFailure] = []
+
+        init(group: BackendGroup, client: IPKey?) {
+            self.group = group
+            self.client = client
+            active = group.selector.current
+            everyone = group.all.withLock { $0 }
+            limit = group.maxAttempts > 0 ? group.maxAttempts : max(1, everyone.servers.count)
+        }
+
+        /// The next server to try (counted in flight), or nil when every attempt is spent.
+        @inline(never)
+        mutating func next() -> ServerHandle? {
+            guard failures.count < limit,
+                  let server = group.pick(active: active, everyone: everyone, client: client, excluding: excluded)
+            else { return nil }
+            server.inFlight.add(1, ordering: .relaxed)
+            return server
+        }
+
+        /// Records a failed attempt; rethrows what is not the server's fault (cancellation, relayd's own
+        /// shortage), which ends the attempts at once.
+        @inline(never)
+        mutating func failed(_ server: ServerHandle, _ error: any Error, logger: Logger) throws {
+            server.inFlight.subtract(1, ordering: .relaxed)
+            guard let error = error as? IOError else { throw error }
+            if let resource = error.origin.localResource {
+                throw LocalShortage(resource: resource, error: error, server: server.address)
+            }
+            excluded.append(server)
+            failures.append(AttemptFailure(server: server.address, error: error.description))
+            group.report(server, .connectFailed(error.description))
+            group.stats.connectFailures.increment()
+            server.connectFailures.add(1, ordering: .relaxed)
+            logger.debug("backend connect failed", ["backend": group.name, "server": server.address, "error": error])
+        }
+
+        func unavailable() -> Unavailable {
+            Unavailable(group: group.name, failures: failures)
+        }
+    }
+
+    /// Reports a connection's set-up time to the Scoreboard and the metrics.
+    @inline(never)
+    private func connected(_ server: ServerHandle, since start: UInt64) {
+        let connectTime = Duration.nanoseconds(Int64(EventLoop.now() &- start))
+        report(server, .connected(connectTime))
+        stats.connectDuration.observe(connectTime)
+        server.connectionsTotal.add(1, ordering: .relaxed)
     }
 
     /// The server for a new connection or flow from `client`: the balancer's pick from the active set or,

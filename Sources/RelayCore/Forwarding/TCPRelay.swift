@@ -2,24 +2,44 @@ import RelayIO
 
 /// Moves bytes both ways between two connections until both directions have ended.
 ///
-/// Each direction is a plain `for try await` over the source's inbound chunks, writing each to the
-/// destination: backpressure is natural (we do not read more until the write completed), and a
-/// buffer is held only while a chunk is in flight. End of stream on one side becomes `shutdown(SHUT_WR)`
-/// on the other (half-close) while the opposite direction keeps flowing; an error on either side aborts
-/// both, with a reset, so neither peer waits on a dead connection.
+/// One task drives both directions (`TCPBridge`): it reads whatever either side has into a pooled buffer
+/// and writes it on at once, and parks on one `ReadinessWatcher` when every read and write it could make
+/// would block. Backpressure is natural (a direction reads no more until its last chunk is written), and a
+/// buffer is held only while a chunk is in flight: an idle connection holds none, and costs one suspended
+/// task. End of stream on one side becomes `shutdown(SHUT_WR)` on the other (half-close) while the
+/// opposite direction keeps flowing; an error on either side aborts both, with a reset, so neither peer
+/// waits on a dead connection.
+///
+/// With `splice`, each direction is its own loop through a kernel pipe (`pump`), run as two child tasks.
 public enum TCPRelay {
     /// `onFirstResponse` gets the backend's time to first byte: from the first byte relayd wrote to the
     /// backend until the first byte it read back (once per connection; not when the backend spoke first).
     /// `bytesUp` and `bytesDown`, when given, count the bytes of each direction as they are written.
     /// `activity`, when given, counts the chunks of each direction for the listener's timeout sweep.
+    @inline(never)
     public static func run(client: TCPConnection, backend: TCPConnection, pool: BufferPool,
                            splice: Bool = false, bytesUp upCounter: Counter? = nil, bytesDown downCounter: Counter? = nil,
                            activity: ConnectionActivity? = nil,
                            onFirstResponse: (@Sendable (Duration) -> Void)? = nil) async -> RelayOutcome {
+        if splice {
+            return await runSpliced(client: client, backend: backend, pool: pool, bytesUp: upCounter,
+                                    bytesDown: downCounter, activity: activity, onFirstResponse: onFirstResponse)
+        }
+        let bridge = TCPBridge(client: client, backend: backend, pool: pool, bytesUp: upCounter,
+                               bytesDown: downCounter, activity: activity, onFirstResponse: onFirstResponse)
+        return await bridge.run()
+    }
+
+    /// Both directions through kernel pipes, one child task each.
+    @inline(never)
+    static func runSpliced(client: TCPConnection, backend: TCPConnection, pool: BufferPool,
+                           bytesUp upCounter: Counter?, bytesDown downCounter: Counter?,
+                           activity: ConnectionActivity?,
+                           onFirstResponse: (@Sendable (Duration) -> Void)?) async -> RelayOutcome {
         let state = RelayState(onFirstResponse: onFirstResponse, activity: activity)
-        async let upstream = pump(from: client, to: backend, pool: pool, splice: splice, state: state,
+        async let upstream = pump(from: client, to: backend, pool: pool, splice: true, state: state,
                                   direction: .upstream, freshlyRegistered: true, counter: upCounter)
-        let (bytesDown, down) = await pump(from: backend, to: client, pool: pool, splice: splice, state: state,
+        let (bytesDown, down) = await pump(from: backend, to: client, pool: pool, splice: true, state: state,
                                            direction: .downstream, freshlyRegistered: true, counter: downCounter)
         let (bytesUp, up) = await upstream
         return RelayOutcome(bytesUp: bytesUp, bytesDown: bytesDown, up: up, down: down)

@@ -316,75 +316,121 @@ public final class TCPListenerService: Service {
     }
 
     /// Serves one connection, then records it in the access log.
+    ///
+    /// The connection's task keeps what its async functions hold for as long as it lives, idle or not: the
+    /// async path here holds references and little else, and everything that only runs before or after the
+    /// relay (opening, logging, the summary) is in synchronous functions, which use the thread's stack.
+    @inline(never)
     private func serve(_ accepted: AcceptedSocket, on loop: EventLoop, activity: ConnectionActivity?) async {
-        let start = ContinuousClock.now
-        var summary = await relay(accepted, on: loop, activity: activity)
-        if let expiry = activity?.expiry, summary.end == .cancelled || summary.end == .closed {
-            summary.end = expiry
+        let start = EventLoop.now()
+        let summary: ConnectionSummary
+        switch open(accepted, on: loop) {
+        case let .success(client):
+            summary = await relay(client, on: loop, activity: activity)
+            activity?.release()
+            client.close()
+        case let .failure(refused):
+            summary = refused.summary
         }
-        stats.finished(end: summary.end, duration: ContinuousClock.now - start)
-        if let refusal = ConnectionRefusal(summary.end) {
-            recordRefusal(refusal, client: accepted.peer, server: summary.server, error: summary.error)
-        } else if let accessLog {
-            accessLog.record(AccessLogEntry(listener: name, proto: "tcp", client: accepted.peer, server: summary.server,
-                                            bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
-                                            duration: ContinuousClock.now - start, end: summary.end.rawValue,
-                                            error: summary.error))
+        record(summary, client: accepted.peer, start: start, activity: activity)
+    }
+
+    /// The summary of a connection that ended before it was relayed, as an `Error` for `Result`.
+    private struct Unserved: Error {
+        let summary: ConnectionSummary
+    }
+
+    /// Registers the accepted socket in its loop; on failure, says why (and logs it).
+    @inline(never)
+    private func open(_ accepted: AcceptedSocket, on loop: EventLoop) -> Result<TCPConnection, Unserved> {
+        do {
+            return .success(try TCPConnection(adopting: accepted, on: loop))
+        } catch {
+            let text = String(describing: error)
+            if let resource = error.origin.localResource {
+                reportShortage(resource, client: accepted.peer, error: text)
+                return .failure(Unserved(summary: ConnectionSummary(end: .localResources, error: text)))
+            }
+            logger.warn("could not register accepted connection", ["client": accepted.peer, "error": text])
+            return .failure(Unserved(summary: ConnectionSummary(end: .error, error: text)))
         }
     }
 
-    private func relay(_ accepted: AcceptedSocket, on loop: EventLoop, activity: ConnectionActivity?) async
+    /// Counts the finished connection and writes its access-log line.
+    @inline(never)
+    private func record(_ summary: ConnectionSummary, client: SocketAddress, start: UInt64,
+                        activity: ConnectionActivity?) {
+        var summary = summary
+        if let expiry = activity?.expiry, summary.end == .cancelled || summary.end == .closed {
+            summary.end = expiry
+        }
+        let duration = Duration.nanoseconds(Int64(EventLoop.now() &- start))
+        stats.finished(end: summary.end, duration: duration)
+        if let refusal = ConnectionRefusal(summary.end) {
+            recordRefusal(refusal, client: client, server: summary.server, error: summary.error)
+        } else if let accessLog {
+            accessLog.record(AccessLogEntry(listener: name, proto: "tcp", client: client, server: summary.server,
+                                            bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
+                                            duration: duration, end: summary.end.rawValue, error: summary.error))
+        }
+    }
+
+    private func relay(_ client: TCPConnection, on loop: EventLoop, activity: ConnectionActivity?) async
         -> ConnectionSummary
     {
-        let client: TCPConnection
-        do {
-            client = try TCPConnection(adopting: accepted, on: loop)
-        } catch {
-            if let resource = error.origin.localResource {
-                reportShortage(resource, client: accepted.peer, error: String(describing: error))
-                return ConnectionSummary(end: .localResources, error: String(describing: error))
-            }
-            logger.warn("could not register accepted connection", ["client": accepted.peer, "error": String(describing: error)])
-            return ConnectionSummary(end: .error, error: String(describing: error))
-        }
-        defer {
-            activity?.release()
-            client.close()
-        }
         activity?.watch(client)
         switch role {
         case .echo:
-            let state = activity.map { RelayState(activity: $0) }
-            let (bytes, ending) = await TCPRelay.pump(from: client, to: client, pool: loop.buffers, state: state,
-                                                      freshlyRegistered: true, counter: stats.bytesIn)
-            stats.bytesOut.increment(by: UInt64(bytes))
-            let outcome = RelayOutcome(bytesUp: bytes, bytesDown: bytes, up: ending, down: ending)
-            return ConnectionSummary(server: nil, outcome: outcome)
+            return await echo(client, on: loop, activity: activity)
         case let .proxy(group):
             let backend: TCPConnection
             let server: ServerHandle
             do {
-                (backend, server) = try await group.connect(client: accepted.peer, on: loop, logger: logger)
-            } catch let shortage as BackendGroup.LocalShortage {
-                reportShortage(shortage.resource, client: accepted.peer, error: String(describing: shortage.error))
-                return ConnectionSummary(end: .localResources, error: shortage.description)
+                (backend, server) = try await group.connect(client: client.peer, on: loop, logger: logger)
             } catch {
-                logger.warn("no backend reachable; closing client connection",
-                            ["client": accepted.peer, "backend": group.name, "error": String(describing: error)])
-                return ConnectionSummary(end: .noBackend, error: String(describing: error))
-            }
-            defer {
-                backend.close()
-                group.release(server)
+                return unreachable(group, client: client.peer, error: error)
             }
             activity?.watch(backend)
             let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice,
                                              bytesUp: stats.bytesIn, bytesDown: stats.bytesOut, activity: activity) {
                 group.report(server, .firstByte($0))
             }
-            logger.debug("connection closed", ["client": accepted.peer, "server": server.address,
-                                               "bytes_up": outcome.bytesUp, "bytes_down": outcome.bytesDown])
-            return ConnectionSummary(server: server.address, outcome: outcome)
+            backend.close()
+            group.release(server)
+            return relayed(outcome, client: client.peer, server: server.address)
         }
+    }
+
+    /// The echo role: the client's bytes go back to it.
+    private func echo(_ client: TCPConnection, on loop: EventLoop, activity: ConnectionActivity?) async
+        -> ConnectionSummary
+    {
+        let state = activity.map { RelayState(activity: $0) }
+        let (bytes, ending) = await TCPRelay.pump(from: client, to: client, pool: loop.buffers, state: state,
+                                                  freshlyRegistered: true, counter: stats.bytesIn)
+        stats.bytesOut.increment(by: UInt64(bytes))
+        return ConnectionSummary(server: nil, outcome: RelayOutcome(bytesUp: bytes, bytesDown: bytes, up: ending,
+                                                                    down: ending))
+    }
+
+    /// The summary (and the log line) of a connection no server of `group` accepted.
+    @inline(never)
+    private func unreachable(_ group: BackendGroup, client: SocketAddress?, error: any Error) -> ConnectionSummary {
+        if let shortage = error as? BackendGroup.LocalShortage {
+            reportShortage(shortage.resource, client: client ?? address, error: String(describing: shortage.error))
+            return ConnectionSummary(end: .localResources, error: shortage.description)
+        }
+        let text = String(describing: error)
+        logger.warn("no backend reachable; closing client connection",
+                    ["client": client.map(String.init(describing:)) ?? "-", "backend": group.name, "error": text])
+        return ConnectionSummary(end: .noBackend, error: text)
+    }
+
+    /// The summary of a relayed connection, and its debug line.
+    @inline(never)
+    private func relayed(_ outcome: RelayOutcome, client: SocketAddress?, server: SocketAddress) -> ConnectionSummary {
+        logger.debug("connection closed", ["client": client.map(String.init(describing:)) ?? "-", "server": server,
+                                           "bytes_up": outcome.bytesUp, "bytes_down": outcome.bytesDown])
+        return ConnectionSummary(server: server, outcome: outcome)
     }
 }
