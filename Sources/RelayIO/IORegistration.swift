@@ -134,8 +134,12 @@ public final class IORegistration: Sendable {
                     if Task.isCancelled { return .failure(CancellationError()) }
                     var timer: TimerID?
                     if let deadline {
-                        timer = loop.schedule(at: deadline) { [weak self] in
-                            self?.resumeWaiter(interest, token: token, with: .failure(IOError.timedOut))
+                        // A strong reference: the timer is cancelled as soon as the wait ends (`finish`), so
+                        // it never keeps the registration alive for long. A weak one would give the
+                        // registration a side table, and every later retain and release of it (each of the
+                        // connection's reads and writes) would take the runtime's slow path.
+                        timer = loop.schedule(at: deadline) { [self] in
+                            resumeWaiter(interest, token: token, with: .failure(IOError.timedOut))
                         }
                     }
                     let waiter = Waiter(continuation: continuation, token: token, timer: timer)

@@ -10,7 +10,7 @@ public final class ReadinessWatcher: Sendable {
     private struct State {
         var pending = false
         var aborted = false
-        var waiter: UnsafeContinuation<Void, Never>?
+        var waiter: UnsafeContinuation<Bool, Never>?
     }
 
     private let state = SanitizerVisibleMutex<State>(State())
@@ -22,16 +22,16 @@ public final class ReadinessWatcher: Sendable {
 
     /// Called by a watched registration on a readiness edge (`aborted: false`) or when it is aborted.
     func wake(aborted: Bool) {
-        let waiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in
+        let (waiter, wasAborted) = state.withLock { state -> (UnsafeContinuation<Bool, Never>?, Bool) in
             if aborted { state.aborted = true }
             guard let waiter = state.waiter else {
                 state.pending = true
-                return nil
+                return (nil, state.aborted)
             }
             state.waiter = nil
-            return waiter
+            return (waiter, state.aborted)
         }
-        waiter?.resume()
+        waiter?.resume(returning: wasAborted)
     }
 
     /// Returns after the next wake, or at once when one came since the last `wait`. True when a watched
@@ -39,25 +39,23 @@ public final class ReadinessWatcher: Sendable {
     ///
     /// Not cancellable by itself: the task's cancellation handler aborts the registrations, which wakes it.
     public func wait() async -> Bool {
-        let ready = state.withLock { state -> Bool in
-            guard state.pending || state.aborted else { return false }
+        let ready = state.withLock { state -> Bool? in
+            guard state.pending || state.aborted else { return nil }
             state.pending = false
-            return true
+            return state.aborted
         }
-        if !ready {
-            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-                let now = state.withLock { state -> Bool in
-                    if state.pending || state.aborted {
-                        state.pending = false
-                        return true
-                    }
-                    precondition(state.waiter == nil, "two tasks wait on one readiness watcher")
-                    state.waiter = continuation
-                    return false
+        if let ready { return ready }
+        return await withUnsafeContinuation { (continuation: UnsafeContinuation<Bool, Never>) in
+            let now = state.withLock { state -> Bool? in
+                if state.pending || state.aborted {
+                    state.pending = false
+                    return state.aborted
                 }
-                if now { continuation.resume() }
+                precondition(state.waiter == nil, "two tasks wait on one readiness watcher")
+                state.waiter = continuation
+                return nil
             }
+            if let now { continuation.resume(returning: now) }
         }
-        return isAborted
     }
 }

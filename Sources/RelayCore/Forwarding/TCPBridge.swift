@@ -41,9 +41,12 @@ final class TCPBridge {
 
     /// What one turn achieved.
     enum Turn {
-        /// Bytes moved (or a direction ended): take another turn.
+        /// Bytes moved (or a direction ended): take another turn. Even after a short read the next turn
+        /// looks at the latched readiness again: a FIN that came with the last data was reported by the
+        /// same edge, and no later edge will come for it.
         case moved
-        /// Nothing can move until an edge: park.
+        /// Nothing moved: every open direction waits for an edge. Park; an edge that came during the turn
+        /// is kept by the watcher, so the park then returns at once.
         case blocked
         /// Both directions have ended.
         case finished
