@@ -16,6 +16,12 @@ public final class IORegistration: Sendable {
     /// The loop whose epoll set holds the fd and whose timers serve deadlines.
     public let loop: EventLoop
     private let state = SanitizerVisibleMutex<State>(State())
+    /// A hint, written under the lock, of which latched readiness `state` may hold (bit 1: read, bit 2:
+    /// write), so that `consumeReadiness` answers "not ready", its most common answer, without locking.
+    /// A stale hint costs nothing: a clear bit read just before an edge is latched makes the caller park,
+    /// and the park finds the edge (under the lock, or through the watcher it wakes); a set bit read after
+    /// the readiness was consumed leads to the locked check.
+    private let latched = Atomic<UInt8>(0)
 
     private struct State {
         /// Latched readiness. Starts false: callers always try the kernel before waiting, and if the fd
@@ -34,6 +40,10 @@ public final class IORegistration: Sendable {
         var watcher: ReadinessWatcher?
         var aborted = false
         var nextToken: UInt64 = 1
+    }
+
+    private static func latchedBits(_ state: State) -> UInt8 {
+        (state.readable || state.readClosed ? 1 : 0) | (state.writable || state.writeClosed ? 2 : 0)
     }
 
     private struct Waiter {
@@ -72,6 +82,7 @@ public final class IORegistration: Sendable {
             if writable {
                 if let waiting = state.writer { writer = waiting; state.writer = nil } else { state.writable = true }
             }
+            latched.store(Self.latchedBits(state), ordering: .releasing)
             return (reader, writer, readable || writable ? state.watcher : nil)
         }
         if let reader { finish(reader, with: .success(())) }
@@ -93,7 +104,9 @@ public final class IORegistration: Sendable {
     /// Consumes a latched readiness edge, if there is one, without suspending.
     @inline(__always)
     public func consumeReadiness(_ interest: IOInterest) -> Bool {
-        state.withLock { state in
+        guard latched.load(ordering: .acquiring) & (interest == .read ? 1 : 2) != 0 else { return false }
+        return state.withLock { state in
+            defer { latched.store(Self.latchedBits(state), ordering: .releasing) }
             switch interest {
             case .read:
                 if state.readClosed { return true }
@@ -126,10 +139,18 @@ public final class IORegistration: Sendable {
                     switch interest {
                     case .read:
                         if state.readClosed { return .success(()) }
-                        if state.readable { state.readable = false; return .success(()) }
+                        if state.readable {
+                            state.readable = false
+                            latched.store(Self.latchedBits(state), ordering: .releasing)
+                            return .success(())
+                        }
                     case .write:
                         if state.writeClosed { return .success(()) }
-                        if state.writable { state.writable = false; return .success(()) }
+                        if state.writable {
+                            state.writable = false
+                            latched.store(Self.latchedBits(state), ordering: .releasing)
+                            return .success(())
+                        }
                     }
                     if Task.isCancelled { return .failure(CancellationError()) }
                     var timer: TimerID?

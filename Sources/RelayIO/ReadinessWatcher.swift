@@ -38,7 +38,7 @@ public final class ReadinessWatcher: Sendable {
     /// registration has been aborted (the task should stop).
     ///
     /// Not cancellable by itself: the task's cancellation handler aborts the registrations, which wakes it.
-    public func wait() async -> Bool {
+    nonisolated(nonsending) public func wait() async -> Bool {
         let ready = state.withLock { state -> Bool? in
             guard state.pending || state.aborted else { return nil }
             state.pending = false

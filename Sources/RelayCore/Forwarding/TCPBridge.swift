@@ -95,7 +95,7 @@ final class TCPBridge {
         return finish()
     }
 
-    private func drive() async {
+    nonisolated(nonsending) private func drive() async {
         var busy = 0
         while true {
             switch turn() {
