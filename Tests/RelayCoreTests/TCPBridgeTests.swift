@@ -22,31 +22,14 @@ private func socketPair() async throws -> (outer: TCPConnection, inner: TCPConne
     return (outer, inner)
 }
 
-/// Reads until end of stream, at most `limit` bytes.
-private func readToEnd(_ connection: TCPConnection, limit: Int = 64 << 20) async throws -> [UInt8] {
-    var received: [UInt8] = []
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
-    defer { buffer.deallocate() }
-    while received.count <= limit {
-        let count = try await connection.read(into: buffer)
-        if count == 0 { break }
-        received += buffer[0..<count]
-    }
-    return received
+/// Reads until end of stream.
+private func readToEnd(_ connection: TCPConnection) async throws -> [UInt8] {
+    try await TestClient(connection: connection).readToEnd()
 }
 
 /// Reads exactly `count` bytes (fewer at end of stream).
 private func read(_ connection: TCPConnection, exactly count: Int) async throws -> [UInt8] {
-    var received: [UInt8] = []
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
-    defer { buffer.deallocate() }
-    while received.count < count {
-        let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, count - received.count)])
-        let got = try await connection.read(into: slice)
-        if got == 0 { break }
-        received += slice[0..<got]
-    }
-    return received
+    try await TestClient(connection: connection).read(exactly: count)
 }
 
 /// The peers of a relay under test.

@@ -4,6 +4,11 @@ import RelayIO
 public struct TestClient: Sendable {
     public let connection: TCPConnection
 
+    /// Wraps a connection made elsewhere.
+    public init(connection: TCPConnection) {
+        self.connection = connection
+    }
+
     /// Connects to `address`; the time-out is generous, a bound against a hang rather than a measure.
     public static func connect(_ address: SocketAddress, timeout: Duration = .seconds(20)) async throws -> TestClient {
         TestClient(connection: try await TCPConnection.connect(to: address, on: clientLoops.next(), timeout: timeout))
