@@ -46,6 +46,22 @@ public final class IORegistration: Sendable {
         (state.readable || state.readClosed ? 1 : 0) | (state.writable || state.writeClosed ? 2 : 0)
     }
 
+    /// Takes a latched edge for `interest` (a hang-up stays: it is sticky) and refreshes the hint; true
+    /// when the fd may be ready. Call under the lock.
+    private func consume(_ interest: IOInterest, in state: inout State) -> Bool {
+        let ready: Bool
+        switch interest {
+        case .read:
+            ready = state.readClosed || state.readable
+            state.readable = false
+        case .write:
+            ready = state.writeClosed || state.writable
+            state.writable = false
+        }
+        latched.store(Self.latchedBits(state), ordering: .releasing)
+        return ready
+    }
+
     private struct Waiter {
         let continuation: UnsafeContinuation<Void, any Error>
         let token: UInt64
@@ -105,18 +121,7 @@ public final class IORegistration: Sendable {
     @inline(__always)
     public func consumeReadiness(_ interest: IOInterest) -> Bool {
         guard latched.load(ordering: .acquiring) & (interest == .read ? 1 : 2) != 0 else { return false }
-        return state.withLock { state in
-            defer { latched.store(Self.latchedBits(state), ordering: .releasing) }
-            switch interest {
-            case .read:
-                if state.readClosed { return true }
-                if state.readable { state.readable = false; return true }
-            case .write:
-                if state.writeClosed { return true }
-                if state.writable { state.writable = false; return true }
-            }
-            return false
-        }
+        return state.withLock { state in consume(interest, in: &state) }
     }
 
     /// Suspends until the fd is ready for `interest` (or a latched edge says it may be), the deadline
@@ -136,22 +141,7 @@ public final class IORegistration: Sendable {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let immediate = state.withLock { state -> Result<Void, any Error>? in
                     if state.aborted { return .failure(IOError.closed) }
-                    switch interest {
-                    case .read:
-                        if state.readClosed { return .success(()) }
-                        if state.readable {
-                            state.readable = false
-                            latched.store(Self.latchedBits(state), ordering: .releasing)
-                            return .success(())
-                        }
-                    case .write:
-                        if state.writeClosed { return .success(()) }
-                        if state.writable {
-                            state.writable = false
-                            latched.store(Self.latchedBits(state), ordering: .releasing)
-                            return .success(())
-                        }
-                    }
+                    if consume(interest, in: &state) { return .success(()) }
                     if Task.isCancelled { return .failure(CancellationError()) }
                     var timer: TimerID?
                     if let deadline {

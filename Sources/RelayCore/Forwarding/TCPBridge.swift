@@ -60,9 +60,8 @@ final class TCPBridge {
     private let watcher = ReadinessWatcher()
     private var up: Lane
     private var down: Lane
-    /// When the first upstream chunk was read (CLOCK_MONOTONIC ns), until the first response is timed.
+    /// When the first upstream chunk was read (CLOCK_MONOTONIC ns), for the first response's time.
     private var firstUpstream: UInt64 = 0
-    private var firstResponseTimed = false
     /// A direction failed: stop both once its turn is over.
     private var stopping = false
 
@@ -163,7 +162,8 @@ final class TCPBridge {
                 return true
             }
             lane.drained = count < buffer.count
-            received(lane.direction)
+            // Nothing is read while a chunk is held, so a direction that has written nothing is at its first.
+            received(lane.direction, first: lane.total == 0)
             lane.held = buffer
             lane.sent = 0
             lane.end = count
@@ -198,15 +198,15 @@ final class TCPBridge {
         }
     }
 
-    /// A chunk was read: counts it for the timeout sweep and times the backend's first response.
-    private func received(_ direction: RelayDirection) {
+    /// A chunk was read: counts it for the timeout sweep and, on each direction's first chunk, times the
+    /// backend's first response.
+    private func received(_ direction: RelayDirection, first: Bool) {
         activity?.moved(direction)
-        guard let onFirstResponse, !firstResponseTimed else { return }
+        guard first, let onFirstResponse else { return }
         switch direction {
         case .upstream:
-            if firstUpstream == 0 { firstUpstream = EventLoop.now() }
+            firstUpstream = EventLoop.now()
         case .downstream:
-            firstResponseTimed = true
             if firstUpstream != 0 { onFirstResponse(.nanoseconds(Int64(EventLoop.now() &- firstUpstream))) }
         }
     }
@@ -248,9 +248,8 @@ final class TCPBridge {
     private func finish() -> RelayOutcome {
         client.registration.watch(nil)
         backend.registration.watch(nil)
-        for held in [up.held, down.held] {
-            if let held { pool.release(held) }
-        }
+        if let held = up.held { pool.release(held) }
+        if let held = down.held { pool.release(held) }
         up.held = nil
         down.held = nil
         return RelayOutcome(bytesUp: up.total, bytesDown: down.total, up: up.ending ?? .cancelled,

@@ -326,7 +326,7 @@ public final class TCPListenerService: Service {
         let summary: ConnectionSummary
         switch open(accepted, on: loop) {
         case let .success(client):
-            summary = await relay(client, on: loop, activity: activity)
+            summary = await relay(client, peer: accepted.peer, on: loop, activity: activity)
             activity?.release()
             client.close()
         case let .failure(refused):
@@ -375,7 +375,8 @@ public final class TCPListenerService: Service {
         }
     }
 
-    private func relay(_ client: TCPConnection, on loop: EventLoop, activity: ConnectionActivity?) async
+    private func relay(_ client: TCPConnection, peer: SocketAddress, on loop: EventLoop,
+                       activity: ConnectionActivity?) async
         -> ConnectionSummary
     {
         activity?.watch(client)
@@ -386,9 +387,9 @@ public final class TCPListenerService: Service {
             let backend: TCPConnection
             let server: ServerHandle
             do {
-                (backend, server) = try await group.connect(client: client.peer, on: loop, logger: logger)
+                (backend, server) = try await group.connect(client: peer, on: loop, logger: logger)
             } catch {
-                return unreachable(group, client: client.peer, error: error)
+                return unreachable(group, client: peer, error: error)
             }
             activity?.watch(backend)
             let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice,
@@ -397,7 +398,7 @@ public final class TCPListenerService: Service {
             }
             backend.close()
             group.release(server)
-            return relayed(outcome, client: client.peer, server: server.address)
+            return relayed(outcome, client: peer, server: server.address)
         }
     }
 
@@ -415,21 +416,21 @@ public final class TCPListenerService: Service {
 
     /// The summary (and the log line) of a connection no server of `group` accepted.
     @inline(never)
-    private func unreachable(_ group: BackendGroup, client: SocketAddress?, error: any Error) -> ConnectionSummary {
+    private func unreachable(_ group: BackendGroup, client: SocketAddress, error: any Error) -> ConnectionSummary {
         if let shortage = error as? BackendGroup.LocalShortage {
-            reportShortage(shortage.resource, client: client ?? address, error: String(describing: shortage.error))
+            reportShortage(shortage.resource, client: client, error: String(describing: shortage.error))
             return ConnectionSummary(end: .localResources, error: shortage.description)
         }
         let text = String(describing: error)
         logger.warn("no backend reachable; closing client connection",
-                    ["client": client.map(String.init(describing:)) ?? "-", "backend": group.name, "error": text])
+                    ["client": client, "backend": group.name, "error": text])
         return ConnectionSummary(end: .noBackend, error: text)
     }
 
     /// The summary of a relayed connection, and its debug line.
     @inline(never)
-    private func relayed(_ outcome: RelayOutcome, client: SocketAddress?, server: SocketAddress) -> ConnectionSummary {
-        logger.debug("connection closed", ["client": client.map(String.init(describing:)) ?? "-", "server": server,
+    private func relayed(_ outcome: RelayOutcome, client: SocketAddress, server: SocketAddress) -> ConnectionSummary {
+        logger.debug("connection closed", ["client": client, "server": server,
                                            "bytes_up": outcome.bytesUp, "bytes_down": outcome.bytesDown])
         return ConnectionSummary(server: server, outcome: outcome)
     }
