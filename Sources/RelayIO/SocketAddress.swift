@@ -62,6 +62,39 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// An address from its bytes in network order (4 for IPv4, 16 for IPv6) and a port; nil for other counts.
+    public init?(addressBytes bytes: [UInt8], port: UInt16) {
+        var storage = sockaddr_storage()
+        switch bytes.count {
+        case 4:
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = port.bigEndian
+            withUnsafeMutableBytes(of: &addr.sin_addr) { $0.copyBytes(from: bytes) }
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: addr, as: sockaddr_in.self) }
+            self.init(storage: storage, length: socklen_t(MemoryLayout<sockaddr_in>.size))
+        case 16:
+            var addr = sockaddr_in6()
+            addr.sin6_family = sa_family_t(AF_INET6)
+            addr.sin6_port = port.bigEndian
+            withUnsafeMutableBytes(of: &addr.sin6_addr) { $0.copyBytes(from: bytes) }
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: addr, as: sockaddr_in6.self) }
+            self.init(storage: storage, length: socklen_t(MemoryLayout<sockaddr_in6>.size))
+        default:
+            return nil
+        }
+    }
+
+    /// The IP's bytes in network order: 4 for IPv4, 16 for IPv6.
+    public var addressBytes: [UInt8] {
+        withUnsafeBytes(of: raw) { raw in
+            if family == AF_INET6 {
+                return withUnsafeBytes(of: raw.load(as: sockaddr_in6.self).sin6_addr) { Array($0) }
+            }
+            return withUnsafeBytes(of: raw.load(as: sockaddr_in.self).sin_addr) { Array($0) }
+        }
+    }
+
     /// Parses `host:port` or `[v6]:port` where host is an IP literal.
     public init(parsing text: String) throws(IOError) {
         let host: Substring

@@ -112,6 +112,12 @@ public final class TCPConnection: Sendable {
         try syscallNonBlocking("recv") { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
     }
 
+    /// Copies what is available into `buffer` without taking it from the socket (`MSG_PEEK`): the bytes stay
+    /// for the next read. `.processed(0)` is end of stream.
+    public func peekNow(into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> IOResult<Int> {
+        try syscallNonBlocking("recv") { Glibc.recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK)) }
+    }
+
     /// Reads at least one byte into `buffer`, waiting as needed; returns 0 at end of stream.
     public func read(into buffer: UnsafeMutableRawBufferPointer, deadline: UInt64? = nil) async throws -> Int {
         while true {
@@ -193,6 +199,17 @@ public final class TCPConnection: Sendable {
         guard !closed.load(ordering: .acquiring) else { return false }
         var byte: UInt8 = 0
         return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) >= 0
+    }
+
+    /// Whether the peer has shut down its side (`POLLRDHUP`, or the connection hung up or failed), even with
+    /// bytes still unread: a peek cannot tell that while data waits before the end of stream.
+    public func peerFinished() -> Bool {
+        guard !closed.load(ordering: .acquiring) else { return true }
+        // POLLRDHUP (Linux, <poll.h> under _GNU_SOURCE, which Glibc's Swift module does not define).
+        let peerShutdown: Int16 = 0x2000
+        var entry = pollfd(fd: fd, events: peerShutdown, revents: 0)
+        guard poll(&entry, 1, 0) == 1 else { return false }
+        return entry.revents & (peerShutdown | Int16(POLLHUP) | Int16(POLLERR)) != 0
     }
 
     /// Wakes every waiter with `IOError.closed`; safe from any thread.

@@ -176,7 +176,7 @@ private func onlyProblem(_ text: String, sourceLocation: SourceLocation = #_sour
         ("kind: 'udp', payload: ''",
          #"payload: expected a non-empty string of at most 65507 bytes (sent as UTF-8), found the string """#),
         ("colour: 'red'", "colour: unknown key; the keys here are `kind`, `path`, `expect_status`, `payload`, "
-            + "`payload_hex`, `interval`, `timeout`, `candidates`, `initial`, `rise`, `fall`"),
+            + "`payload_hex`, `interval`, `timeout`, `candidates`, `initial`, `rise`, `fall`, `send_proxy`"),
     ] as [(String, String)])
     func badProbeValuesAreRejected(keys: String, problem: String) {
         #expect(onlyProblem(group("probe: { \(keys) }")) == "backends.app.probe.\(problem)")

@@ -1,11 +1,15 @@
 /*
  * stamp: one-way delivery latency of timestamped messages (Tools/bench/reliable).
  *
- *   stamp sink-udp PORT [--host H] [--seconds S]
+ *   stamp sink-udp PORT [--host H] [--seconds S] [--dump FILE]
  *       Receive datagrams, each one message; one shorter than a message header (16 bytes) is a health
  *       probe and is sent back.
- *   stamp sink-tcp PORT [--host H] [--seconds S] [--size B]
+ *   stamp sink-tcp PORT [--host H] [--seconds S] [--size B] [--dump FILE]
  *       Accept TCP connections and read B-byte messages from each (default 100).
+ *   --dump FILE (both sinks) also writes one line per distinct message, in arrival order:
+ *       "SEQUENCE SENT_NS LATENCY_NS". It tells a tail made by retransmissions (isolated late
+ *       messages after a loss, and the ones queued behind them) from one made by the machine
+ *       (every message in a stretch of time late together, the sender's stamps bunched).
  *   stamp send-tcp HOST PORT [--rate R] [--seconds S] [--size B] [--allow-private]
  *       Send B-byte messages over one TCP connection (TCP_NODELAY), R a second on a fixed
  *       schedule, or as fast as the connection takes them with --rate 0.
@@ -108,6 +112,7 @@ typedef struct {
     long size;
     long min, max;
     bool allow_private;
+    const char *dump; /* sinks: per-message lines, or NULL */
 } opts_t;
 
 static opts_t parse_opts(int argc, char **argv, int first)
@@ -127,6 +132,7 @@ static opts_t parse_opts(int argc, char **argv, int first)
         else if (!strcmp(a, "--size")) o.size = parse_long(a, v, HEADER, MAX_MESSAGE);
         else if (!strcmp(a, "--min")) o.min = parse_long(a, v, 1, 65507);
         else if (!strcmp(a, "--max")) o.max = parse_long(a, v, 1, 65507);
+        else if (!strcmp(a, "--dump")) o.dump = v;
         else die("unknown option %s", a);
     }
     if (o.min > o.max) die("--min %ld is above --max %ld", o.min, o.max);
@@ -174,11 +180,13 @@ typedef struct {
     uint64_t count, cap;
     uint64_t duplicates, bytes, malformed;
     uint64_t first_ns, last_ns;
+    FILE *dump;
 } sink_t;
 
-static void sink_init(sink_t *s)
+static void sink_init(sink_t *s, const opts_t *o)
 {
     memset(s, 0, sizeof *s);
+    if (o->dump && !(s->dump = fopen(o->dump, "w"))) die("--dump %s: %s", o->dump, strerror(errno));
     s->seen = calloc(MAX_SEQUENCES / 8, 1);
     s->cap = 1 << 20;
     s->latencies = malloc(s->cap * sizeof *s->latencies);
@@ -210,6 +218,7 @@ static void sink_take(sink_t *s, const unsigned char *m, size_t len)
         if (!s->latencies) die("out of memory");
     }
     s->latencies[s->count++] = now - sent;
+    if (s->dump) fprintf(s->dump, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", seq, sent, now - sent);
     if (!s->first_ns) s->first_ns = now;
     s->last_ns = now;
 }
@@ -231,6 +240,7 @@ static double pct_us(const uint64_t *sorted, uint64_t n, double p)
 
 static void sink_report(sink_t *s)
 {
+    if (s->dump && fclose(s->dump)) die("--dump: %s", strerror(errno));
     qsort(s->latencies, s->count, sizeof *s->latencies, cmp_u64);
     double span = s->count > 1 ? (double)(s->last_ns - s->first_ns) / 1e9 : 0;
     printf("messages=%" PRIu64 " duplicates=%" PRIu64 " malformed=%" PRIu64 " bytes=%" PRIu64
@@ -249,7 +259,7 @@ static bool deadline_passed(const opts_t *o, uint64_t start)
 
 static int cmd_sink_udp(int argc, char **argv)
 {
-    if (argc < 3) die("usage: stamp sink-udp PORT [--host H] [--seconds S]");
+    if (argc < 3) die("usage: stamp sink-udp PORT [--host H] [--seconds S] [--dump FILE]");
     opts_t o = parse_opts(argc, argv, 3);
     socklen_t len;
     struct sockaddr_storage ss = resolve(o.host, argv[2], &len, SOCK_DGRAM, false, false);
@@ -259,7 +269,7 @@ static int cmd_sink_udp(int argc, char **argv)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
     if (bind(fd, (struct sockaddr *)&ss, len)) die("bind %s:%s: %s", o.host, argv[2], strerror(errno));
     sink_t s;
-    sink_init(&s);
+    sink_init(&s, &o);
     static unsigned char m[MAX_MESSAGE];
     printf("ready=1\n");
     fflush(stdout);
@@ -280,7 +290,7 @@ static int cmd_sink_udp(int argc, char **argv)
 
 static int cmd_sink_tcp(int argc, char **argv)
 {
-    if (argc < 3) die("usage: stamp sink-tcp PORT [--host H] [--seconds S] [--size B]");
+    if (argc < 3) die("usage: stamp sink-tcp PORT [--host H] [--seconds S] [--size B] [--dump FILE]");
     opts_t o = parse_opts(argc, argv, 3);
     socklen_t len;
     struct sockaddr_storage ss = resolve(o.host, argv[2], &len, SOCK_STREAM, false, false);
@@ -291,7 +301,7 @@ static int cmd_sink_tcp(int argc, char **argv)
     if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 64))
         die("listen %s:%s: %s", o.host, argv[2], strerror(errno));
     sink_t s;
-    sink_init(&s);
+    sink_init(&s, &o);
     enum { MAXC = 64 };
     struct pollfd p[MAXC + 1];
     static unsigned char pending[MAXC][MAX_MESSAGE];

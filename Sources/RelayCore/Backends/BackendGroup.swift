@@ -1,4 +1,7 @@
 import RelayIO
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// One backend group at run time: its servers, what is known about them, and how the forwarding path
@@ -166,19 +169,31 @@ public final class BackendGroup: Sendable {
     /// A failure of relayd's own (`IOError.origin` is local) ends the attempt at once with `LocalShortage`:
     /// it is not the server's, so it reaches neither the Scoreboard nor the failure counters, and trying
     /// the next server would only fail the same way.
-    public func connect(client: SocketAddress?, on loop: EventLoop, logger: Logger) async throws
-        -> (TCPConnection, ServerHandle)
+    ///
+    /// `proxyHeader` (the group's `send_proxy`) is written first on the connection, warm or new; a server whose
+    /// connection fails that write is skipped like one that refused.
+    public func connect(client: SocketAddress?, on loop: EventLoop, logger: Logger, proxyHeader: [UInt8]? = nil)
+        async throws -> (TCPConnection, ServerHandle)
     {
         var attempts = ConnectAttempts(group: self, client: client?.ipKey)
         while let server = attempts.next() {
             if let warm = pool?.pool(for: server)?.take(on: loop) {
-                server.connectionsTotal.add(1, ordering: .relaxed)
-                return (warm, server)
+                if let proxyHeader, !Self.writeHeader(proxyHeader, to: warm) {
+                    // A pooled connection the server closed meanwhile: try a fresh one to the same server.
+                    warm.close()
+                } else {
+                    server.connectionsTotal.add(1, ordering: .relaxed)
+                    return (warm, server)
+                }
             }
             let start = EventLoop.now()
             do {
                 let connection = try await TCPConnection.connect(to: server.address, on: loop, timeout: connectTimeout,
                                                                  options: options)
+                if let proxyHeader, !Self.writeHeader(proxyHeader, to: connection) {
+                    connection.close()
+                    throw IOError.syscall(call: "send (PROXY header)", errno: EPIPE)
+                }
                 connected(server, since: start)
                 return (connection, server)
             } catch {
@@ -186,6 +201,16 @@ public final class BackendGroup: Sendable {
             }
         }
         throw attempts.unavailable()
+    }
+
+    /// Writes a PROXY header on a connection whose send buffer is empty (new, or pooled and never written): it
+    /// goes whole at once or the connection is dead.
+    @inline(never)
+    static func writeHeader(_ header: [UInt8], to connection: TCPConnection) -> Bool {
+        header.withUnsafeBytes { bytes in
+            guard case .processed(bytes.count)? = try? connection.writeNow(bytes) else { return false }
+            return true
+        }
     }
 
     /// The servers a new connection tries, one after the other, and why each failed. Kept out of the async

@@ -8,11 +8,11 @@ import Glibc
 /// For IPv4 blocks of /30 and wider the first address (the network) and the last (the broadcast address) are left
 /// out, since no server answers there; /31 (a point-to-point link) and /32 have no such addresses and keep all.
 /// IPv6 has no broadcast address, so every address of an IPv6 block is used.
-struct AddressBlock: Equatable, CustomStringConvertible {
+public struct AddressBlock: Sendable, Equatable, CustomStringConvertible {
     /// The first address of the block, 4 bytes for IPv4 or 16 for IPv6, in network order.
-    let network: [UInt8]
+    public let network: [UInt8]
     /// How many leading bits are fixed: 0 to 32 for IPv4, 0 to 128 for IPv6.
-    let prefixLength: Int
+    public let prefixLength: Int
 
     var isIPv6: Bool { network.count == 16 }
 
@@ -20,7 +20,7 @@ struct AddressBlock: Equatable, CustomStringConvertible {
     var hostBits: Int { network.count * 8 - prefixLength }
 
     /// `10.0.0.0/30` or `2001:db8::/126`.
-    var description: String {
+    public var description: String {
         "\(Endpoint(addressBytes: network, port: 0).host)/\(prefixLength)"
     }
 

@@ -32,6 +32,9 @@ public struct BackendConfig: Sendable, Equatable {
     public var selector: SelectorParameters
     /// Connections opened ahead of time to the active servers (`pool`, default none).
     public var pool: PoolConfig
+    /// The PROXY protocol header written first on every connection to a server (`send_proxy`: "off", "v1" or
+    /// "v2", default "off"), so servers see the client's address instead of relayd's. TCP listeners only.
+    public var sendProxy: ProxySendVersion = .off
 
     public init(name: String, servers: [ServerEntry], balance: BalanceAlgorithm = .roundRobin,
                 connectTimeout: Duration = .seconds(1), maxConnectAttempts: Int = 0, defaultPort: UInt16? = nil,
@@ -108,6 +111,17 @@ public struct BackendConfig: Sendable, Equatable {
             fields.read("scoring", into: &config.scoring) { ScoringParameters.read(from: $0) }
             fields.read("selector", into: &config.selector) { SelectorParameters.read(from: $0) }
             fields.read("pool", into: &config.pool) { PoolConfig.read(from: $0) }
+            fields.read("send_proxy", into: &config.sendProxy) { $0.choice(ProxySendVersion.self) }
+            if config.probe.proxyHeader != .off {
+                if config.sendProxy == .off, !fields.failedKeys.contains("send_proxy") {
+                    let probePath = ConfigPath.key("probe", in: node.path)
+                    node.log.add("true, but the group sends no PROXY header (`send_proxy` is off); set `send_proxy` "
+                                 + "to \"v1\" or \"v2\", or remove this key",
+                                 at: ConfigPath.key("send_proxy", in: probePath), anchor: node.path)
+                    fields.markFailed("probe")
+                }
+                config.probe.proxyHeader = config.sendProxy
+            }
             return validName && fields.isValid ? config : nil
         }
     }

@@ -44,6 +44,9 @@ public struct ListenerConfig: Sendable, Equatable {
     /// UDP or reliable-UDP listener's datagrams per client IP (`rate_limit`, default none). Applied in place by a
     /// reload.
     public var rateLimit: RateLimitConfig
+    /// TCP: whether connections start with a PROXY protocol header, and from which peers one is believed
+    /// (`accept_proxy`: `true`, `false` or "optional", default false; `proxy_trusted`, default loopback).
+    public var acceptProxy: ProxyAcceptConfig = .off
     /// Reliable UDP: the keys file, `max_sessions`, `encryption` and `max_packet_size`; nil for other protocols.
     public var reliable: ReliableListenerConfig?
     /// Multipath client or server: links, keys and the LinkMonitor's knobs; nil for other protocols.
@@ -122,6 +125,18 @@ public struct ListenerConfig: Sendable, Equatable {
                               + "`idle_timeout` only")
             } else {
                 fields.read("first_byte_timeout", into: &config.firstByteTimeout) { $0.duration(allowZero: true) }
+            }
+            if config.proto == .tcp {
+                var mode = ProxyAcceptConfig.Mode.off
+                fields.read("accept_proxy", into: &mode) { $0.proxyAcceptMode() }
+                var trusted = ProxyAcceptConfig.loopback
+                fields.read("proxy_trusted", into: &trusted) { $0.addressBlocks() }
+                config.acceptProxy = ProxyAcceptConfig(mode: mode, trusted: trusted)
+            } else if !fields.failedKeys.contains("protocol") {
+                for key in ["accept_proxy", "proxy_trusted"] where fields.optional(key) != nil {
+                    fields.reject(key, "only tcp listeners take `\(key)` (the PROXY protocol header a proxy in front "
+                                  + "sends first on a TCP connection)")
+                }
             }
             // Other protocols do not ask for their own keys, so there they are unknown keys like any other.
             if config.proto == .reliableUDP {

@@ -51,6 +51,14 @@ extension ProbeParameters {
             fields.read("initial", into: &probe) { readInitial(from: $0, into: beforeInitial) }
             fields.read("rise", into: &probe.rise) { $0.integer(in: 1...100) }
             fields.read("fall", into: &probe.fall) { $0.integer(in: 1...100) }
+            // Which version is the group's `send_proxy`: the group fills it in; until then, a marker.
+            var sendProxy = false
+            if kind == "udp", fields.optional("send_proxy") != nil {
+                fields.reject("send_proxy", "a udp probe sends its payload only; `send_proxy` is for tcp and http probes")
+            } else {
+                fields.read("send_proxy", into: &sendProxy) { $0.bool() }
+            }
+            probe.proxyHeader = sendProxy ? .v2 : .off
             switch kind {
             case "http": probe.kind = .http(path: path, expectStatus: status)
             case "udp": probe.kind = .udp(payload: payload)

@@ -121,6 +121,7 @@ public struct RelayConfig: Sendable, Equatable {
             checkAddresses(readListeners, log: root.log)
             checkHTTPAddresses(config, readListeners, log: root.log)
             checkPools(config, readListeners, log: root.log)
+            checkSendProxy(config, readListeners, log: root.log)
             return fields.isValid ? config : nil
         }
     }
@@ -191,6 +192,21 @@ public struct RelayConfig: Sendable, Equatable {
                             at: backendPath)
                 }
             }
+        }
+    }
+
+    /// relayd writes the PROXY protocol header on TCP connections only: a group that sends one cannot serve a
+    /// UDP, reliable-UDP or multipath listener.
+    private static func checkSendProxy(_ config: RelayConfig, _ listeners: [ListenerReading], log: ConfigIssueLog) {
+        for reading in listeners where reading.hasValid("protocol", "backend")
+            && (reading.config.proto.relaysUDP || reading.config.proto == .multipathServer) {
+            guard let name = reading.config.backend, let group = config.backends[name], group.sendProxy != .off else {
+                continue
+            }
+            log.add("group `\(name)` sends the PROXY protocol header (send_proxy \"\(group.sendProxy.rawValue)\"), which "
+                    + "relayd writes on TCP connections only; a \(reading.config.proto.rawValue) listener needs a group "
+                    + "without it",
+                    at: ConfigPath.key("backend", in: reading.path))
         }
     }
 

@@ -15,6 +15,9 @@ public enum ConnectionEnd: String, Sendable, CaseIterable, CustomStringConvertib
     case idle
     /// The client sent nothing for the listener's `first_byte_timeout` after connecting.
     case clientTimeout = "client_timeout"
+    /// `accept_proxy`: the connection did not start with a valid PROXY header in time, or came from a peer not in
+    /// `proxy_trusted` while the header is required.
+    case badProxyHeader = "bad_proxy_header"
 
     public var description: String { rawValue }
 
@@ -28,6 +31,7 @@ public enum ConnectionEnd: String, Sendable, CaseIterable, CustomStringConvertib
         case .localResources: 5
         case .idle: 6
         case .clientTimeout: 7
+        case .badProxyHeader: 8
         }
     }
 }

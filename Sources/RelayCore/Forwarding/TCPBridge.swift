@@ -10,7 +10,8 @@ import RelayIO
 ///
 /// Readiness is taken from the registrations' latched edges: after a short read, a direction waits for
 /// the next read edge instead of spending a `recv` to learn `EAGAIN` (both sockets start that way, as
-/// freshly registered ones), and a blocked write is retried only after a write edge.
+/// freshly registered ones, unless the client was read before: `clientRead`), and a blocked write is retried
+/// only after a write edge.
 final class TCPBridge {
     /// One direction: bytes read from `source` are written to `destination`.
     struct Lane {
@@ -70,7 +71,7 @@ final class TCPBridge {
 
     @inline(never)
     init(client: TCPConnection, backend: TCPConnection, pool: BufferPool, bytesUp: Counter?, bytesDown: Counter?,
-         activity: ConnectionActivity?, onFirstResponse: (@Sendable (Duration) -> Void)?) {
+         activity: ConnectionActivity?, clientRead: Bool = false, onFirstResponse: (@Sendable (Duration) -> Void)?) {
         self.client = client
         self.backend = backend
         self.pool = pool
@@ -78,6 +79,8 @@ final class TCPBridge {
         self.onFirstResponse = onFirstResponse
         up = Lane(from: client, to: backend, counter: bytesUp, direction: .upstream)
         down = Lane(from: backend, to: client, counter: bytesDown, direction: .downstream)
+        // A client already read from (its PROXY header) spent its first read edge: read before waiting.
+        up.drained = !clientRead
     }
 
     /// Relays until both directions have ended, the sockets are aborted, or the task is cancelled (which

@@ -19,14 +19,16 @@ public enum TCPRelay {
     @inline(never)
     public static func run(client: TCPConnection, backend: TCPConnection, pool: BufferPool,
                            splice: Bool = false, bytesUp upCounter: Counter? = nil, bytesDown downCounter: Counter? = nil,
-                           activity: ConnectionActivity? = nil,
+                           activity: ConnectionActivity? = nil, clientRead: Bool = false,
                            onFirstResponse: (@Sendable (Duration) -> Void)? = nil) async -> RelayOutcome {
         if splice {
             return await runSpliced(client: client, backend: backend, pool: pool, bytesUp: upCounter,
-                                    bytesDown: downCounter, activity: activity, onFirstResponse: onFirstResponse)
+                                    bytesDown: downCounter, activity: activity, clientRead: clientRead,
+                                    onFirstResponse: onFirstResponse)
         }
         let bridge = TCPBridge(client: client, backend: backend, pool: pool, bytesUp: upCounter,
-                               bytesDown: downCounter, activity: activity, onFirstResponse: onFirstResponse)
+                               bytesDown: downCounter, activity: activity, clientRead: clientRead,
+                               onFirstResponse: onFirstResponse)
         return await bridge.run()
     }
 
@@ -34,11 +36,11 @@ public enum TCPRelay {
     @inline(never)
     static func runSpliced(client: TCPConnection, backend: TCPConnection, pool: BufferPool,
                            bytesUp upCounter: Counter?, bytesDown downCounter: Counter?,
-                           activity: ConnectionActivity?,
+                           activity: ConnectionActivity?, clientRead: Bool,
                            onFirstResponse: (@Sendable (Duration) -> Void)?) async -> RelayOutcome {
         let state = RelayState(onFirstResponse: onFirstResponse, activity: activity)
         async let upstream = pump(from: client, to: backend, pool: pool, splice: true, state: state,
-                                  direction: .upstream, freshlyRegistered: true, counter: upCounter)
+                                  direction: .upstream, freshlyRegistered: !clientRead, counter: upCounter)
         let (bytesDown, down) = await pump(from: backend, to: client, pool: pool, splice: true, state: state,
                                            direction: .downstream, freshlyRegistered: true, counter: downCounter)
         let (bytesUp, up) = await upstream

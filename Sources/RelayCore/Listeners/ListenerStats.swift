@@ -7,6 +7,8 @@ public final class ListenerStats: Sendable {
     public let bytesOut = Counter()
     /// Lifetime of finished connections, from accept to close.
     public let duration = Histogram(buckets: Histogram.durationBuckets)
+    /// PROXY protocol headers read from trusted proxies (`accept_proxy`).
+    public let proxyHeaders = Counter()
     /// Finished connections by how they ended, in `ConnectionEnd.allCases` order.
     private let endings: [Counter]
 

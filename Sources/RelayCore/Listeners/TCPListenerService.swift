@@ -1,4 +1,5 @@
 import RelayIO
+import RelayProtocol
 import Synchronization
 
 #if canImport(Glibc)
@@ -28,6 +29,9 @@ public final class TCPListenerService: Service {
     private let currentRole: SanitizerVisibleMutex<TCPConnectionRole>
     /// The idle and first-byte timeouts of new connections (`idle_timeout`, `first_byte_timeout`).
     private let currentTimeouts: SanitizerVisibleMutex<ConnectionTimeouts>
+    /// Whether new connections start with a PROXY protocol header, and whose are believed (`accept_proxy`,
+    /// `proxy_trusted`).
+    private let currentProxy: SanitizerVisibleMutex<ProxyAcceptConfig>
     /// One warning a second at most when relayd runs short of its own resources.
     private let shortageLog = EventThrottle(limit: 1, window: .seconds(1))
     /// Access-log lines of refused connections, at most 10 a second per reason.
@@ -47,8 +51,9 @@ public final class TCPListenerService: Service {
                 maxConnections: Int, maxConnectionsPerIP: Int, backlog: Int32 = 1024,
                 options: TCPOptions = TCPOptions(), splice: Bool = false, sharingAddress: Bool = false,
                 timeouts: ConnectionTimeouts = .off, rateLimit: RateLimitConfig = .none, accessLog: AccessLog? = nil,
-                logger: Logger) throws {
+                acceptProxy: ProxyAcceptConfig = .off, logger: Logger) throws {
         self.accessLog = accessLog
+        self.currentProxy = SanitizerVisibleMutex(acceptProxy)
         self.name = name
         self.splice = splice
         self.currentRole = SanitizerVisibleMutex(role)
@@ -74,6 +79,9 @@ public final class TCPListenerService: Service {
     /// The timeouts new connections get.
     public var timeouts: ConnectionTimeouts { currentTimeouts.withLock { $0 } }
 
+    /// Whether new connections start with a PROXY protocol header.
+    public var acceptProxy: ProxyAcceptConfig { currentProxy.withLock { $0 } }
+
     /// Connections refused for `reason` since the listener was made: the tracker counts those over a limit,
     /// the rate limiter those over `rate_limit`, the stats those that ended without a server.
     func refusedCount(_ reason: ConnectionRefusal) -> Int {
@@ -83,6 +91,7 @@ public final class TCPListenerService: Service {
         case .noBackend: Int(stats.ended(.noBackend).value)
         case .localResources: Int(stats.ended(.localResources).value)
         case .rateLimited: rateLimiter.limited(.perIP) + rateLimiter.limited(.total)
+        case .badProxyHeader: Int(stats.ended(.badProxyHeader).value)
         }
     }
 
@@ -90,8 +99,10 @@ public final class TCPListenerService: Service {
     /// admitted under the new limits, rate limits and timeouts; connections already open keep their backend,
     /// their slot and their timeouts.
     public func update(role: TCPConnectionRole, maxConnections: Int, maxConnectionsPerIP: Int,
-                       timeouts: ConnectionTimeouts? = nil, rateLimit: RateLimitConfig? = nil) async {
+                       timeouts: ConnectionTimeouts? = nil, rateLimit: RateLimitConfig? = nil,
+                       acceptProxy: ProxyAcceptConfig? = nil) async {
         currentRole.withLock { $0 = role }
+        if let acceptProxy { currentProxy.withLock { $0 = acceptProxy } }
         if let timeouts { currentTimeouts.withLock { $0 = timeouts } }
         tracker.updateLimits(maxConnections: maxConnections, maxPerIP: maxConnectionsPerIP)
         if let rateLimit { await rateLimiter.update(rateLimit) }
@@ -323,16 +334,94 @@ public final class TCPListenerService: Service {
     @inline(never)
     private func serve(_ accepted: AcceptedSocket, on loop: EventLoop, activity: ConnectionActivity?) async {
         let start = EventLoop.now()
-        let summary: ConnectionSummary
+        var summary: ConnectionSummary
+        var origin = Origin(client: accepted.peer)
         switch open(accepted, on: loop) {
         case let .success(client):
-            summary = await relay(client, peer: accepted.peer, on: loop, activity: activity)
+            activity?.watch(client)
+            let proxy = acceptProxy
+            switch proxy.mode == .off ? false : admitProxy(proxy, peer: accepted.peer) {
+            case true?:
+                let outcome = await ProxyHeaderReader.read(from: client, optional: proxy.mode == .optional,
+                                                           deadline: proxyDeadline(start), pool: loop.buffers)
+                origin.clientRead = true
+                summary = proxied(outcome, origin: &origin)
+            case false?:
+                // No header expected (or none believed from this peer): the bytes go to the server untouched.
+                summary = ConnectionSummary()
+            case nil:
+                summary = ConnectionSummary(end: .badProxyHeader, error: Self.untrustedMessage(accepted.peer))
+            }
+            if summary.end == .closed && summary.error == nil {
+                summary = await relay(client, origin: origin, on: loop, activity: activity)
+            }
             activity?.release()
             client.close()
         case let .failure(refused):
             summary = refused.summary
         }
-        record(summary, client: accepted.peer, start: start, activity: activity)
+        record(summary, client: origin.client, start: start, activity: activity)
+    }
+
+    /// Where a connection comes from: the peer, or the client a trusted proxy's PROXY header names.
+    struct Origin {
+        /// The client: balancing (hash), the access log and the header relayd sends on use it.
+        var client: SocketAddress
+        /// The address the client connected to, when a PROXY header said so.
+        var destination: SocketAddress?
+        /// Whether the client socket was read (or peeked) before the relay, so the relay must read before waiting.
+        var clientRead = false
+        /// The proxy the connection came through, when a header replaced `client`.
+        var proxy: SocketAddress?
+    }
+
+    /// Whether to read a PROXY header from `peer` (true: trusted; false: untrusted but optional, so the bytes
+    /// are relayed untouched; nil: refuse, the header is required and `peer` is not trusted).
+    @inline(never)
+    private func admitProxy(_ proxy: ProxyAcceptConfig, peer: SocketAddress) -> Bool? {
+        if proxy.trusts(peer) { return true }
+        if proxy.mode == .optional { return false }
+        logger.debug("connection refused", ["client": peer, "reason": ConnectionEnd.badProxyHeader.rawValue,
+                                            "error": Self.untrustedMessage(peer)])
+        return nil
+    }
+
+    static func untrustedMessage(_ peer: SocketAddress) -> String {
+        "\(peer.ip) may not send a PROXY header (not in proxy_trusted)"
+    }
+
+    private func proxyDeadline(_ start: UInt64) -> UInt64 {
+        let firstByte = timeouts.firstByte
+        let wait = firstByte > .zero ? firstByte : ProxyAcceptConfig.defaultTimeout
+        return start &+ wait.nanosecondsClamped
+    }
+
+    /// Applies what the PROXY header reader found: the client's address, or why the connection ends.
+    @inline(never)
+    private func proxied(_ outcome: ProxyHeaderReader.Outcome, origin: inout Origin) -> ConnectionSummary {
+        switch outcome {
+        case let .header(header):
+            if header.command == .proxy, let source = header.addresses.source,
+               let client = SocketAddress(addressBytes: source.address, port: source.port) {
+                origin.proxy = origin.client
+                origin.client = client
+                if let destination = header.addresses.destination {
+                    origin.destination = SocketAddress(addressBytes: destination.address, port: destination.port)
+                }
+            }
+            stats.proxyHeaders.increment()
+            return ConnectionSummary()
+        case .absent:
+            return ConnectionSummary()
+        case .closed:
+            return ConnectionSummary(end: .closed, error: "client closed before its PROXY header was whole")
+        case let .refused(reason):
+            logger.debug("connection refused", ["client": origin.client, "reason": ConnectionEnd.badProxyHeader.rawValue,
+                                                "error": reason])
+            return ConnectionSummary(end: .badProxyHeader, error: reason)
+        case .cancelled:
+            return ConnectionSummary(end: .cancelled)
+        }
     }
 
     /// The summary of a connection that ended before it was relayed, as an `Error` for `Result`.
@@ -375,40 +464,55 @@ public final class TCPListenerService: Service {
         }
     }
 
-    private func relay(_ client: TCPConnection, peer: SocketAddress, on loop: EventLoop,
+    private func relay(_ client: TCPConnection, origin: Origin, on loop: EventLoop,
                        activity: ConnectionActivity?) async
         -> ConnectionSummary
     {
-        activity?.watch(client)
         switch role {
         case .echo:
-            return await echo(client, on: loop, activity: activity)
+            return await echo(client, on: loop, activity: activity, clientRead: origin.clientRead)
         case let .proxy(group):
             let backend: TCPConnection
             let server: ServerHandle
             do {
-                (backend, server) = try await group.connect(client: peer, on: loop, logger: logger)
+                let header = proxyHeader(for: group, client: client, origin: origin)
+                (backend, server) = try await group.connect(client: origin.client, on: loop, logger: logger,
+                                                            proxyHeader: header)
             } catch {
-                return unreachable(group, client: peer, error: error)
+                return unreachable(group, client: origin.client, error: error)
             }
             activity?.watch(backend)
             let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice,
-                                             bytesUp: stats.bytesIn, bytesDown: stats.bytesOut, activity: activity) {
+                                             bytesUp: stats.bytesIn, bytesDown: stats.bytesOut, activity: activity,
+                                             clientRead: origin.clientRead) {
                 group.report(server, .firstByte($0))
             }
             backend.close()
             group.release(server)
-            return relayed(outcome, client: peer, server: server.address)
+            return relayed(outcome, client: origin.client, server: server.address)
         }
     }
 
+    /// The PROXY header `group` wants written first on the connection to its server, nil when it wants none:
+    /// the client and the address it connected to (a header relayd read says which; else the socket's own).
+    @inline(never)
+    private func proxyHeader(for group: BackendGroup, client: TCPConnection, origin: Origin) -> [UInt8]? {
+        guard let version = group.config.sendProxy.headerVersion else { return nil }
+        let destination = origin.destination ?? (try? client.localAddress()) ?? address
+        guard let addresses = ProxyHeader.Addresses(
+            source: origin.client.addressBytes, sourcePort: origin.client.port,
+            destination: destination.addressBytes, destinationPort: destination.port)
+        else { return ProxyHeader.local(version).encode() }
+        return ProxyHeader(version: version, command: .proxy, transport: .stream, addresses: addresses).encode()
+    }
+
     /// The echo role: the client's bytes go back to it.
-    private func echo(_ client: TCPConnection, on loop: EventLoop, activity: ConnectionActivity?) async
-        -> ConnectionSummary
+    private func echo(_ client: TCPConnection, on loop: EventLoop, activity: ConnectionActivity?,
+                      clientRead: Bool) async -> ConnectionSummary
     {
         let state = activity.map { RelayState(activity: $0) }
         let (bytes, ending) = await TCPRelay.pump(from: client, to: client, pool: loop.buffers, state: state,
-                                                  freshlyRegistered: true, counter: stats.bytesIn)
+                                                  freshlyRegistered: !clientRead, counter: stats.bytesIn)
         stats.bytesOut.increment(by: UInt64(bytes))
         return ConnectionSummary(server: nil, outcome: RelayOutcome(bytesUp: bytes, bytesDown: bytes, up: ending,
                                                                     down: ending))

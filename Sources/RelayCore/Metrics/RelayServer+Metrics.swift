@@ -21,7 +21,8 @@ extension RelayServer {
         out.counter("relayd_connections_refused_total",
                     "TCP connections refused, by listener and reason (max_connections, max_connections_per_ip, "
                     + "no_backend: no server of the group accepted it, local_resources: relayd itself ran out of "
-                    + "file descriptors, memory or local ports, rate_limited: over rate_limit.per_ip or .total).",
+                    + "file descriptors, memory or local ports, rate_limited: over rate_limit.per_ip or .total, "
+                    + "bad_proxy_header: accept_proxy without a valid PROXY header, or from a peer not in proxy_trusted).",
                     tcp.flatMap { listener in
                         ConnectionRefusal.allCases.map { reason in
                             (["listener": listener.name, "reason": reason.rawValue],
@@ -30,11 +31,17 @@ extension RelayServer {
                     })
         out.counter("relayd_connections_closed_total",
                     "TCP connections finished, by listener and how they ended (closed, error, cancelled, no_backend, "
-                    + "local_resources, idle: idle_timeout passed, client_timeout: first_byte_timeout passed).",
+                    + "local_resources, idle: idle_timeout passed, client_timeout: first_byte_timeout passed, "
+                    + "bad_proxy_header).",
                     tcp.flatMap { listener in
                         ConnectionEnd.allCases.map { end in
                             (["listener": listener.name, "end": end.rawValue], Double(listener.stats.ended(end).value))
                         }
+                    })
+        out.counter("relayd_proxy_headers_total",
+                    "PROXY protocol headers read from trusted proxies (accept_proxy), by listener.",
+                    tcp.filter { $0.acceptProxy.mode != .off }.map {
+                        (["listener": $0.name], Double($0.stats.proxyHeaders.value))
                     })
         var bytes: [([String: String], Double)] = []
         for listener in tcp {

@@ -30,6 +30,10 @@ public struct ProbeParameters: Sendable, Equatable {
     public var rise: Int = 2
     /// Consecutive failures that mark a server down (and evict it from the active set at once).
     public var fall: Int = 3
+    /// `send_proxy: true`: TCP and HTTP probes start with a PROXY header saying "a check of relayd's own" (version
+    /// 1 `UNKNOWN`, version 2 `LOCAL`) in the group's `send_proxy` version, for servers that require one; nil
+    /// sends none (the default, as HAProxy's checks).
+    public var proxyHeader: ProxySendVersion = .off
 
     public init() {}
 }

@@ -32,7 +32,8 @@ public enum ProbeReport {
             var lastResult: [ServerHandle: ProbeResult] = [:]
             var lastError: [ServerHandle: String] = [:]
             for _ in 0..<max(1, count) {
-                let results = await probeAll(servers, kind: backend.probe.kind, timeout: backend.probe.timeout,
+                let results = await probeAll(servers, kind: backend.probe.kind, proxyHeader: backend.probe.proxyHeader,
+                                             timeout: backend.probe.timeout,
                                              concurrency: backend.probe.initialConcurrency, loops: loops)
                 for (server, result) in results {
                     await scoreboard.recordProbe(server, success: result.success, latency: result.latency,
@@ -63,7 +64,8 @@ public enum ProbeReport {
         (value * 1000).rounded() / 1000
     }
 
-    static func probeAll(_ servers: [ServerHandle], kind: ProbeParameters.Kind, timeout: Duration, concurrency: Int,
+    static func probeAll(_ servers: [ServerHandle], kind: ProbeParameters.Kind, proxyHeader: ProxySendVersion = .off,
+                         timeout: Duration, concurrency: Int,
                          loops: EventLoopGroup) async -> [(ServerHandle, ProbeResult)] {
         await withTaskGroup(of: (ServerHandle, ProbeResult).self) { group in
             var pending = servers[...]
@@ -72,7 +74,8 @@ public enum ProbeReport {
                 guard let server = pending.popFirst() else { return }
                 let loop = loops.next()
                 group.addTask(executorPreference: loop) {
-                    (server, await Prober.probe(server.address, kind: kind, timeout: timeout, on: loop))
+                    (server, await Prober.probe(server.address, kind: kind, timeout: timeout, proxyHeader: proxyHeader,
+                                                on: loop))
                 }
             }
             for _ in 0..<max(1, concurrency) { startNext() }

@@ -41,6 +41,7 @@ struct ProbeScheduler: Sendable {
     /// Probes `servers` with at most `concurrency` in flight and records every result.
     func probe(_ servers: [ServerHandle], timeout: Duration, concurrency: Int) async {
         let kind = group.config.probe.kind
+        let proxyHeader = group.config.probe.proxyHeader
         await withTaskGroup(of: (ServerHandle, ProbeResult).self) { probes in
             var pending = servers[...]
             func startNext() {
@@ -48,7 +49,8 @@ struct ProbeScheduler: Sendable {
                 let loop = loops.next()
                 probes.addTask(executorPreference: loop) {
                     let start = ContinuousClock.now
-                    let result = await Prober.probe(server.address, kind: kind, timeout: timeout, on: loop)
+                    let result = await Prober.probe(server.address, kind: kind, timeout: timeout,
+                                                    proxyHeader: proxyHeader, on: loop)
                     self.group.stats.probeDuration.observe(ContinuousClock.now - start)
                     return (server, result)
                 }

@@ -1,4 +1,5 @@
 import RelayIO
+import RelayProtocol
 
 /// Active health checks: one function per probe kind, each bounded by a deadline, run on an event loop.
 ///
@@ -7,16 +8,19 @@ import RelayIO
 /// the round trip. Real traffic adds what probes cannot see (see `ServerScoreState`).
 public enum Prober {
     /// Probes `address` once with `kind`, giving up after `timeout`.
+    /// `proxyHeader` starts a TCP or HTTP probe's connection with a PROXY header saying the connection is relayd's
+    /// own (`probe.send_proxy`).
     public static func probe(_ address: SocketAddress, kind: ProbeParameters.Kind, timeout: Duration,
-                             on loop: EventLoop) async -> ProbeResult {
+                             proxyHeader: ProxySendVersion = .off, on loop: EventLoop) async -> ProbeResult {
         let deadline = EventLoop.now() + timeout.nanosecondsClamped
+        let header = proxyHeader.headerVersion.map { ProxyHeader.local($0).encode() }
         do {
             switch kind {
             case .tcp:
-                return try await probeTCP(address, timeout: timeout, on: loop)
+                return try await probeTCP(address, timeout: timeout, proxyHeader: header, on: loop)
             case let .http(path, expectStatus):
                 return try await probeHTTP(address, path: path, expectStatus: expectStatus, deadline: deadline,
-                                           timeout: timeout, on: loop)
+                                           timeout: timeout, proxyHeader: header, on: loop)
             case let .udp(payload):
                 return try await probeUDP(address, payload: payload, deadline: deadline, on: loop)
             }
@@ -32,18 +36,22 @@ public enum Prober {
         }
     }
 
-    static func probeTCP(_ address: SocketAddress, timeout: Duration, on loop: EventLoop) async throws -> ProbeResult {
+    static func probeTCP(_ address: SocketAddress, timeout: Duration, proxyHeader: [UInt8]? = nil,
+                         on loop: EventLoop) async throws -> ProbeResult {
         let start = ContinuousClock.now
         let connection = try await TCPConnection.connect(to: address, on: loop, timeout: timeout)
         let latency = ContinuousClock.now - start
-        connection.close()
+        defer { connection.close() }
+        if let proxyHeader { try await connection.write(proxyHeader) }
         return ProbeResult(success: true, latency: latency, error: nil)
     }
 
     static func probeHTTP(_ address: SocketAddress, path: String, expectStatus: ClosedRange<Int>, deadline: UInt64,
-                          timeout: Duration, on loop: EventLoop) async throws -> ProbeResult {
+                          timeout: Duration, proxyHeader: [UInt8]? = nil, on loop: EventLoop) async throws
+        -> ProbeResult {
         let connection = try await TCPConnection.connect(to: address, on: loop, timeout: timeout)
         defer { connection.close() }
+        if let proxyHeader { try await connection.write(proxyHeader) }
         let host = address.isIPv6 ? "[\(address.ip)]" : address.ip
         let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(address.port)\r\nUser-Agent: relayd-probe\r\n"
             + "Accept: */*\r\nConnection: close\r\n\r\n"

@@ -194,7 +194,7 @@ extension RelayServer {
                     ? .echo : .proxy(try Self.group(for: listener, in: groups))
                 await tcp.update(role: role, maxConnections: listener.maxConnections,
                                  maxConnectionsPerIP: listener.maxConnectionsPerIP, timeouts: listener.connectionTimeouts,
-                                 rateLimit: listener.rateLimit)
+                                 rateLimit: listener.rateLimit, acceptProxy: listener.acceptProxy)
             } else if let udp = state.udpListeners[listener.name] {
                 await udp.update(group: try Self.group(for: listener, in: groups), idleTimeout: listener.idleTimeout,
                                  maxFlows: listener.maxFlows, responses: listener.responses,

@@ -307,7 +307,8 @@ public final class RelayServer: Sendable {
                 backlog: Int32(listener.backlog),
                 options: TCPOptions(noDelay: listener.tcpNoDelay, keepalive: listener.keepalive),
                 splice: io.splice, sharingAddress: sharing, timeouts: listener.connectionTimeouts,
-                rateLimit: listener.rateLimit, accessLog: accessLog, logger: logger))
+                rateLimit: listener.rateLimit, accessLog: accessLog, acceptProxy: listener.acceptProxy,
+                logger: logger))
         }
     }
 
