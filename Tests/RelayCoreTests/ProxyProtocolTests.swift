@@ -193,6 +193,52 @@ import RelayProtocol
         }
     }
 
+    static func header(_ client: String) -> [UInt8] {
+        Array("PROXY TCP4 \(client) 192.0.2.1 4000 443\r\n".utf8)
+    }
+
+    @Test func perIPLimitsCountTheClientTheHeaderNames_notTheProxy() async throws {
+        try await withTestServer(TestBackend.echo()) { backend in
+            let config = Self.config(backend: backend.listener.localAddress,
+                                     listener: ", accept_proxy: true, max_connections_per_ip: 1")
+            try await withRelay(config) { relay in
+                let front = try relay.address("web")
+                // One open connection for 192.0.2.9 through the proxy (127.0.0.1).
+                let held = try await TestClient.connect(front)
+                defer { held.close() }
+                try await held.send(Self.header("192.0.2.9") + Array("a".utf8))
+                #expect(try await withTimeout { try await held.read(exactly: 1) } == Array("a".utf8))
+                // Another client through the same proxy is not the proxy's second connection.
+                let (other, _) = try await Self.exchange(front, Self.header("192.0.2.10") + Array("b".utf8))
+                #expect(Self.text(other) == "b")
+                // The same client again is over its limit.
+                let (again, _) = try await Self.exchange(front, Self.header("192.0.2.9") + Array("c".utf8))
+                #expect(again.isEmpty)
+                let listener = try #require(relay.server.tcpListeners["web"])
+                #expect(listener.refusedCount(.maxConnectionsPerIP) == 1)
+            }
+        }
+    }
+
+    @Test func rateLimitPerIPCountsTheClientTheHeaderNames() async throws {
+        try await withTestServer(TestBackend.echo()) { backend in
+            let config = Self.config(backend: backend.listener.localAddress, listener: """
+                , accept_proxy: true, rate_limit: { per_ip: { rate: 1, interval: "1h", burst: 1 } }
+                """)
+            try await withRelay(config) { relay in
+                let front = try relay.address("web")
+                let (first, _) = try await Self.exchange(front, Self.header("192.0.2.9") + Array("a".utf8))
+                #expect(Self.text(first) == "a")
+                let (second, _) = try await Self.exchange(front, Self.header("192.0.2.9") + Array("b".utf8))
+                #expect(second.isEmpty, "the client's bucket is empty")
+                let (other, _) = try await Self.exchange(front, Self.header("192.0.2.10") + Array("c".utf8))
+                #expect(Self.text(other) == "c", "another client through the same proxy has a bucket of its own")
+                let listener = try #require(relay.server.tcpListeners["web"])
+                #expect(listener.refusedCount(.rateLimited) == 1)
+            }
+        }
+    }
+
     @Test func probesSendALocalHeaderOnlyWhenAsked() async throws {
         let seen = Recorder<[UInt8]>()
         let backend = try TestBackend { connection in

@@ -22,6 +22,8 @@ public final class ConnectionTracker: Sendable {
         var maxPerIP: Int
         var active = 0
         var perIP: [IPKey: Int] = [:]
+        /// Connections whose per-IP slot was taken after admission (`claimPerIP`), by ticket.
+        var claimed: [UInt64: IPKey] = [:]
         var tasks: [UInt64: Task<Void, Never>] = [:]
         /// Open connections under a timeout, by ticket.
         var watched: [UInt64: ConnectionActivity] = [:]
@@ -59,11 +61,12 @@ public final class ConnectionTracker: Sendable {
         }
     }
 
-    /// Admits a connection from `peer`, or says why not.
-    public func admit(_ peer: SocketAddress) -> Result<Ticket, Refusal> {
+    /// Admits a connection from `peer`, or says why not. `countingIP: false` leaves the per-IP limit to
+    /// `claimPerIP`, once the client's real address is known (a PROXY header from a trusted proxy).
+    public func admit(_ peer: SocketAddress, countingIP: Bool = true) -> Result<Ticket, Refusal> {
         let result = state.withLock { state -> Result<Ticket, Refusal> in
             if state.maxConnections > 0, state.active >= state.maxConnections { return .failure(.overLimit) }
-            let ip = state.maxPerIP > 0 ? peer.ipKey : nil
+            let ip = state.maxPerIP > 0 && countingIP ? peer.ipKey : nil
             if let ip {
                 let count = state.perIP[ip, default: 0]
                 if count >= state.maxPerIP { return .failure(.perIPLimit) }
@@ -79,6 +82,21 @@ public final class ConnectionTracker: Sendable {
         case .failure(.perIPLimit): refusedPerIP.add(1, ordering: .relaxed)
         }
         return result
+    }
+
+    /// Counts the admitted connection of `ticket` (admitted with `countingIP: false`) against `ip`'s
+    /// `max_connections_per_ip`; false, and the refusal counted, when `ip` has that many open already.
+    public func claimPerIP(_ ticket: Ticket, ip: IPKey) -> Bool {
+        let claimed = state.withLock { state -> Bool in
+            guard state.maxPerIP > 0, ticket.ip == nil, state.claimed[ticket.id] == nil else { return true }
+            let count = state.perIP[ip, default: 0]
+            if count >= state.maxPerIP { return false }
+            state.perIP[ip] = count + 1
+            state.claimed[ticket.id] = ip
+            return true
+        }
+        if !claimed { refusedPerIP.add(1, ordering: .relaxed) }
+        return claimed
     }
 
     /// Remembers the task serving `ticket`, so a drain that runs out of time can cancel it, and the
@@ -134,7 +152,7 @@ public final class ConnectionTracker: Sendable {
             state.active -= 1
             if state.tasks.removeValue(forKey: ticket.id) == nil { state.finishedEarly.insert(ticket.id) }
             state.watched[ticket.id] = nil
-            if let ip = ticket.ip {
+            if let ip = state.claimed.removeValue(forKey: ticket.id) ?? ticket.ip {
                 let left = state.perIP[ip, default: 1] - 1
                 state.perIP[ip] = left > 0 ? left : nil
             }

@@ -230,7 +230,9 @@ public final class TCPListenerService: Service {
                 burst = 0
                 await Task.yield()
             }
-            if case let .limited(scope) = rateLimiter.admitNew(ip: accepted.peer.ipKey, now: EventLoop.now()) {
+            // A trusted proxy's connections are limited by the client its PROXY header names, once read.
+            let proxied = acceptsProxyHeader(from: accepted.peer)
+            if !proxied, case let .limited(scope) = rateLimiter.admitNew(ip: accepted.peer.ipKey, now: EventLoop.now()) {
                 accepted.refuse()
                 logger.debug("connection refused", ["client": accepted.peer,
                                                     "reason": ConnectionRefusal.rateLimited.rawValue,
@@ -239,7 +241,7 @@ public final class TCPListenerService: Service {
                 continue
             }
             let ticket: ConnectionTracker.Ticket
-            switch tracker.admit(accepted.peer) {
+            switch tracker.admit(accepted.peer, countingIP: !proxied) {
             case let .success(admitted):
                 ticket = admitted
             case let .failure(refusal):
@@ -253,7 +255,7 @@ public final class TCPListenerService: Service {
             let timeouts = self.timeouts
             let activity = timeouts.isEnabled ? ConnectionActivity(accepted: EventLoop.now(), timeouts: timeouts) : nil
             let task = Task(executorPreference: target) { [self] in
-                await self.serve(accepted, on: target, activity: activity)
+                await self.serve(accepted, on: target, activity: activity, ticket: ticket)
                 target.connections.subtract(1, ordering: .relaxed)
                 self.tracker.finish(ticket)
             }
@@ -332,7 +334,8 @@ public final class TCPListenerService: Service {
     /// async path here holds references and little else, and everything that only runs before or after the
     /// relay (opening, logging, the summary) is in synchronous functions, which use the thread's stack.
     @inline(never)
-    private func serve(_ accepted: AcceptedSocket, on loop: EventLoop, activity: ConnectionActivity?) async {
+    private func serve(_ accepted: AcceptedSocket, on loop: EventLoop, activity: ConnectionActivity?,
+                       ticket: ConnectionTracker.Ticket) async {
         let start = EventLoop.now()
         var summary: ConnectionSummary
         var origin = Origin(client: accepted.peer)
@@ -346,6 +349,11 @@ public final class TCPListenerService: Service {
                                                            deadline: proxyDeadline(start), pool: loop.buffers)
                 origin.clientRead = true
                 summary = proxied(outcome, origin: &origin)
+                if summary.end == .closed, summary.error == nil, !admitProxied(origin.client, ticket: ticket) {
+                    activity?.release()
+                    client.close()
+                    return
+                }
             case false?:
                 // No header expected (or none believed from this peer): the bytes go to the server untouched.
                 summary = ConnectionSummary()
@@ -373,6 +381,30 @@ public final class TCPListenerService: Service {
         var clientRead = false
         /// The proxy the connection came through, when a header replaced `client`.
         var proxy: SocketAddress?
+    }
+
+    /// Whether `peer`'s connections may start with a PROXY header that relayd will read.
+    private func acceptsProxyHeader(from peer: SocketAddress) -> Bool {
+        let proxy = acceptProxy
+        return proxy.mode != .off && proxy.trusts(peer)
+    }
+
+    /// The admission left for after the header: `rate_limit` and `max_connections_per_ip` for the client it named
+    /// (the peer itself when it sent none). False when refused: counted, logged, and the connection to be closed.
+    @inline(never)
+    private func admitProxied(_ client: SocketAddress, ticket: ConnectionTracker.Ticket) -> Bool {
+        let refusal: ConnectionRefusal
+        if case let .limited(scope) = rateLimiter.admitNew(ip: client.ipKey, now: EventLoop.now()) {
+            refusal = .rateLimited
+            logger.debug("connection refused", ["client": client, "reason": refusal.rawValue, "scope": scope.rawValue])
+        } else if !tracker.claimPerIP(ticket, ip: client.ipKey) {
+            refusal = .maxConnectionsPerIP
+            logger.debug("connection refused", ["client": client, "reason": refusal.rawValue])
+        } else {
+            return true
+        }
+        recordRefusal(refusal, client: client)
+        return false
     }
 
     /// Whether to read a PROXY header from `peer` (true: trusted; false: untrusted but optional, so the bytes

@@ -44,7 +44,10 @@ extension ProxyHeader {
                 ? .invalid("no CRLF in the first \(v1MaximumLength) bytes of a version 1 header") : .needMore
         }
         guard bytes[cr] == 0x0D else { return .invalid("version 1 line ends in LF at byte \(cr) without CR") }
-        guard cr + 1 < bytes.count else { return cr + 1 < v1MaximumLength ? .needMore : .invalid("version 1 line too long") }
+        guard cr + 2 <= v1MaximumLength else {
+            return .invalid("version 1 line longer than \(v1MaximumLength) bytes with its CRLF")
+        }
+        guard cr + 1 < bytes.count else { return .needMore }
         guard bytes[cr + 1] == 0x0A else { return .invalid("version 1 line has CR without LF") }
         let length = cr + 2
         let fields = bytes[v1Prefix.count..<cr].split(separator: 0x20, omittingEmptySubsequences: false)
