@@ -148,11 +148,19 @@ func serve(_ arguments: ArraySlice<String>) async -> ExitCode {
         return .failure
     }
     guard let (config, path) = loadConfig(options) else { return .usage }
-    let logger = Logger(level: config.log.level, format: config.log.format)
+    let output = LogOutput()
+    do {
+        try output.apply(config.log.output)
+    } catch {
+        printError("relayd: cannot open log.output \(config.log.output): \(error); check that the directory exists "
+                   + "and relayd may write there")
+        return .failure
+    }
+    let logger = Logger(level: config.log.level, format: config.log.format, sink: .output(output))
     raiseOpenFilesLimit(logger: logger)
     let server: RelayServer
     do {
-        server = try RelayServer(config: config, configPath: path, logger: logger)
+        server = try RelayServer(config: config, configPath: path, logger: logger, logOutput: output)
     } catch {
         logger.error("could not start", ["config": path, "error": String(describing: error)])
         return .failure

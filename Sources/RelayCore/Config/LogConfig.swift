@@ -11,6 +11,9 @@ public struct LogConfig: Sendable, Equatable {
     /// Where access-log lines go (`access_file`, default none: standard error with the other lines). Setting
     /// it turns `access` on. The file is opened for appending, and opened again on each reload (log rotation).
     public var accessFile: String?
+    /// Where the daemon's own lines go (`output`: "stderr", "stdout" or a file path, default "stderr"). A file is
+    /// appended to, and opened again on each reload and SIGHUP (log rotation).
+    public var output: LogOutput.Target = .standardError
 
     public init(level: Logger.Level = .info, format: Logger.Format = .text, access: Bool = false,
                 accessFile: String? = nil) {
@@ -32,7 +35,19 @@ public struct LogConfig: Sendable, Equatable {
             fields.read("access", into: &config.access) { $0.bool() }
             fields.read("access_file", into: &config.accessFile) { accessFile(from: $0, baseDirectory: baseDirectory) }
             if config.accessFile != nil { config.access = true }
+            fields.read("output", into: &config.output) { output(from: $0, baseDirectory: baseDirectory) }
             return fields.isValid ? config : nil
+        }
+    }
+
+    private static func output(from value: ConfigReader, baseDirectory: String) -> LogOutput.Target? {
+        guard case .string(let text) = value.value, !text.isEmpty else {
+            return value.expected("\"stderr\", \"stdout\" or the path of a file to append log lines to")
+        }
+        switch text {
+        case "stderr": return .standardError
+        case "stdout": return .standardOutput
+        default: return .file(TextFile.resolve(text, in: baseDirectory))
         }
     }
 

@@ -294,6 +294,15 @@ extension RelayServer {
             state.loadedAt = WallClock.seconds()
         }
         state.reloadsSucceeded += 1
+        if let logOutput {
+            do {
+                try logOutput.apply(next.log.output)
+            } catch {
+                logger.warn("could not open the log output; lines keep going where they went",
+                            ["output": next.log.output, "error": error,
+                             "hint": "check that the directory exists and relayd may write there"])
+            }
+        }
         do {
             try accessLog?.reopen()
         } catch {

@@ -54,13 +54,17 @@ public final class RelayServer: Sendable {
 
     /// When the server was created, seconds since 1970.
     public let startedAt = WallClock.seconds()
+    /// Where the daemon's log lines go, reopened by each reload (`log.output`); nil when the embedder chose.
+    let logOutput: LogOutput?
 
     /// Everything that runs now, in one consistent copy.
     var runtimeSnapshot: Runtime { runtime.withLock { $0 } }
 
+    /// `logOutput` is where `logger` writes, when the config chooses it (`log.output`): reloads reopen it.
     public init(config: RelayConfig, configPath: String? = nil, logger: Logger,
-                restartPolicy: RestartPolicy = RestartPolicy()) throws {
+                restartPolicy: RestartPolicy = RestartPolicy(), logOutput: LogOutput? = nil) throws {
         self.logger = logger
+        self.logOutput = logOutput
         self.configPath = configPath
         let accessLog = try Self.makeAccessLog(config.log)
         self.accessLog = accessLog
