@@ -160,7 +160,8 @@ func serve(_ arguments: ArraySlice<String>) async -> ExitCode {
     raiseOpenFilesLimit(logger: logger)
     let server: RelayServer
     do {
-        server = try RelayServer(config: config, configPath: path, logger: logger, logOutput: output)
+        server = try RelayServer(config: config, configPath: path, logger: logger, logOutput: output,
+                                 notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment))
     } catch {
         logger.error("could not start", ["config": path, "error": String(describing: error)])
         return .failure

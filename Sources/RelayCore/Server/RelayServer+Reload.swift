@@ -17,6 +17,8 @@ extension RelayServer {
             return await reloads.run { self.refuse("this server was not started from a config file") }
         }
         return await reloads.run {
+            self.notifier?.reloading()
+            defer { self.notifier?.ready(status: self.statusLine) }
             let config: RelayConfig
             do throws(ConfigError) {
                 config = try RelayConfig.load(path: configPath)
@@ -34,7 +36,11 @@ extension RelayServer {
     /// connections drain as on shutdown). If a new socket cannot be bound, nothing changes.
     @discardableResult
     public func reload(to config: RelayConfig) async -> ReloadResult {
-        await reloads.run { await self.apply(config) }
+        await reloads.run {
+            self.notifier?.reloading()
+            defer { self.notifier?.ready(status: self.statusLine) }
+            return await self.apply(config)
+        }
     }
 
     /// Counts and logs a refused reload; the running config stays.

@@ -56,15 +56,19 @@ public final class RelayServer: Sendable {
     public let startedAt = WallClock.seconds()
     /// Where the daemon's log lines go, reopened by each reload (`log.output`); nil when the embedder chose.
     let logOutput: LogOutput?
+    /// systemd's notify socket (`Type=notify`, watchdog), when relayd was started with one.
+    let notifier: SystemdNotifier?
 
     /// Everything that runs now, in one consistent copy.
     var runtimeSnapshot: Runtime { runtime.withLock { $0 } }
 
     /// `logOutput` is where `logger` writes, when the config chooses it (`log.output`): reloads reopen it.
     public init(config: RelayConfig, configPath: String? = nil, logger: Logger,
-                restartPolicy: RestartPolicy = RestartPolicy(), logOutput: LogOutput? = nil) throws {
+                restartPolicy: RestartPolicy = RestartPolicy(), logOutput: LogOutput? = nil,
+                notifier: SystemdNotifier? = nil) throws {
         self.logger = logger
         self.logOutput = logOutput
+        self.notifier = notifier
         self.configPath = configPath
         let accessLog = try Self.makeAccessLog(config.log)
         self.accessLog = accessLog
@@ -207,13 +211,40 @@ public final class RelayServer: Sendable {
         if let address = metricsAddress {
             logger.info("metrics ready", ["address": address, "path": config.metrics.path])
         }
+        // Every listener is bound (when the server was built): clients queue in the kernel from now on.
+        notifier?.ready(status: statusLine)
+        let watchdog = notifier.flatMap { notifier in
+            notifier.watchdogInterval.map { interval in Task { await self.watchdog(notifier, every: interval) } }
+        }
+        defer { watchdog?.cancel() }
         try await supervisor.run()
         logger.info("relayd stopped")
     }
 
     /// Starts a graceful shutdown: stop accepting now, drain for up to `drain_timeout`, then close.
     public func shutdown() {
+        notifier?.stopping()
         supervisor.shutdown()
+    }
+
+    /// The one-line summary systemd shows (`systemctl status`).
+    var statusLine: String {
+        let state = runtimeSnapshot
+        let listeners = state.config.listeners.count
+        return "serving \(listeners) listener\(listeners == 1 ? "" : "s"), \(state.config.backends.count) backend "
+            + "group\(state.config.backends.count == 1 ? "" : "s"), config generation \(state.generation)"
+    }
+
+    /// Sends `WATCHDOG=1` every `interval` for as long as every event loop runs a job handed to it: a loop stuck
+    /// in a busy loop or a blocking call stops the pings, and systemd restarts relayd.
+    private func watchdog(_ notifier: SystemdNotifier, every interval: Duration) async {
+        while !Task.isCancelled {
+            for loop in loops.loops {
+                await Task(executorPreference: loop) {}.value
+            }
+            notifier.send(["WATCHDOG=1"])
+            guard (try? await Task.sleep(for: interval)) != nil else { return }
+        }
     }
 
     // MARK: - Building components

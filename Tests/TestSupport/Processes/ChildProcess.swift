@@ -52,9 +52,10 @@ public final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var ended: ChildTermination?
 
-    /// Starts `executable` (a path) with `arguments` and the test process's environment.
+    /// Starts `executable` (a path) with `arguments` and the test process's environment, plus `environment`
+    /// (which replaces variables of the same name).
     public init(_ executable: String, _ arguments: [String], input: Stream = .null, output: Stream = .null,
-                error: Stream = .null) throws
+                error: Stream = .null, environment: [String: String] = [:]) throws
     {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -105,8 +106,12 @@ public final class ChildProcess: @unchecked Sendable {
 
             let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
             defer { argv.forEach { free($0) } }
+            var inherited = ProcessInfo.processInfo.environment
+            for (key, value) in environment { inherited[key] = value }
+            let envp: [UnsafeMutablePointer<CChar>?] = inherited.map { strdup("\($0.key)=\($0.value)") } + [nil]
+            defer { envp.forEach { free($0) } }
             var child: pid_t = 0
-            try Self.check(posix_spawn(&child, executable, &actions, &attributes, argv, environ),
+            try Self.check(posix_spawn(&child, executable, &actions, &attributes, argv, envp),
                            "posix_spawn \(executable)")
             pid = child
         } catch {

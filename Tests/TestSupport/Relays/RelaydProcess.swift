@@ -22,7 +22,8 @@ public final class RelaydProcess: Sendable {
 
     /// Starts `relayd arguments...`, optionally under `sh -c 'ulimit -n N && exec relayd ...'` (the limit applies
     /// to the child only), with `input` on its standard input (from a file) when given.
-    public init(_ arguments: [String], openFilesLimit: Int? = nil, input: String? = nil) throws {
+    public init(_ arguments: [String], openFilesLimit: Int? = nil, input: String? = nil,
+                environment: [String: String] = [:]) throws {
         let binary = try relaydBinary()
         var executable = binary.path
         var argv = arguments
@@ -39,9 +40,10 @@ public final class RelaydProcess: Sendable {
             // posix_spawn returns once the child has opened it, so it can go at once.
             defer { try? FileManager.default.removeItem(atPath: inputPath) }
             process = try ChildProcess(executable, argv, input: .file(inputPath), output: .file(outputPath),
-                                       error: .file(outputPath))
+                                       error: .file(outputPath), environment: environment)
         } else {
-            process = try ChildProcess(executable, argv, output: .file(outputPath), error: .file(outputPath))
+            process = try ChildProcess(executable, argv, output: .file(outputPath), error: .file(outputPath),
+                                       environment: environment)
         }
     }
 
@@ -136,8 +138,9 @@ public final class RelaydProcess: Sendable {
 /// still running after `body` gets SIGTERM and is waited for (killed after `shutdownLimit`); on failure its output
 /// is recorded and it is killed at once.
 public func withRelayd<T>(_ arguments: [String], openFilesLimit: Int? = nil, shutdownLimit: Duration = .seconds(30),
-                          input: String? = nil, _ body: (RelaydProcess) async throws -> T) async throws -> T {
-    let child = try RelaydProcess(arguments, openFilesLimit: openFilesLimit, input: input)
+                          input: String? = nil, environment: [String: String] = [:],
+                          _ body: (RelaydProcess) async throws -> T) async throws -> T {
+    let child = try RelaydProcess(arguments, openFilesLimit: openFilesLimit, input: input, environment: environment)
     // Under `swift test --sanitize=thread` the child is instrumented too, and reports into its own output.
     defer { child.recordSanitizerReports() }
     do {
