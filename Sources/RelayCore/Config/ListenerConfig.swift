@@ -47,6 +47,9 @@ public struct ListenerConfig: Sendable, Equatable {
     /// TCP: whether connections start with a PROXY protocol header, and from which peers one is believed
     /// (`accept_proxy`: `true`, `false` or "optional", default false; `proxy_trusted`, default loopback).
     public var acceptProxy: ProxyAcceptConfig = .off
+    /// TCP: rules that send matching connections (by TLS server name, ALPN, client address) to other backend
+    /// groups than `backend`, which takes the rest (`routes`, default none). First match wins.
+    public var routes: [RouteConfig] = []
     /// Reliable UDP: the keys file, `max_sessions`, `encryption` and `max_packet_size`; nil for other protocols.
     public var reliable: ReliableListenerConfig?
     /// Multipath client or server: links, keys and the LinkMonitor's knobs; nil for other protocols.
@@ -132,8 +135,13 @@ public struct ListenerConfig: Sendable, Equatable {
                 var trusted = ProxyAcceptConfig.loopback
                 fields.read("proxy_trusted", into: &trusted) { $0.addressBlocks() }
                 config.acceptProxy = ProxyAcceptConfig(mode: mode, trusted: trusted)
+                fields.read("routes", into: &config.routes) { value in
+                    guard let elements = value.elements() else { return nil }
+                    let routes = elements.enumerated().map { RouteConfig.read(from: $1, index: $0) }
+                    return routes.contains { $0 == nil } ? nil : routes.compactMap { $0 }
+                }
             } else if !fields.failedKeys.contains("protocol") {
-                for key in ["accept_proxy", "proxy_trusted"] where fields.optional(key) != nil {
+                for key in ["accept_proxy", "proxy_trusted", "routes"] where fields.optional(key) != nil {
                     fields.reject(key, "only tcp listeners take `\(key)` (the PROXY protocol header a proxy in front "
                                   + "sends first on a TCP connection)")
                 }

@@ -162,11 +162,29 @@ public struct RelayConfig: Sendable, Equatable {
         }
     }
 
-    /// A `tcp` listener must name a group that exists; an `echo` listener must name none.
+    /// A `tcp` listener must name a group that exists, and so must each of its routes; an `echo` listener must
+    /// name none.
     private static func checkBackends(_ listeners: [ListenerReading], groupNames: [String]?, log: ConfigIssueLog) {
+        func unknown(_ backend: String, at path: String, groupNames: [String]) {
+            let hint: String
+            if let near = Spelling.suggestion(for: backend, among: groupNames) {
+                hint = "did you mean `\(near)`?"
+            } else if groupNames.isEmpty {
+                hint = "`backends` defines no groups"
+            } else {
+                hint = "the groups are " + groupNames.map { "`\($0)`" }.joined(separator: ", ")
+            }
+            log.add("no backend group is named `\(backend)`; \(hint)", at: path)
+        }
         for reading in listeners where reading.hasValid("protocol", "backend") {
             let (path, listener) = (reading.path, reading.config)
             let backendPath = ConfigPath.key("backend", in: path)
+            if let groupNames, reading.hasValid("routes") {
+                for (index, route) in listener.routes.enumerated() where !groupNames.contains(route.backend) {
+                    let routePath = ConfigPath.index(index, in: ConfigPath.key("routes", in: path))
+                    unknown(route.backend, at: ConfigPath.key("backend", in: routePath), groupNames: groupNames)
+                }
+            }
             switch listener.proto {
             case .tcp, .udp, .reliableUDP, .multipathServer:
                 guard let backend = listener.backend else {
@@ -175,15 +193,7 @@ public struct RelayConfig: Sendable, Equatable {
                     continue
                 }
                 guard let groupNames, !groupNames.contains(backend) else { continue }
-                let hint: String
-                if let near = Spelling.suggestion(for: backend, among: groupNames) {
-                    hint = "did you mean `\(near)`?"
-                } else if groupNames.isEmpty {
-                    hint = "`backends` defines no groups"
-                } else {
-                    hint = "the groups are " + groupNames.map { "`\($0)`" }.joined(separator: ", ")
-                }
-                log.add("no backend group is named `\(backend)`; \(hint)", at: backendPath)
+                unknown(backend, at: backendPath, groupNames: groupNames)
             case .echo, .multipathClient:
                 if listener.backend != nil {
                     log.add(listener.proto == .echo

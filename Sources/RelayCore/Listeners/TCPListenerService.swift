@@ -300,6 +300,8 @@ public final class TCPListenerService: Service {
     /// What one connection did, for the access log and the metrics.
     struct ConnectionSummary {
         var server: SocketAddress?
+        /// The route that picked the group, on a listener with routes.
+        var route: String?
         var bytesIn = 0
         var bytesOut = 0
         var end = ConnectionEnd.closed
@@ -490,9 +492,11 @@ public final class TCPListenerService: Service {
         if let refusal = ConnectionRefusal(summary.end) {
             recordRefusal(refusal, client: client, server: summary.server, error: summary.error)
         } else if let accessLog {
-            accessLog.record(AccessLogEntry(listener: name, proto: "tcp", client: client, server: summary.server,
-                                            bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
-                                            duration: duration, end: summary.end.rawValue, error: summary.error))
+            var entry = AccessLogEntry(listener: name, proto: "tcp", client: client, server: summary.server,
+                                       bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
+                                       duration: duration, end: summary.end.rawValue, error: summary.error)
+            entry.route = summary.route
+            accessLog.record(entry)
         }
     }
 
@@ -504,25 +508,48 @@ public final class TCPListenerService: Service {
         case .echo:
             return await echo(client, on: loop, activity: activity, clientRead: origin.clientRead)
         case let .proxy(group):
-            let backend: TCPConnection
-            let server: ServerHandle
-            do {
-                let header = proxyHeader(for: group, client: client, origin: origin)
-                (backend, server) = try await group.connect(client: origin.client, on: loop, logger: logger,
-                                                            proxyHeader: header)
-            } catch {
-                return unreachable(group, client: origin.client, error: error)
+            return await relay(client, to: group, origin: origin, on: loop, activity: activity)
+        case let .routed(routes):
+            var origin = origin
+            var hello: TLSClientHello?
+            if routes.readsHello {
+                hello = await TLSHelloReader.read(from: client, deadline: helloDeadline(), pool: loop.buffers)
+                origin.clientRead = true
             }
-            activity?.watch(backend)
-            let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice,
-                                             bytesUp: stats.bytesIn, bytesDown: stats.bytesOut, activity: activity,
-                                             clientRead: origin.clientRead) {
-                group.report(server, .firstByte($0))
-            }
-            backend.close()
-            group.release(server)
-            return relayed(outcome, client: origin.client, server: server.address)
+            let (route, group) = routes.pick(client: origin.client, hello: hello)
+            var summary = await relay(client, to: group, origin: origin, on: loop, activity: activity)
+            summary.route = route
+            return summary
         }
+    }
+
+    /// Relays to a server of `group`.
+    private func relay(_ client: TCPConnection, to group: BackendGroup, origin: Origin, on loop: EventLoop,
+                       activity: ConnectionActivity?) async -> ConnectionSummary {
+        let backend: TCPConnection
+        let server: ServerHandle
+        do {
+            let header = proxyHeader(for: group, client: client, origin: origin)
+            (backend, server) = try await group.connect(client: origin.client, on: loop, logger: logger,
+                                                        proxyHeader: header)
+        } catch {
+            return unreachable(group, client: origin.client, error: error)
+        }
+        activity?.watch(backend)
+        let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice,
+                                         bytesUp: stats.bytesIn, bytesDown: stats.bytesOut, activity: activity,
+                                         clientRead: origin.clientRead) {
+            group.report(server, .firstByte($0))
+        }
+        backend.close()
+        group.release(server)
+        return relayed(outcome, client: origin.client, server: server.address)
+    }
+
+    /// When a client's ClientHello must have arrived: `first_byte_timeout` from now, else `TCPRoutes.helloTimeout`.
+    private func helloDeadline() -> UInt64 {
+        let firstByte = timeouts.firstByte
+        return EventLoop.now() &+ (firstByte > .zero ? firstByte : TCPRoutes.helloTimeout).nanosecondsClamped
     }
 
     /// The PROXY header `group` wants written first on the connection to its server, nil when it wants none:

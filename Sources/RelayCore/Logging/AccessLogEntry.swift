@@ -21,6 +21,9 @@ public struct AccessLogEntry: Sendable {
     public var end: String
     /// What failed, when `end` is `error` or `no_backend`.
     public var error: String?
+    /// The route that chose the server (`routes`; `default` for the listener's own backend), on listeners with
+    /// routes.
+    public var route: String?
 
     public init(listener: String, proto: String, client: SocketAddress, server: SocketAddress?, bytesIn: Int,
                 bytesOut: Int, duration: Duration, end: String, error: String? = nil) {
@@ -42,6 +45,7 @@ public struct AccessLogEntry: Sendable {
             ("server", server?.description ?? "-"), ("bytes_in", String(bytesIn)), ("bytes_out", String(bytesOut)),
             ("duration_ms", String(format3(Double(duration.nanosecondsClamped) / 1e6))), ("end", end),
         ]
+        if let route { fields.insert(("route", route), at: 4) }
         if let error { fields.append(("error", error)) }
         return fields
     }

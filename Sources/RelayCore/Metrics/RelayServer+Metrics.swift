@@ -38,6 +38,16 @@ extension RelayServer {
                             (["listener": listener.name, "end": end.rawValue], Double(listener.stats.ended(end).value))
                         }
                     })
+        out.counter("relayd_route_connections_total",
+                    "TCP connections by the route that chose their backend group (routes; route=\"default\": none "
+                    + "matched, the listener's own backend), by listener.",
+                    tcp.flatMap { listener -> [([String: String], Double)] in
+                        guard case let .routed(routes) = listener.role else { return [] }
+                        return routes.counts.map { route in
+                            (["listener": listener.name, "route": route.name, "backend": route.backend],
+                             Double(route.connections))
+                        }
+                    })
         out.counter("relayd_proxy_headers_total",
                     "PROXY protocol headers read from trusted proxies (accept_proxy), by listener.",
                     tcp.filter { $0.acceptProxy.mode != .off }.map {

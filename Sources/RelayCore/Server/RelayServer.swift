@@ -335,7 +335,7 @@ public final class RelayServer: Sendable {
             return .multipathServer(try MultipathServerService(listener: listener, group: try group(for: listener, in: groups),
                                                                loop: loops.next(), accessLog: accessLog, logger: logger))
         case .tcp, .echo:
-            let role: TCPConnectionRole = listener.proto == .echo ? .echo : .proxy(try group(for: listener, in: groups))
+            let role = try role(for: listener, in: groups)
             return .tcp(try TCPListenerService(
                 name: listener.name, address: address, role: role, loops: loops.loops,
                 maxConnections: listener.maxConnections, maxConnectionsPerIP: listener.maxConnectionsPerIP,
@@ -345,6 +345,21 @@ public final class RelayServer: Sendable {
                 rateLimit: listener.rateLimit, accessLog: accessLog, acceptProxy: listener.acceptProxy,
                 logger: logger))
         }
+    }
+
+    /// What a TCP listener's connections get: echo, its group, or its routes and its group as their fallback.
+    static func role(for listener: ListenerConfig, in groups: [String: BackendGroup]) throws -> TCPConnectionRole {
+        if listener.proto == .echo { return .echo }
+        let fallback = try group(for: listener, in: groups)
+        guard !listener.routes.isEmpty else { return .proxy(fallback) }
+        let routes = try listener.routes.map { route -> (RouteConfig, BackendGroup) in
+            guard let group = groups[route.backend] else {
+                throw ListenerError(listener: listener.name, address: listener.listen.description,
+                                    reason: "route \(route.name): backend group \(route.backend) is not defined")
+            }
+            return (route, group)
+        }
+        return .routed(TCPRoutes(routes: routes, fallback: fallback))
     }
 
     static func group(for listener: ListenerConfig, in groups: [String: BackendGroup]) throws -> BackendGroup {

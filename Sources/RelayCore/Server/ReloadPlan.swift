@@ -64,7 +64,8 @@ public struct ReloadPlan: Sendable, Equatable {
             }
             if !Self.sameSockets(previous, listener) {
                 reboundListeners.append(listener.name)
-            } else if previous != listener || listener.backend.map({ changedGroups.contains($0) }) == true {
+            } else if previous != listener || listener.backend.map({ changedGroups.contains($0) }) == true
+                || listener.routes.contains(where: { changedGroups.contains($0.backend) }) {
                 updatedListeners.append(listener.name)
             }
         }
