@@ -49,7 +49,7 @@ private func onlyIssue(_ text: String, sourceLocation: SourceLocation = #_source
 
     @Test func unknownKeyFarFromAnyKnownKeyListsTheKnownKeys() {
         #expect(onlyIssue("{ log: { colour: true } }")
-            == "log.colour: unknown key; the keys here are `level`, `format`, `access`, `access_file`")
+            == "log.colour: unknown key; the keys here are `level`, `format`, `access`, `access_file`, `output`")
     }
 
     @Test func unknownTopLevelKeySuggestsTheKnownOne() {
@@ -244,7 +244,7 @@ private func onlyIssue(_ text: String, sourceLocation: SourceLocation = #_source
         #expect(issues[1].message == "no backend group is named `nope`; `backends` defines no groups")
         #expect(issues[4].message == "unknown key; the keys here are `name`, `listen`, `protocol`, `backend`, "
             + "`max_connections`, `max_connections_per_ip`, `tcp_nodelay`, `keepalive`, `backlog`, `idle_timeout`, "
-            + "`first_byte_timeout`, `accept_proxy`, `proxy_trusted`, "
+            + "`first_byte_timeout`, `accept_proxy`, `proxy_trusted`, `routes`, "
             + "`max_flows`, `responses`, `rate_limit`")
         #expect(issues[7].message == "unknown key; did you mean `log`?")
     }
