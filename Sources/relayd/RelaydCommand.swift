@@ -157,6 +157,7 @@ func serve(_ arguments: ArraySlice<String>) async -> ExitCode {
         return .failure
     }
     let logger = Logger(level: config.log.level, format: config.log.format, sink: .output(output))
+    logger.settings.apply(level: config.log.level, format: config.log.format, modules: config.log.modules)
     raiseOpenFilesLimit(logger: logger)
     let server: RelayServer
     do {

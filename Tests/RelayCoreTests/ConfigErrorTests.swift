@@ -49,7 +49,7 @@ private func onlyIssue(_ text: String, sourceLocation: SourceLocation = #_source
 
     @Test func unknownKeyFarFromAnyKnownKeyListsTheKnownKeys() {
         #expect(onlyIssue("{ log: { colour: true } }")
-            == "log.colour: unknown key; the keys here are `level`, `format`, `access`, `access_file`, `output`")
+            == "log.colour: unknown key; the keys here are `level`, `format`, `access`, `access_file`, `output`, `modules`")
     }
 
     @Test func unknownTopLevelKeySuggestsTheKnownOne() {

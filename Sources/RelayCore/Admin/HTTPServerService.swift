@@ -42,7 +42,7 @@ public final class HTTPServerService: Service {
         self.tracker = ConnectionTracker(maxConnections: maxConnections, maxPerIP: 0)
         self.requestTimeout = requestTimeout
         self.idleTimeout = idleTimeout
-        self.logger = logger.with(["service": name])
+        self.logger = logger.module("admin").with(["service": name])
         let socket = try Self.bind(name: name, address: address, loop: loop, sharing: sharingAddress)
         self.address = socket.localAddress
         self.prebound = SanitizerVisibleMutex(socket)

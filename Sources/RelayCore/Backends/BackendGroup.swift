@@ -60,7 +60,7 @@ public final class BackendGroup: Sendable {
         self.fallbackBalancer = makeBalancer(config.balance)
         self.all = SanitizerVisibleMutex(ActiveSet(servers: servers, generation: 1))
         drainedCount.store(servers.filter { $0.drained.load(ordering: .relaxed) }.count, ordering: .relaxed)
-        let groupLogger = logger.with(["backend": config.name])
+        let groupLogger = logger.module("selection").with(["backend": config.name])
         self.scoreboard = Scoreboard(servers: servers, scoring: config.scoring, probe: config.probe,
                                      carrying: carrying, logger: groupLogger)
         if let selection {

@@ -27,7 +27,7 @@ public final class BackendGroupService: Service {
         self.name = "backend:\(group.name)"
         self.group = group
         self.loops = loops
-        self.logger = logger.with(["backend": group.name])
+        self.logger = logger.module("probing").with(["backend": group.name])
         self.probes = ProbeScheduler(group: group, loops: loops, logger: self.logger, cluster: cluster)
     }
 

@@ -37,7 +37,7 @@ public actor ConnectionPool {
 
     public init(config: PoolConfig, group: String, logger: Logger = .disabled) {
         self.config = config
-        self.logger = logger.with(["backend": group])
+        self.logger = logger.module("pool").with(["backend": group])
         self.upkeep = PoolUpkeepState(config: config, now: EventLoop.now())
     }
 

@@ -63,7 +63,7 @@ public actor ClusterManager: Service {
         self.reference = reference
         self.loop = loop
         self.view = view
-        self.logger = logger.with(["node_id": nodeID])
+        self.logger = logger.module("cluster").with(["node_id": nodeID])
         self.mac = HMACSHA256(key: config.staticMode.key)
         let (seconds, nanoseconds) = WallClock.now()
         self.stamp = UInt64(max(0, seconds)) * 1_000_000 + UInt64(nanoseconds / 1000)

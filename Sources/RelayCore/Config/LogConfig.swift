@@ -14,6 +14,9 @@ public struct LogConfig: Sendable, Equatable {
     /// Where the daemon's own lines go (`output`: "stderr", "stdout" or a file path, default "stderr"). A file is
     /// appended to, and opened again on each reload and SIGHUP (log rotation).
     public var output: LogOutput.Target = .standardError
+    /// Levels of their own for parts of relayd (`modules`, such as `{ probing: "debug" }`; names in
+    /// `Logger.modules`); the others log at `level`.
+    public var modules: [String: Logger.Level] = [:]
 
     public init(level: Logger.Level = .info, format: Logger.Format = .text, access: Bool = false,
                 accessFile: String? = nil) {
@@ -36,6 +39,17 @@ public struct LogConfig: Sendable, Equatable {
             fields.read("access_file", into: &config.accessFile) { accessFile(from: $0, baseDirectory: baseDirectory) }
             if config.accessFile != nil { config.access = true }
             fields.read("output", into: &config.output) { output(from: $0, baseDirectory: baseDirectory) }
+            fields.read("modules", into: &config.modules) { node in
+                node.object { modules in
+                    var levels: [String: Logger.Level] = [:]
+                    for name in Logger.modules {
+                        modules.read(name, into: &levels[name]) { value in
+                            value.choice(among: Logger.Level.allCases.map(\.description), Logger.Level.init(name:))
+                        }
+                    }
+                    return modules.isValid ? levels : nil
+                }
+            }
             return fields.isValid ? config : nil
         }
     }

@@ -33,7 +33,7 @@ public final class MultipathClientService: Service {
         }
         name = listener.name
         self.loop = loop
-        self.logger = logger.with(["listener": listener.name])
+        self.logger = logger.module("multipath").with(["listener": listener.name])
         idleTimeout = listener.idleTimeout
         flows = MultipathClientFlows(limit: listener.maxFlows)
         let requested = try SocketAddress(ip: listener.listen.host, port: listener.listen.port)

@@ -38,7 +38,7 @@ public final class MultipathServerService: Service {
         self.group = group
         self.loop = loop
         self.accessLog = accessLog
-        self.logger = logger.with(["listener": listener.name])
+        self.logger = logger.module("multipath").with(["listener": listener.name])
         idleTimeout = listener.idleTimeout
         maxFlows = listener.maxFlows
         let session = UInt64(max(0, WallClock.seconds() * 1e9))

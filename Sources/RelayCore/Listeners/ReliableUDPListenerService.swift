@@ -55,7 +55,7 @@ public final class ReliableUDPListenerService: Service {
                 accessLog: AccessLog? = nil, logger: Logger) throws {
         self.name = name
         self.loops = loops
-        self.logger = logger.with(["listener": name])
+        self.logger = logger.module("listener").with(["listener": name])
         self.accessLog = accessLog
         store = SessionStore(limit: reliable.maxSessions, idleTimeout: idleTimeout)
         rateLimiter = RateLimiter(config: rateLimit)

@@ -64,7 +64,7 @@ public final class TCPListenerService: Service {
         self.loops = loops
         self.backlog = backlog
         self.options = options
-        self.logger = logger.with(["listener": name])
+        self.logger = logger.module("listener").with(["listener": name])
         self.tracker = ConnectionTracker(maxConnections: maxConnections, maxPerIP: maxConnectionsPerIP)
         self.rateLimiter = RateLimiter(config: rateLimit)
         let sockets = try TCPListenerService.bind(name: name, address: requested, loops: loops, backlog: backlog,

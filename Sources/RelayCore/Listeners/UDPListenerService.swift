@@ -67,7 +67,7 @@ public final class UDPListenerService: Service {
         self.name = name
         self.settings = SanitizerVisibleMutex((group, responses))
         self.loops = loops
-        self.logger = logger.with(["listener": name])
+        self.logger = logger.module("listener").with(["listener": name])
         self.store = SessionStore(limit: maxFlows, idleTimeout: idleTimeout)
         self.rateLimiter = RateLimiter(config: rateLimit)
         let sockets = try UDPListenerService.bind(name: name, address: requested, loops: loops)

@@ -51,7 +51,7 @@ public struct Logger: Sendable {
         nonmutating set { settings.format = newValue }
     }
     /// The level and format, shared by this logger's copies.
-    public let settings: LogSettings
+    public private(set) var settings: LogSettings
     /// Where lines go.
     public let sink: LogSink
     /// Fields added to every line, after the message and before the event's own fields.
@@ -65,6 +65,18 @@ public struct Logger: Sendable {
     /// A logger that discards everything (for tests and tools that want silence).
     public static var disabled: Logger {
         Logger(level: .error, format: .text, sink: LogSink { _ in })
+    }
+
+    /// The parts of relayd that `log.modules` can give a level of their own.
+    public static let modules = ["listener", "probing", "selection", "pool", "cluster", "admin", "supervisor",
+                                 "multipath"]
+
+    /// A copy of this logger for module `name` (one of `modules`): its level is the module's own when
+    /// `log.modules` sets one, else the logger's.
+    public func module(_ name: String) -> Logger {
+        var copy = self
+        copy.settings = settings.module(name)
+        return copy
     }
 
     /// A copy of this logger that adds `fields` to every line.

@@ -52,7 +52,7 @@ public actor LinkMonitor: Service {
         self.channel = channel
         self.clock = clock
         self.accessLog = accessLog
-        self.logger = logger.with(["listener": listener])
+        self.logger = logger.module("multipath").with(["listener": listener])
         let specs = links.map { MultipathLinkSpec(name: $0.name, priority: $0.priority) }
         let state = LinkMonitorState(parameters: parameters, links: specs, now: clock())
         self.state = state

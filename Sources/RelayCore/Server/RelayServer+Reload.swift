@@ -283,8 +283,7 @@ extension RelayServer {
     /// Sets the new log level and format, shared by every copy of the logger.
     func applyLogSettings(_ plan: ReloadPlan, _ next: RelayConfig) {
         if plan.logChanged {
-            logger.level = next.log.level
-            logger.format = next.log.format
+            logger.settings.apply(level: next.log.level, format: next.log.format, modules: next.log.modules)
         }
     }
 

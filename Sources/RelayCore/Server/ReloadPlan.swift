@@ -76,6 +76,7 @@ public struct ReloadPlan: Sendable, Equatable {
             needsRestart.append("log.access")
         }
         logChanged = old.log.level != new.log.level || old.log.format != new.log.format
+            || old.log.modules != new.log.modules
         drainTimeoutChanged = old.drainTimeout != new.drainTimeout
         adminChanged = old.admin.listen != new.admin.listen
         metricsChanged = old.metrics.listen != new.metrics.listen

@@ -319,7 +319,7 @@ public actor Supervisor {
     }
 
     private static func makeChild(_ service: any Service, name: String, logger: Logger) -> Child {
-        Child(service: service, name: name, logger: logger.with(["service": name]), shutdown: ShutdownSignal(),
+        Child(service: service, name: name, logger: logger.module("supervisor").with(["service": name]), shutdown: ShutdownSignal(),
               kill: ShutdownSignal())
     }
 
