@@ -88,6 +88,10 @@ import Glibc
                 }
                 let counts = Dictionary(uniqueKeysWithValues: routes.counts.map { ($0.name, $0.connections) })
                 #expect(counts == ["api": 2, "routes[1]": 2, "routes[2]": 1, "routes[3]": 0, "default": 3])
+                // /stats shows them too.
+                let stats = await relay.server.statsJSON().text
+                #expect(stats.contains(#"{"name":"api","backend":"api","connections":2}"#), "\(stats)")
+                #expect(stats.contains(#"{"name":"default","backend":"fallback","connections":3}"#))
             }
         }
     }

@@ -203,6 +203,15 @@ extension RelayServer {
                     ])),
                     ("rate_limit", Self.rateLimitJSON(tcp.rateLimiter, datagrams: false)),
                 ]
+                if tcp.acceptProxy.mode != .off {
+                    members.append(("proxy_headers", .number(Int(tcp.stats.proxyHeaders.value))))
+                }
+                if case let .routed(routes) = tcp.role {
+                    members.append(("routes", .array(routes.counts.map { route in
+                        .object([("name", .string(route.name)), ("backend", .string(route.backend)),
+                                 ("connections", .number(Int(route.connections)))])
+                    })))
+                }
             } else if let udp = state.udpListeners[listener.name] {
                 let counters = udp.counters
                 members += [
