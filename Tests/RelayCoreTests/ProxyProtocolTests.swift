@@ -311,11 +311,16 @@ import RelayProtocol
             return
         }
         #expect(spelled.description.contains("backends.g.send_proxy"))
-        guard case let .failure(udp) = Self.parse(group: #", send_proxy: "v2""#, proto: "udp") else {
-            Issue.record("a UDP listener took a group that sends PROXY headers")
+        guard case let .failure(udp) = Self.parse(group: #", send_proxy: "v1""#, proto: "udp") else {
+            Issue.record("a UDP listener took a group that sends version 1 PROXY headers")
             return
         }
-        #expect(udp.description.contains("TCP connections only"))
+        #expect(udp.description.contains("version 1 is text"))
+        guard case let .failure(reliable) = Self.parse(group: #", send_proxy: "v2""#, proto: "reliable-udp") else {
+            Issue.record("a reliable-UDP listener took a group that sends PROXY headers")
+            return
+        }
+        #expect(reliable.description.contains("needs a group without it") || reliable.description.contains("keys_file"))
         guard case let .failure(probe) = Self.parse(group: ", probe: { send_proxy: true }") else {
             Issue.record("probe.send_proxy without send_proxy accepted")
             return

@@ -135,16 +135,30 @@ public struct ListenerConfig: Sendable, Equatable {
                 var trusted = ProxyAcceptConfig.loopback
                 fields.read("proxy_trusted", into: &trusted) { $0.addressBlocks() }
                 config.acceptProxy = ProxyAcceptConfig(mode: mode, trusted: trusted)
-                fields.read("routes", into: &config.routes) { value in
-                    guard let elements = value.elements() else { return nil }
-                    let routes = elements.enumerated().map { RouteConfig.read(from: $1, index: $0) }
-                    return routes.contains { $0 == nil } ? nil : routes.compactMap { $0 }
-                }
             } else if !fields.failedKeys.contains("protocol") {
-                for key in ["accept_proxy", "proxy_trusted", "routes"] where fields.optional(key) != nil {
+                for key in ["accept_proxy", "proxy_trusted"] where fields.optional(key) != nil {
                     fields.reject(key, "only tcp listeners take `\(key)` (the PROXY protocol header a proxy in front "
                                   + "sends first on a TCP connection)")
                 }
+            }
+            if config.proto == .tcp || config.proto == .udp {
+                let udp = config.proto == .udp
+                fields.read("routes", into: &config.routes) { value in
+                    guard let elements = value.elements() else { return nil }
+                    let routes = elements.enumerated().map { index, element -> RouteConfig? in
+                        guard let route = RouteConfig.read(from: element, index: index) else { return nil }
+                        guard !udp || !route.readsHello else {
+                            let key = route.sni.isEmpty ? "alpn" : "sni"
+                            let _: Void? = element.expected("a route by `source`: a udp listener has no TLS handshake to "
+                                                            + "read `\(key)` from")
+                            return nil
+                        }
+                        return route
+                    }
+                    return routes.contains { $0 == nil } ? nil : routes.compactMap { $0 }
+                }
+            } else if !fields.failedKeys.contains("protocol"), fields.optional("routes") != nil {
+                fields.reject("routes", "only tcp and udp listeners take `routes`")
             }
             // Other protocols do not ask for their own keys, so there they are unknown keys like any other.
             if config.proto == .reliableUDP {

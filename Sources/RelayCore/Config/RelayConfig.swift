@@ -144,6 +144,10 @@ public struct RelayConfig: Sendable, Equatable {
             guard let backend = reading.config.backend else { continue }
             let name = reading.hasValid("name") ? "`\(reading.config.name)` (\(reading.path))" : reading.path
             users[backend, default: []].append((reading.config.proto, name))
+            // A group a route sends to serves the listener's protocol too.
+            for route in reading.config.routes where route.backend != backend {
+                users[route.backend, default: []].append((reading.config.proto, name))
+            }
         }
         return users.mapValues { ProbeKindDefault(users: $0) }
     }
@@ -205,18 +209,23 @@ public struct RelayConfig: Sendable, Equatable {
         }
     }
 
-    /// relayd writes the PROXY protocol header on TCP connections only: a group that sends one cannot serve a
-    /// UDP, reliable-UDP or multipath listener.
+    /// relayd writes the PROXY protocol header on TCP connections (either version) and before UDP datagrams
+    /// (version 2 only, as the specification allows): a group that sends version 1 cannot serve a UDP listener,
+    /// and no group that sends one can serve a reliable-UDP or multipath listener.
     private static func checkSendProxy(_ config: RelayConfig, _ listeners: [ListenerReading], log: ConfigIssueLog) {
         for reading in listeners where reading.hasValid("protocol", "backend")
             && (reading.config.proto.relaysUDP || reading.config.proto == .multipathServer) {
-            guard let name = reading.config.backend, let group = config.backends[name], group.sendProxy != .off else {
-                continue
+            let proto = reading.config.proto
+            let names = [reading.config.backend].compactMap { $0 } + reading.config.routes.map(\.backend)
+            for name in Set(names).sorted() {
+                guard let group = config.backends[name], group.sendProxy != .off,
+                      proto != .udp || group.sendProxy == .v1 else { continue }
+                let why = proto == .udp
+                    ? "version 1 is text for TCP streams; a udp listener's group needs send_proxy \"v2\" (DGRAM) or none"
+                    : "a \(proto.rawValue) listener needs a group without it"
+                log.add("group `\(name)` sends the PROXY protocol header (send_proxy \"\(group.sendProxy.rawValue)\"); "
+                        + why, at: ConfigPath.key("backend", in: reading.path))
             }
-            log.add("group `\(name)` sends the PROXY protocol header (send_proxy \"\(group.sendProxy.rawValue)\"), which "
-                    + "relayd writes on TCP connections only; a \(reading.config.proto.rawValue) listener needs a group "
-                    + "without it",
-                    at: ConfigPath.key("backend", in: reading.path))
         }
     }
 

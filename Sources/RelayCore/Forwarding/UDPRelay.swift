@@ -16,7 +16,29 @@ import Glibc
 enum UDPRelay {
     /// Sends one client datagram on to the flow's server without waiting, and counts it, or counts it dropped.
     static func forward(_ datagram: Datagram, on flow: UDPFlow, counters: UDPCounters) {
+        if let prefix = flow.proxyPrefix {
+            forward(datagram, prefixedWith: prefix, on: flow, counters: counters)
+            return
+        }
         switch (try? flow.socket.sendNow(datagram.bytes)) ?? .wouldBlock {
+        case .processed:
+            flow.requests.add(1, ordering: .relaxed)
+            flow.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
+            counters.datagramsUp.add(1, ordering: .relaxed)
+            counters.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
+        case .wouldBlock:
+            counters.droppedSendFailed.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// `forward` with the group's PROXY header first in the same datagram (`send_proxy: "v2"`): one copy per
+    /// datagram, paid only by groups that ask for it. A datagram that no longer fits is dropped and counted.
+    @inline(never)
+    static func forward(_ datagram: Datagram, prefixedWith prefix: [UInt8], on flow: UDPFlow, counters: UDPCounters) {
+        var bytes = prefix
+        bytes.append(contentsOf: datagram.bytes)
+        let sent = bytes.withUnsafeBytes { (try? flow.socket.sendNow($0)) ?? .wouldBlock }
+        switch sent {
         case .processed:
             flow.requests.add(1, ordering: .relaxed)
             flow.bytesUp.add(datagram.bytes.count, ordering: .relaxed)

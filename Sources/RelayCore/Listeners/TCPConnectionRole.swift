@@ -3,7 +3,7 @@ public enum TCPConnectionRole: Sendable {
     /// Relay to a server of the backend group.
     case proxy(BackendGroup)
     /// Relay to the group of the first route the connection matches, or to the listener's own (`routes`).
-    case routed(TCPRoutes)
+    case routed(ListenerRoutes)
     /// Send every byte back (the built-in test backend, like nginx stream's `return`).
     case echo
 }

@@ -546,10 +546,10 @@ public final class TCPListenerService: Service {
         return relayed(outcome, client: origin.client, server: server.address)
     }
 
-    /// When a client's ClientHello must have arrived: `first_byte_timeout` from now, else `TCPRoutes.helloTimeout`.
+    /// When a client's ClientHello must have arrived: `first_byte_timeout` from now, else `ListenerRoutes.helloTimeout`.
     private func helloDeadline() -> UInt64 {
         let firstByte = timeouts.firstByte
-        return EventLoop.now() &+ (firstByte > .zero ? firstByte : TCPRoutes.helloTimeout).nanosecondsClamped
+        return EventLoop.now() &+ (firstByte > .zero ? firstByte : ListenerRoutes.helloTimeout).nanosecondsClamped
     }
 
     /// The PROXY header `group` wants written first on the connection to its server, nil when it wants none:

@@ -1,4 +1,5 @@
 import RelayIO
+import RelayProtocol
 import Synchronization
 
 #if canImport(Glibc)
@@ -22,6 +23,8 @@ public final class UDPListenerService: Service {
     /// Where new flows go and how many replies each may get; a config reload may change both. Read once
     /// per new flow, so a flow keeps the group it started with.
     private let settings: SanitizerVisibleMutex<(group: BackendGroup, responses: Int)>
+    /// `routes` by client address; nil when the listener has none.
+    private let currentRoutes = SanitizerVisibleMutex<ListenerRoutes?>(nil)
     /// Admission and expiry of flows.
     public let store: SessionStore<UDPFlow>
     /// The `rate_limit`: `packets_per_ip` on every datagram, before any other work; `per_ip` and `total` on
@@ -87,6 +90,14 @@ public final class UDPListenerService: Service {
 
     /// The group new flows are relayed to.
     public var group: BackendGroup { settings.withLock { $0.group } }
+
+    /// The listener's routes (by client address), if it has any.
+    public var routes: ListenerRoutes? { currentRoutes.withLock { $0 } }
+
+    /// New flows are routed by `routes` (nil: all to the group); open flows keep their server.
+    public func updateRoutes(_ routes: ListenerRoutes?) {
+        currentRoutes.withLock { $0 = routes }
+    }
 
     /// Applies a reloaded config that keeps this listener's sockets: new flows go to `group`, with the new
     /// limits; open flows keep their server until they end. The new rate limits apply from the next datagram.
@@ -274,7 +285,8 @@ public final class UDPListenerService: Service {
     private func openFlow(for client: SocketAddress, on listener: UDPSocket, table: FlowTable, now: UInt64,
                           avoiding failed: ServerHandle?) -> UDPFlow? {
         let excluded = failed.map { [$0] } ?? []
-        let (group, responses) = settings.withLock { $0 }
+        var (group, responses) = settings.withLock { $0 }
+        if let routes { group = routes.pick(client: client, hello: nil).group }
         guard let server = group.pick(client: client.ipKey, excluding: excluded) else {
             counters.droppedNoServer.add(1, ordering: .relaxed)
             return nil
@@ -293,7 +305,7 @@ public final class UDPListenerService: Service {
             return nil
         }
         let flow = UDPFlow(client: client, server: server, group: group, responses: responses, socket: backendSocket,
-                           table: table, now: now)
+                           table: table, now: now, proxyPrefix: proxyPrefix(for: group, client: client))
         guard store.admit(flow) else {
             backendSocket.close()
             counters.droppedFlowLimit.add(1, ordering: .relaxed)
@@ -304,6 +316,16 @@ public final class UDPListenerService: Service {
         server.connectionsTotal.add(1, ordering: .relaxed)
         counters.flowsOpened.add(1, ordering: .relaxed)
         return flow
+    }
+
+    /// The PROXY protocol version 2 header (`DGRAM`) that `group` wants before each datagram of a flow from
+    /// `client` (`send_proxy: "v2"`), nil when none: the client and the listener's address.
+    private func proxyPrefix(for group: BackendGroup, client: SocketAddress) -> [UInt8]? {
+        guard group.config.sendProxy == .v2,
+              let addresses = ProxyHeader.Addresses(source: client.addressBytes, sourcePort: client.port,
+                                                    destination: address.addressBytes, destinationPort: address.port)
+        else { return nil }
+        return ProxyHeader(version: .v2, command: .proxy, transport: .datagram, addresses: addresses).encode()
     }
 
     /// Counts a datagram dropped because opening its flow's socket ran into relayd's own limits, and logs

@@ -201,7 +201,9 @@ extension RelayServer {
                                  maxConnectionsPerIP: listener.maxConnectionsPerIP, timeouts: listener.connectionTimeouts,
                                  rateLimit: listener.rateLimit, acceptProxy: listener.acceptProxy)
             } else if let udp = state.udpListeners[listener.name] {
-                await udp.update(group: try Self.group(for: listener, in: groups), idleTimeout: listener.idleTimeout,
+                let group = try Self.group(for: listener, in: groups)
+                udp.updateRoutes(try Self.routes(for: listener, fallback: group, in: groups))
+                await udp.update(group: group, idleTimeout: listener.idleTimeout,
                                  maxFlows: listener.maxFlows, responses: listener.responses,
                                  rateLimit: listener.rateLimit)
             } else if let reliable = state.reliableListeners[listener.name], let settings = listener.reliable {

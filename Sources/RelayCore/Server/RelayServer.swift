@@ -314,10 +314,12 @@ public final class RelayServer: Sendable {
         switch listener.proto {
         case .udp:
             let group = try group(for: listener, in: groups)
-            return .udp(try UDPListenerService(
+            let udp = try UDPListenerService(
                 name: listener.name, address: address, group: group, loops: loops.loops,
                 idleTimeout: listener.idleTimeout, maxFlows: listener.maxFlows, responses: listener.responses,
-                rateLimit: listener.rateLimit, accessLog: accessLog, logger: logger))
+                rateLimit: listener.rateLimit, accessLog: accessLog, logger: logger)
+            udp.updateRoutes(try routes(for: listener, fallback: group, in: groups))
+            return .udp(udp)
         case .reliableUDP:
             let group = try group(for: listener, in: groups)
             guard let reliable = listener.reliable else {
@@ -351,7 +353,15 @@ public final class RelayServer: Sendable {
     static func role(for listener: ListenerConfig, in groups: [String: BackendGroup]) throws -> TCPConnectionRole {
         if listener.proto == .echo { return .echo }
         let fallback = try group(for: listener, in: groups)
-        guard !listener.routes.isEmpty else { return .proxy(fallback) }
+        guard let routes = try routes(for: listener, fallback: fallback, in: groups) else { return .proxy(fallback) }
+        return .routed(routes)
+    }
+
+    /// A listener's `routes` with their groups, nil when it has none.
+    static func routes(for listener: ListenerConfig, fallback: BackendGroup, in groups: [String: BackendGroup]) throws
+        -> ListenerRoutes?
+    {
+        guard !listener.routes.isEmpty else { return nil }
         let routes = try listener.routes.map { route -> (RouteConfig, BackendGroup) in
             guard let group = groups[route.backend] else {
                 throw ListenerError(listener: listener.name, address: listener.listen.description,
@@ -359,7 +369,7 @@ public final class RelayServer: Sendable {
             }
             return (route, group)
         }
-        return .routed(TCPRoutes(routes: routes, fallback: fallback))
+        return ListenerRoutes(routes: routes, fallback: fallback)
     }
 
     static func group(for listener: ListenerConfig, in groups: [String: BackendGroup]) throws -> BackendGroup {

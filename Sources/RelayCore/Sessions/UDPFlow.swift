@@ -19,6 +19,8 @@ public final class UDPFlow: Sendable {
     let responses: Int
     /// Connected to `server`; replies arrive here.
     let socket: UDPSocket
+    /// Sent before each datagram to the server: the group's PROXY protocol header (`send_proxy: "v2"`).
+    let proxyPrefix: [UInt8]?
     /// When the flow opened (monotonic ns).
     public let opened: UInt64
     /// Last datagram either way (monotonic ns), for idle expiry.
@@ -46,7 +48,8 @@ public final class UDPFlow: Sendable {
     }
 
     init(client: SocketAddress, server: ServerHandle, group: BackendGroup, responses: Int, socket: UDPSocket,
-         table: FlowTable, now: UInt64) {
+         table: FlowTable, now: UInt64, proxyPrefix: [UInt8]? = nil) {
+        self.proxyPrefix = proxyPrefix
         self.client = client
         self.server = server
         self.group = group

@@ -3,7 +3,7 @@ import RelayProtocol
 
 /// A TCP listener's `routes` at run time: each rule with its backend group and counter, and the listener's own
 /// group for connections no rule matches. First match wins.
-public final class TCPRoutes: Sendable {
+public final class ListenerRoutes: Sendable {
     struct Route: Sendable {
         let config: RouteConfig
         let group: BackendGroup
