@@ -139,7 +139,7 @@ import Glibc
             frontend proxied
                 bind 127.0.0.1:\(haproxyPort) accept-proxy
                 log stdout format raw local0
-                log-format "client=%ci"
+                log-format "client=%ci uid=%[fc_pp_unique_id]"
                 http-request return status 200 content-type text/plain string "haproxy-ok"
             """
         try (haproxyConfig + "\n").write(toFile: "\(directory)/haproxy.cfg", atomically: true, encoding: .utf8)
@@ -150,14 +150,20 @@ import Glibc
         let relayConfig = """
             { listeners: [ { name: "front", listen: "127.0.0.1:0", backend: "edge" } ],
               backends: { edge: { servers: ["127.0.0.1:\(haproxyPort)"], send_proxy: "v2",
-                                  probe: { send_proxy: true } } } }
+                                  proxy_v2_options: ["crc32c", "unique_id"], probe: { send_proxy: true } } } }
             """
         try await withRelay(relayConfig) { relay in
             try await relay.waitForActiveServers("edge")
             #expect(try Self.curl(try relay.address("front").port) == "haproxy-ok")
+            // HAProxy verifies the CRC32C TLV (a wrong one closes the connection: curl would have failed) and logs
+            // the unique id it carried.
             try await eventually("HAProxy's log line") {
-                External.read("\(directory)/haproxy.out").contains("client=127.0.0.9")
+                External.read("\(directory)/haproxy.out").contains("client=127.0.0.9 uid=")
             }
+            let line = External.read("\(directory)/haproxy.out").split(separator: "\n")
+                .first { $0.contains("client=127.0.0.9") } ?? ""
+            let uid = line.split(separator: "uid=").last.map(String.init) ?? ""
+            #expect(uid.count == 32 && uid.allSatisfy(\.isHexDigit), "\(line)")
         }
     }
 }

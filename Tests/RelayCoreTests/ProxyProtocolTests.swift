@@ -81,6 +81,30 @@ import RelayProtocol
         }
     }
 
+    @Test func v2OptionsCarryTheServerNameAUniqueIDAndAChecksum() async throws {
+        try await withTestServer(TestBackend.echo()) { backend in
+            let config = """
+                { listeners: [ { name: "web", listen: "127.0.0.1:0", backend: "app",
+                                 routes: [ { sni: ["api.example.com"], backend: "app" } ] } ],
+                  backends: { app: { servers: ["\(backend.listener.localAddress)"], send_proxy: "v2",
+                                     proxy_v2_options: ["authority", "unique_id", "crc32c"] } } }
+                """
+            try await withRelay(config) { relay in
+                let hello = TLSHelloBuilder.hello("api.example.com")
+                let (reply, _) = try await Self.exchange(try relay.address("web"), hello)
+                guard case let .header(header, length) = ProxyHeader.parse(reply) else {
+                    Issue.record("no valid header: \(ProxyHeader.parse(reply))")
+                    return
+                }
+                let tlvs = Dictionary(header.tlvs.map { ($0.type, $0.value) }, uniquingKeysWith: { first, _ in first })
+                #expect(tlvs[ProxyHeader.TLV.authority] == Array("api.example.com".utf8))
+                #expect(tlvs[ProxyHeader.TLV.uniqueID]?.count == 32)
+                #expect(header.tlvs.last?.type == ProxyHeader.TLV.crc32c)
+                #expect(Array(reply[length...]) == hello)
+            }
+        }
+    }
+
     @Test func bytesRightBehindTheHeaderAreKept_andAHeaderOnlyConnectionWorks() async throws {
         try await withTestServer(TestBackend.echo()) { backend in
             let config = Self.config(backend: backend.listener.localAddress, listener: ", accept_proxy: true")

@@ -201,6 +201,34 @@ import Testing
         #expect(ProxyHeader.Addresses(source: [1, 2], sourcePort: 1, destination: [1, 2], destinationPort: 2) == nil)
     }
 
+    // MARK: - CRC32C
+
+    @Test func crc32c_matchesRFC3720AndTheCheckValue() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+        #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
+        #expect(CRC32C.checksum((0..<32).map { UInt8($0) }) == 0x46DD_794E)
+        #expect(CRC32C.checksum((0..<32).reversed().map { UInt8($0) }) == 0x113F_DB5C)
+    }
+
+    @Test func v2_checksumIsWrittenAndVerified() {
+        let header = ProxyHeader(version: .v2, addresses: .ipv4(source: Self.v4Local, sourcePort: 1,
+                                                              destination: Self.v4Remote, destinationPort: 2),
+                                 tlvs: [.init(type: ProxyHeader.TLV.uniqueID, value: Array("abc".utf8))])
+        let wire = header.encodeWithChecksum()
+        guard case let .header(parsed, length) = ProxyHeader.parse(wire) else {
+            Issue.record("a checksummed header did not parse: \(ProxyHeader.parse(wire))")
+            return
+        }
+        #expect(length == wire.count)
+        #expect(parsed.tlvs.map(\.type) == [ProxyHeader.TLV.uniqueID, ProxyHeader.TLV.crc32c])
+        for index in [13, 17, 30, wire.count - 1] {
+            var broken = wire
+            broken[index] ^= 0x01
+            if case .header = ProxyHeader.parse(broken) { Issue.record("a header with byte \(index) flipped passed") }
+        }
+    }
+
     // MARK: - Address text, against the C library
 
     @Test func ipv6Text_matchesInetNtopAndInetPton() {

@@ -35,6 +35,8 @@ public struct BackendConfig: Sendable, Equatable {
     /// The PROXY protocol header written first on every connection to a server (`send_proxy`: "off", "v1" or
     /// "v2", default "off"), so servers see the client's address instead of relayd's. TCP listeners only.
     public var sendProxy: ProxySendVersion = .off
+    /// TLVs of the version 2 header (`proxy_v2_options`: "authority", "crc32c", "unique_id"; default none).
+    public var proxyV2Options: Set<ProxyV2Option> = []
 
     public init(name: String, servers: [ServerEntry], balance: BalanceAlgorithm = .roundRobin,
                 connectTimeout: Duration = .seconds(1), maxConnectAttempts: Int = 0, defaultPort: UInt16? = nil,
@@ -112,6 +114,14 @@ public struct BackendConfig: Sendable, Equatable {
             fields.read("selector", into: &config.selector) { SelectorParameters.read(from: $0) }
             fields.read("pool", into: &config.pool) { PoolConfig.read(from: $0) }
             fields.read("send_proxy", into: &config.sendProxy) { $0.choice(ProxySendVersion.self) }
+            fields.read("proxy_v2_options", into: &config.proxyV2Options) { value in
+                guard let elements = value.elements() else { return nil }
+                let options = elements.map { $0.choice(ProxyV2Option.self) }
+                return options.contains { $0 == nil } ? nil : Set(options.compactMap { $0 })
+            }
+            if !config.proxyV2Options.isEmpty, config.sendProxy != .v2, !fields.failedKeys.contains("send_proxy") {
+                fields.reject("proxy_v2_options", "TLVs go in a version 2 header: set `send_proxy` to \"v2\"")
+            }
             if config.probe.proxyHeader != .off {
                 if config.sendProxy == .off, !fields.failedKeys.contains("send_proxy") {
                     let probePath = ConfigPath.key("probe", in: node.path)

@@ -18,6 +18,16 @@ public enum ProxySendVersion: String, Sendable, CaseIterable {
     }
 }
 
+/// What a version 2 header carries beyond the addresses (`proxy_v2_options`, HAProxy's `proxy-v2-options`).
+public enum ProxyV2Option: String, Sendable, CaseIterable {
+    /// `PP2_TYPE_AUTHORITY`: the TLS server name the client asked for, when a route read its ClientHello.
+    case authority
+    /// `PP2_TYPE_CRC32C`: a checksum of the header, which the receiver verifies.
+    case crc32c
+    /// `PP2_TYPE_UNIQUE_ID`: an identifier of the connection (32 hex digits, random).
+    case uniqueID = "unique_id"
+}
+
 /// A TCP listener's `accept_proxy` and `proxy_trusted`: whether a client connection starts with a PROXY protocol
 /// header (from a proxy in front of relayd, such as HAProxy with `send-proxy`), and which peers may send one.
 public struct ProxyAcceptConfig: Sendable, Equatable {
@@ -60,6 +70,30 @@ public struct ProxyAcceptConfig: Sendable, Equatable {
             bytes = Array(bytes.suffix(4))
         }
         return trusted.contains { $0.contains(bytes) }
+    }
+}
+
+extension ProxyHeader {
+    /// The header a group with `send_proxy` writes for `addresses`: its version, `proxy_v2_options` as TLVs
+    /// (`authority` only when `serverName` is known), a checksum last when asked for.
+    static func forGroup(_ config: BackendConfig, transport: Transport, addresses: Addresses?, serverName: String?)
+        -> [UInt8]?
+    {
+        guard let version = config.sendProxy.headerVersion else { return nil }
+        guard let addresses else { return ProxyHeader.local(version).encode() }
+        var header = ProxyHeader(version: version, command: .proxy, transport: transport, addresses: addresses)
+        guard version == .v2, !config.proxyV2Options.isEmpty else { return header.encode() }
+        if config.proxyV2Options.contains(.authority), let serverName {
+            header.tlvs.append(TLV(type: TLV.authority, value: Array(serverName.utf8)))
+        }
+        if config.proxyV2Options.contains(.uniqueID) {
+            let hex = SecureRandom.bytes(count: 16).map { byte in
+                let digits = Array("0123456789abcdef".utf8)
+                return [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
+            }.flatMap { $0 }
+            header.tlvs.append(TLV(type: TLV.uniqueID, value: hex))
+        }
+        return config.proxyV2Options.contains(.crc32c) ? header.encodeWithChecksum() : header.encode()
     }
 }
 

@@ -383,6 +383,8 @@ public final class TCPListenerService: Service {
         var clientRead = false
         /// The proxy the connection came through, when a header replaced `client`.
         var proxy: SocketAddress?
+        /// The TLS server name of the ClientHello, when a route read it.
+        var serverName: String?
     }
 
     /// Whether `peer`'s connections may start with a PROXY header that relayd will read.
@@ -515,6 +517,7 @@ public final class TCPListenerService: Service {
             if routes.readsHello {
                 hello = await TLSHelloReader.read(from: client, deadline: helloDeadline(), pool: loop.buffers)
                 origin.clientRead = true
+                origin.serverName = hello?.serverName
             }
             let (route, group) = routes.pick(client: origin.client, hello: hello)
             var summary = await relay(client, to: group, origin: origin, on: loop, activity: activity)
@@ -556,13 +559,13 @@ public final class TCPListenerService: Service {
     /// the client and the address it connected to (a header relayd read says which; else the socket's own).
     @inline(never)
     private func proxyHeader(for group: BackendGroup, client: TCPConnection, origin: Origin) -> [UInt8]? {
-        guard let version = group.config.sendProxy.headerVersion else { return nil }
+        guard group.config.sendProxy != .off else { return nil }
         let destination = origin.destination ?? (try? client.localAddress()) ?? address
-        guard let addresses = ProxyHeader.Addresses(
+        let addresses = ProxyHeader.Addresses(
             source: origin.client.addressBytes, sourcePort: origin.client.port,
             destination: destination.addressBytes, destinationPort: destination.port)
-        else { return ProxyHeader.local(version).encode() }
-        return ProxyHeader(version: version, command: .proxy, transport: .stream, addresses: addresses).encode()
+        return ProxyHeader.forGroup(group.config, transport: .stream, addresses: addresses,
+                                    serverName: origin.serverName)
     }
 
     /// The echo role: the client's bytes go back to it.

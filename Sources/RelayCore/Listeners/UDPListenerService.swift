@@ -321,11 +321,10 @@ public final class UDPListenerService: Service {
     /// The PROXY protocol version 2 header (`DGRAM`) that `group` wants before each datagram of a flow from
     /// `client` (`send_proxy: "v2"`), nil when none: the client and the listener's address.
     private func proxyPrefix(for group: BackendGroup, client: SocketAddress) -> [UInt8]? {
-        guard group.config.sendProxy == .v2,
-              let addresses = ProxyHeader.Addresses(source: client.addressBytes, sourcePort: client.port,
-                                                    destination: address.addressBytes, destinationPort: address.port)
-        else { return nil }
-        return ProxyHeader(version: .v2, command: .proxy, transport: .datagram, addresses: addresses).encode()
+        guard group.config.sendProxy == .v2 else { return nil }
+        let addresses = ProxyHeader.Addresses(source: client.addressBytes, sourcePort: client.port,
+                                              destination: address.addressBytes, destinationPort: address.port)
+        return ProxyHeader.forGroup(group.config, transport: .datagram, addresses: addresses, serverName: nil)
     }
 
     /// Counts a datagram dropped because opening its flow's socket ran into relayd's own limits, and logs

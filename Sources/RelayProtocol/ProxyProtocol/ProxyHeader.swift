@@ -145,6 +145,21 @@ public struct ProxyHeader: Sendable, Equatable {
         return Array((line + "\r\n").utf8)
     }
 
+    /// Version 2 with a `CRC32C` TLV last, whose value is the checksum of the whole header with that value zero
+    /// (the specification's rule); any `CRC32C` TLV already in `tlvs` is replaced.
+    public func encodeWithChecksum() -> [UInt8] {
+        guard version == .v2, command == .proxy else { return encode() }
+        var copy = self
+        copy.tlvs.removeAll { $0.type == TLV.crc32c }
+        copy.tlvs.append(TLV(type: TLV.crc32c, value: [0, 0, 0, 0]))
+        var bytes = copy.encodeV2()
+        guard bytes.count >= 4 else { return bytes }
+        let crc = CRC32C.checksum(bytes)
+        let at = bytes.count - 4
+        for index in 0..<4 { bytes[at + index] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * index)) }
+        return bytes
+    }
+
     private func encodeV2() -> [UInt8] {
         var body: [UInt8] = []
         var family: UInt8 = 0

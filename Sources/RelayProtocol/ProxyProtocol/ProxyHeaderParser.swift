@@ -151,6 +151,15 @@ extension ProxyHeader {
                 return .invalid("version 2 TLV 0x\(String(type, radix: 16)) claims \(valueLength) bytes, "
                                 + "\(body.endIndex - offset) are left")
             }
+            if type == TLV.crc32c {
+                // The checksum covers the whole header with its own value zero.
+                guard valueLength == 4 else { return .invalid("version 2 CRC32C TLV of \(valueLength) bytes, not 4") }
+                var zeroed = Array(bytes[0..<length])
+                let valueStart = offset  // `body` keeps the indices of `bytes`
+                let expected = zeroed[valueStart..<valueStart + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                for index in valueStart..<valueStart + 4 { zeroed[index] = 0 }
+                guard CRC32C.checksum(zeroed) == expected else { return .invalid("version 2 CRC32C does not match") }
+            }
             tlvs.append(TLV(type: type, value: Array(body[offset..<offset + valueLength])))
             offset += valueLength
         }
