@@ -116,6 +116,30 @@ import Glibc
         }
     }
 
+    @Test func aWedgedEventLoopStopsTheWatchdogPings() async throws {
+        let notify = try NotifySocket(abstract: false)
+        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": notify.name, "WATCHDOG_USEC": "100000"]))
+        let config = try RelayConfig.parse(Self.config)
+        let server = try RelayServer(config: config, logger: .disabled, notifier: notifier)
+        let run = Task { try await server.run() }
+        defer { run.cancel() }
+        try await eventually("pings") { notify.messages.filter { $0.text == "WATCHDOG=1" }.count >= 3 }
+        // Block one event loop's thread for 1.5 s, as a stuck job would.
+        let loop = server.loops.loops[0]
+        let wedged = Task(executorPreference: loop) { usleep(1_500_000) }
+        try await Task.sleep(for: .milliseconds(300))
+        let during = notify.messages.filter { $0.text == "WATCHDOG=1" }.count
+        try await Task.sleep(for: .milliseconds(900))
+        #expect(notify.messages.filter { $0.text == "WATCHDOG=1" }.count - during <= 1, "pings went on while a loop was stuck")
+        _ = await wedged.value
+        let after = notify.messages.filter { $0.text == "WATCHDOG=1" }.count
+        try await eventually("pings again once the loop runs") {
+            notify.messages.filter { $0.text == "WATCHDOG=1" }.count >= after + 2
+        }
+        server.shutdown()
+        _ = await run.result
+    }
+
     @Test func environment() {
         #expect(SystemdNotifier(environment: [:]) == nil)
         #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": ""]) == nil)
