@@ -153,7 +153,12 @@ import Glibc
         #expect(problem(#"{ source: ["10.0.0.1/8"], backend: "g" }"#).contains("listeners[0].routes[0].source"))
         #expect(problem(#"{ sni: ["a.example"] }"#).contains("listeners[0].routes[0].backend"))
         #expect(problem(#"{ sni: ["a.example"], backend: "g", colour: 1 }"#).contains("listeners[0].routes[0].colour"))
-        let udp = #"{ listeners: [ { name: "a", protocol: "udp", listen: "127.0.0.1:0", backend: "g", routes: [] } ], backends: { g: { servers: ["127.0.0.1:1"] } } }"#
-        #expect((try? RelayConfig.parse(udp)) == nil)
+        let echo = #"{ listeners: [ { name: "a", protocol: "echo", listen: "127.0.0.1:0", routes: [] } ] }"#
+        do {
+            _ = try RelayConfig.parse(echo)
+            Issue.record("an echo listener took routes")
+        } catch {
+            #expect(error.description.contains("only tcp and udp listeners take `routes`"))
+        }
     }
 }
