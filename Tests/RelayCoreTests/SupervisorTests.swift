@@ -96,7 +96,7 @@ import TestSupport
             events.record("polite stopped")
         }
         // Long enough that the polite service stops within it on a loaded machine (it only has to wake up).
-        let drain = Duration.milliseconds(500)
+        let drain = Duration.seconds(2)
         let supervisor = makeSupervisor([stubborn, polite], drainTimeout: drain, log: log)
         try await withRunningSupervisor(supervisor) { run in
             try await eventually("stubborn service started") { events.all.contains("started") }

@@ -243,6 +243,7 @@ public final class RelayServer: Sendable {
                 await Task(executorPreference: loop) {}.value
             }
             notifier.send(["WATCHDOG=1"])
+            notifier.watchdogPings.add(1, ordering: .relaxed)
             guard (try? await Task.sleep(for: interval)) != nil else { return }
         }
     }

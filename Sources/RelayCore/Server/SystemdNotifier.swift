@@ -21,6 +21,8 @@ public final class SystemdNotifier: Sendable {
     public let watchdogInterval: Duration?
     /// Datagrams that could not be sent (the supervisor's socket is gone or full).
     public let failures = Atomic<Int>(0)
+    /// `WATCHDOG=1` pings sent.
+    public let watchdogPings = Atomic<Int>(0)
 
     /// A notifier for the socket `$NOTIFY_SOCKET` names, or nil when it is unset, empty or not a usable socket
     /// name (then relayd runs as if started by hand).
