@@ -20,12 +20,19 @@ enum UDPRelay {
             forward(datagram, prefixedWith: prefix, on: flow, counters: counters)
             return
         }
-        switch (try? flow.socket.sendNow(datagram.bytes)) ?? .wouldBlock {
+        count((try? flow.socket.sendNow(datagram.bytes)) ?? .wouldBlock, payload: datagram.bytes.count, on: flow,
+              counters: counters)
+    }
+
+    /// Counts a datagram sent (its client's `payload` bytes) or dropped because the server's socket was full.
+    @inline(__always)
+    private static func count(_ sent: IOResult<Int>, payload: Int, on flow: UDPFlow, counters: UDPCounters) {
+        switch sent {
         case .processed:
             flow.requests.add(1, ordering: .relaxed)
-            flow.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
+            flow.bytesUp.add(payload, ordering: .relaxed)
             counters.datagramsUp.add(1, ordering: .relaxed)
-            counters.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
+            counters.bytesUp.add(payload, ordering: .relaxed)
         case .wouldBlock:
             counters.droppedSendFailed.add(1, ordering: .relaxed)
         }
@@ -38,15 +45,7 @@ enum UDPRelay {
         var bytes = prefix
         bytes.append(contentsOf: datagram.bytes)
         let sent = bytes.withUnsafeBytes { (try? flow.socket.sendNow($0)) ?? .wouldBlock }
-        switch sent {
-        case .processed:
-            flow.requests.add(1, ordering: .relaxed)
-            flow.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
-            counters.datagramsUp.add(1, ordering: .relaxed)
-            counters.bytesUp.add(datagram.bytes.count, ordering: .relaxed)
-        case .wouldBlock:
-            counters.droppedSendFailed.add(1, ordering: .relaxed)
-        }
+        count(sent, payload: datagram.bytes.count, on: flow, counters: counters)
     }
 
     /// Relays a flow's replies to its client, sending them from `listener`, until the flow closes, its server

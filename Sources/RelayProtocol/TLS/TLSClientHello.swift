@@ -74,20 +74,20 @@ extension TLSClientHello {
 
     /// The ClientHello body: version, random, session id, cipher suites, compression methods, extensions.
     static func parseBody(_ body: [UInt8]) -> TLSClientHelloParse {
-        var reader = Reader(bytes: body)
+        var reader = ReliableByteReader(body)
         guard reader.skip(2 + 32), let sessionID = reader.u8(), reader.skip(Int(sessionID)),
               let suites = reader.u16(), suites >= 2, suites % 2 == 0, reader.skip(Int(suites)),
               let compression = reader.u8(), compression >= 1, reader.skip(Int(compression))
         else { return .invalid("ClientHello cut short before its extensions") }
         var hello = TLSClientHello()
         // TLS 1.0-1.2 allow a hello without extensions.
-        guard !reader.atEnd else { return .hello(hello) }
+        guard reader.remaining > 0 else { return .hello(hello) }
         guard let total = reader.u16(), Int(total) == reader.remaining else {
             return .invalid("ClientHello extensions do not fill the message")
         }
         var seen = Set<UInt16>()
-        while !reader.atEnd {
-            guard let type = reader.u16(), let length = reader.u16(), let data = reader.take(Int(length)) else {
+        while reader.remaining > 0 {
+            guard let type = reader.u16(), let length = reader.u16(), let data = reader.bytes(Int(length)) else {
                 return .invalid("ClientHello extension cut short")
             }
             guard seen.insert(type).inserted else { return .invalid("ClientHello repeats extension \(type)") }
@@ -115,14 +115,14 @@ extension TLSClientHello {
 
     /// RFC 6066 §3: a list of names, of which relayd takes the `host_name` (type 0); a host name is ASCII
     /// letters, digits, hyphens and dots, without a trailing dot.
-    static func serverName(_ data: ArraySlice<UInt8>) -> Result<String?, Problem> {
-        var reader = Reader(bytes: Array(data))
+    static func serverName(_ data: [UInt8]) -> Result<String?, Problem> {
+        var reader = ReliableByteReader(data)
         guard let listLength = reader.u16(), Int(listLength) == reader.remaining, listLength > 0 else {
             return .failure(Problem(reason: "server_name list length does not match the extension"))
         }
         var name: String?
-        while !reader.atEnd {
-            guard let type = reader.u8(), let length = reader.u16(), let bytes = reader.take(Int(length)) else {
+        while reader.remaining > 0 {
+            guard let type = reader.u8(), let length = reader.u16(), let bytes = reader.bytes(Int(length)) else {
                 return .failure(Problem(reason: "server_name entry cut short"))
             }
             guard type == 0 else { continue }
@@ -137,14 +137,14 @@ extension TLSClientHello {
     }
 
     /// RFC 7301 §3.1: a list of non-empty protocol names.
-    static func protocols(_ data: ArraySlice<UInt8>) -> Result<[String], Problem> {
-        var reader = Reader(bytes: Array(data))
+    static func protocols(_ data: [UInt8]) -> Result<[String], Problem> {
+        var reader = ReliableByteReader(data)
         guard let listLength = reader.u16(), Int(listLength) == reader.remaining, listLength >= 2 else {
             return .failure(Problem(reason: "ALPN list length does not match the extension"))
         }
         var list: [String] = []
-        while !reader.atEnd {
-            guard let length = reader.u8(), length > 0, let bytes = reader.take(Int(length)) else {
+        while reader.remaining > 0 {
+            guard let length = reader.u8(), length > 0, let bytes = reader.bytes(Int(length)) else {
                 return .failure(Problem(reason: "ALPN protocol name empty or cut short"))
             }
             list.append(String(decoding: bytes, as: UTF8.self))
@@ -164,38 +164,5 @@ extension TLSClientHello {
 
     static func lower(_ byte: UInt8) -> UInt8 {
         (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
-    }
-
-    /// Big-endian reads over a byte array that fail (nil) instead of running past its end.
-    struct Reader {
-        let bytes: [UInt8]
-        var offset = 0
-
-        var remaining: Int { bytes.count - offset }
-        var atEnd: Bool { offset == bytes.count }
-
-        mutating func skip(_ count: Int) -> Bool {
-            guard count >= 0, remaining >= count else { return false }
-            offset += count
-            return true
-        }
-
-        mutating func u8() -> UInt8? {
-            guard remaining >= 1 else { return nil }
-            defer { offset += 1 }
-            return bytes[offset]
-        }
-
-        mutating func u16() -> UInt16? {
-            guard remaining >= 2 else { return nil }
-            defer { offset += 2 }
-            return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
-        }
-
-        mutating func take(_ count: Int) -> ArraySlice<UInt8>? {
-            guard count >= 0, remaining >= count else { return nil }
-            defer { offset += count }
-            return bytes[offset..<(offset + count)]
-        }
     }
 }
