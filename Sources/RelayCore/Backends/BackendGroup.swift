@@ -169,31 +169,19 @@ public final class BackendGroup: Sendable {
     /// A failure of relayd's own (`IOError.origin` is local) ends the attempt at once with `LocalShortage`:
     /// it is not the server's, so it reaches neither the Scoreboard nor the failure counters, and trying
     /// the next server would only fail the same way.
-    ///
-    /// `proxyHeader` (the group's `send_proxy`) is written first on the connection, warm or new; a server whose
-    /// connection fails that write is skipped like one that refused.
-    public func connect(client: SocketAddress?, on loop: EventLoop, logger: Logger, proxyHeader: [UInt8]? = nil)
-        async throws -> (TCPConnection, ServerHandle)
+    public func connect(client: SocketAddress?, on loop: EventLoop, logger: Logger) async throws
+        -> (TCPConnection, ServerHandle)
     {
         var attempts = ConnectAttempts(group: self, client: client?.ipKey)
         while let server = attempts.next() {
             if let warm = pool?.pool(for: server)?.take(on: loop) {
-                if let proxyHeader, !Self.writeHeader(proxyHeader, to: warm) {
-                    // A pooled connection the server closed meanwhile: try a fresh one to the same server.
-                    warm.close()
-                } else {
-                    server.connectionsTotal.add(1, ordering: .relaxed)
-                    return (warm, server)
-                }
+                server.connectionsTotal.add(1, ordering: .relaxed)
+                return (warm, server)
             }
             let start = EventLoop.now()
             do {
                 let connection = try await TCPConnection.connect(to: server.address, on: loop, timeout: connectTimeout,
                                                                  options: options)
-                if let proxyHeader, !Self.writeHeader(proxyHeader, to: connection) {
-                    connection.close()
-                    throw IOError.syscall(call: "send (PROXY header)", errno: EPIPE)
-                }
                 connected(server, since: start)
                 return (connection, server)
             } catch {

@@ -21,6 +21,7 @@ enum ProxyHeaderReader {
     }
 
     /// Waits until the header is whole (or the bytes show there is none), at most until `deadline`.
+    @inline(never)
     static func read(from client: TCPConnection, optional: Bool, deadline: UInt64, pool: BufferPool) async -> Outcome {
         let limit = ProxyAcceptConfig.maximumHeaderLength
         let result = await PeekedPrefix.read(from: client, limit: limit, deadline: deadline, pool: pool) {

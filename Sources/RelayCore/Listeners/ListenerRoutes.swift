@@ -65,6 +65,7 @@ public final class ListenerRoutes: Sendable {
 enum TLSHelloReader {
     static let limit = 16 * 1024 + 5
 
+    @inline(never)
     static func read(from client: TCPConnection, deadline: UInt64, pool: BufferPool) async -> TLSClientHello? {
         enum Decision {
             case hello(TLSClientHello)

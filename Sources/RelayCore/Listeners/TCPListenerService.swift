@@ -254,8 +254,13 @@ public final class TCPListenerService: Service {
             target.connections.add(1, ordering: .relaxed)
             let timeouts = self.timeouts
             let activity = timeouts.isEnabled ? ConnectionActivity(accepted: EventLoop.now(), timeouts: timeouts) : nil
+            let inspect = inspects()
             let task = Task(executorPreference: target) { [self] in
-                await self.serve(accepted, on: target, activity: activity, ticket: ticket)
+                if inspect {
+                    await self.serveInspected(accepted, on: target, activity: activity, ticket: ticket)
+                } else {
+                    await self.serve(accepted, on: target, activity: activity)
+                }
                 target.connections.subtract(1, ordering: .relaxed)
                 self.tracker.finish(ticket)
             }
@@ -300,8 +305,6 @@ public final class TCPListenerService: Service {
     /// What one connection did, for the access log and the metrics.
     struct ConnectionSummary {
         var server: SocketAddress?
-        /// The route that picked the group, on a listener with routes.
-        var route: String?
         var bytesIn = 0
         var bytesOut = 0
         var end = ConnectionEnd.closed
@@ -336,55 +339,167 @@ public final class TCPListenerService: Service {
     /// async path here holds references and little else, and everything that only runs before or after the
     /// relay (opening, logging, the summary) is in synchronous functions, which use the thread's stack.
     @inline(never)
-    private func serve(_ accepted: AcceptedSocket, on loop: EventLoop, activity: ConnectionActivity?,
-                       ticket: ConnectionTracker.Ticket) async {
+    private func serve(_ accepted: AcceptedSocket, on loop: EventLoop, activity: ConnectionActivity?) async {
         let start = EventLoop.now()
-        var summary: ConnectionSummary
-        var origin = Origin(client: accepted.peer)
+        let summary: ConnectionSummary
         switch open(accepted, on: loop) {
         case let .success(client):
             activity?.watch(client)
-            let proxy = acceptProxy
-            switch proxy.mode == .off ? false : admitProxy(proxy, peer: accepted.peer) {
-            case true?:
-                let outcome = await ProxyHeaderReader.read(from: client, optional: proxy.mode == .optional,
-                                                           deadline: proxyDeadline(start), pool: loop.buffers)
-                origin.clientRead = true
-                summary = proxied(outcome, origin: &origin)
-                if summary.end == .closed, summary.error == nil, !admitProxied(origin.client, ticket: ticket) {
-                    activity?.release()
-                    client.close()
-                    return
-                }
-            case false?:
-                // No header expected (or none believed from this peer): the bytes go to the server untouched.
-                summary = ConnectionSummary()
-            case nil:
-                summary = ConnectionSummary(end: .badProxyHeader, error: Self.untrustedMessage(accepted.peer))
-            }
-            if summary.end == .closed && summary.error == nil {
-                summary = await relay(client, origin: origin, on: loop, activity: activity)
+            // One call site each: every inlined call of `relay(to:)` would be a frame's worth more per connection.
+            if let group = directGroup() {
+                summary = await relay(client, to: group, peer: accepted.peer, on: loop, activity: activity)
+            } else {
+                summary = await echo(client, on: loop, activity: activity, clientRead: false)
             }
             activity?.release()
             client.close()
         case let .failure(refused):
             summary = refused.summary
         }
-        record(summary, client: origin.client, start: start, activity: activity)
+        record(summary, client: accepted.peer, start: start, activity: activity)
     }
 
-    /// Where a connection comes from: the peer, or the client a trusted proxy's PROXY header names.
-    struct Origin {
+    /// `serve` for a listener that reads a PROXY header (`accept_proxy`) or has `routes`: a task body of its own,
+    /// so the frames of plain connections hold nothing for these features.
+    @inline(never)
+    private func serveInspected(_ accepted: AcceptedSocket, on loop: EventLoop, activity: ConnectionActivity?,
+                                ticket: ConnectionTracker.Ticket) async {
+        let start = EventLoop.now()
+        let summary: Inspected
+        switch open(accepted, on: loop) {
+        case let .success(client):
+            activity?.watch(client)
+            summary = await relayInspected(client, peer: accepted.peer, ticket: ticket, start: start, on: loop,
+                                           activity: activity)
+            activity?.release()
+            client.close()
+        case let .failure(refused):
+            summary = Inspected(refused.summary)
+        }
+        guard !summary.refused else { return }
+        record(summary.summary, client: summary.client ?? accepted.peer, route: summary.route, start: start,
+               activity: activity)
+    }
+
+    /// The group a plain connection goes to; nil for an echo listener. Routes added by a reload after the
+    /// connection was accepted do not apply to it: it goes to the listener's backend.
+    @inline(never)
+    private func directGroup() -> BackendGroup? {
+        switch role {
+        case .echo: nil
+        case let .proxy(group): group
+        case let .routed(routes): routes.fallback
+        }
+    }
+
+    /// Whether new connections go through `serveInspected`: a PROXY header to read or to write, or routes to pick
+    /// from.
+    @inline(never)
+    private func inspects() -> Bool {
+        if acceptProxy.mode != .off { return true }
+        switch role {
+        case .echo: return false
+        case let .proxy(group): return group.config.sendProxy != .off
+        case .routed: return true
+        }
+    }
+
+    /// A plain connection: straight to a server of `group`, nothing written before the client's bytes. Inlined into
+    /// `serve`, whose one frame is what an idle plain connection keeps besides the bridge's.
+    @inline(__always)
+    private func relay(_ client: TCPConnection, to group: BackendGroup, peer: SocketAddress, on loop: EventLoop,
+                       activity: ConnectionActivity?) async -> ConnectionSummary {
+        let backend: TCPConnection
+        let server: ServerHandle
+        do {
+            (backend, server) = try await group.connect(client: peer, on: loop, logger: logger)
+        } catch {
+            return unreachable(group, client: peer, error: error)
+        }
+        return await relay(client, through: backend, server: server, group: group, peer: peer, clientRead: false,
+                           on: loop, activity: activity)
+    }
+
+    /// What `relayInspected` did: the summary, the client a PROXY header named and the route that picked the
+    /// group (for the access log), or that the connection was refused once its client was known.
+    struct Inspected {
+        var summary: ConnectionSummary
+        var client: SocketAddress?
+        var route: String?
+        var refused = false
+
+        init(_ summary: ConnectionSummary, client: SocketAddress? = nil, route: String? = nil, refused: Bool = false) {
+            self.summary = summary
+            self.client = client
+            self.route = route
+            self.refused = refused
+        }
+    }
+
+    /// Where a connection comes from when a trusted proxy's PROXY header said (or a route read the ClientHello).
+    /// A class, so the frames of connections that have none hold one reference.
+    final class Origin: Sendable {
         /// The client: balancing (hash), the access log and the header relayd sends on use it.
-        var client: SocketAddress
+        let client: SocketAddress
         /// The address the client connected to, when a PROXY header said so.
-        var destination: SocketAddress?
+        let destination: SocketAddress?
         /// Whether the client socket was read (or peeked) before the relay, so the relay must read before waiting.
-        var clientRead = false
-        /// The proxy the connection came through, when a header replaced `client`.
-        var proxy: SocketAddress?
+        let clientRead: Bool
         /// The TLS server name of the ClientHello, when a route read it.
-        var serverName: String?
+        let serverName: String?
+
+        init(client: SocketAddress, destination: SocketAddress? = nil, clientRead: Bool, serverName: String? = nil) {
+            self.client = client
+            self.destination = destination
+            self.clientRead = clientRead
+            self.serverName = serverName
+        }
+
+        func reading(serverName: String?) -> Origin {
+            Origin(client: client, destination: destination, clientRead: true, serverName: serverName)
+        }
+    }
+
+    /// A connection of a listener that reads a PROXY header (`accept_proxy`) or has `routes`: the header, the
+    /// admission for the client it names, the route, then the relay.
+    @inline(never)
+    private func relayInspected(_ client: TCPConnection, peer: SocketAddress, ticket: ConnectionTracker.Ticket,
+                                start: UInt64, on loop: EventLoop, activity: ConnectionActivity?) async -> Inspected
+    {
+        var origin = Origin(client: peer, clientRead: false)
+        let proxy = acceptProxy
+        switch proxy.mode == .off ? false : admitProxy(proxy, peer: peer) {
+        case true?:
+            let outcome = await ProxyHeaderReader.read(from: client, optional: proxy.mode == .optional,
+                                                       deadline: proxyDeadline(start), pool: loop.buffers)
+            let summary = proxied(outcome, origin: &origin)
+            guard summary.end == .closed, summary.error == nil else { return Inspected(summary, client: origin.client) }
+            guard admitProxied(origin.client, ticket: ticket) else { return Inspected(summary, refused: true) }
+        case false?:
+            // No header expected (or none believed from this peer): the bytes go to the server untouched.
+            break
+        case nil:
+            return Inspected(ConnectionSummary(end: .badProxyHeader, error: Self.untrustedMessage(peer)))
+        }
+        switch role {
+        case .echo:
+            return Inspected(await echo(client, on: loop, activity: activity, clientRead: origin.clientRead),
+                             client: origin.client)
+        case let .proxy(group):
+            return Inspected(await relay(client, to: group, peer: origin.client, origin: origin, on: loop,
+                                         activity: activity), client: origin.client)
+        case let .routed(routes):
+            if routes.readsHello {
+                let hello = await TLSHelloReader.read(from: client, deadline: helloDeadline(), pool: loop.buffers)
+                origin = origin.reading(serverName: hello?.serverName)
+                let (route, group) = routes.pick(client: origin.client, hello: hello)
+                return Inspected(await relay(client, to: group, peer: origin.client, origin: origin, on: loop,
+                                             activity: activity), client: origin.client, route: route)
+            }
+            let (route, group) = routes.pick(client: origin.client, hello: nil)
+                return Inspected(await relay(client, to: group, peer: origin.client, origin: origin, on: loop,
+                                             activity: activity), client: origin.client, route: route)
+        }
     }
 
     /// Whether `peer`'s connections may start with a PROXY header that relayd will read.
@@ -439,15 +554,17 @@ public final class TCPListenerService: Service {
         case let .header(header):
             if header.command == .proxy, let source = header.addresses.source,
                let client = SocketAddress(addressBytes: source.address, port: source.port) {
-                origin.proxy = origin.client
-                origin.client = client
-                if let destination = header.addresses.destination {
-                    origin.destination = SocketAddress(addressBytes: destination.address, port: destination.port)
+                let destination = header.addresses.destination.flatMap {
+                    SocketAddress(addressBytes: $0.address, port: $0.port)
                 }
+                origin = Origin(client: client, destination: destination, clientRead: true)
+            } else {
+                origin = Origin(client: origin.client, clientRead: true)
             }
             stats.proxyHeaders.increment()
             return ConnectionSummary()
         case .absent:
+            origin = Origin(client: origin.client, clientRead: true)
             return ConnectionSummary()
         case .closed:
             return ConnectionSummary(end: .closed, error: "client closed before its PROXY header was whole")
@@ -483,7 +600,7 @@ public final class TCPListenerService: Service {
 
     /// Counts the finished connection and writes its access-log line.
     @inline(never)
-    private func record(_ summary: ConnectionSummary, client: SocketAddress, start: UInt64,
+    private func record(_ summary: ConnectionSummary, client: SocketAddress, route: String? = nil, start: UInt64,
                         activity: ConnectionActivity?) {
         var summary = summary
         if let expiry = activity?.expiry, summary.end == .cancelled || summary.end == .closed {
@@ -497,56 +614,45 @@ public final class TCPListenerService: Service {
             var entry = AccessLogEntry(listener: name, proto: "tcp", client: client, server: summary.server,
                                        bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
                                        duration: duration, end: summary.end.rawValue, error: summary.error)
-            entry.route = summary.route
+            entry.route = route
             accessLog.record(entry)
         }
     }
 
-    private func relay(_ client: TCPConnection, origin: Origin, on loop: EventLoop,
-                       activity: ConnectionActivity?) async
-        -> ConnectionSummary
-    {
-        switch role {
-        case .echo:
-            return await echo(client, on: loop, activity: activity, clientRead: origin.clientRead)
-        case let .proxy(group):
-            return await relay(client, to: group, origin: origin, on: loop, activity: activity)
-        case let .routed(routes):
-            var origin = origin
-            var hello: TLSClientHello?
-            if routes.readsHello {
-                hello = await TLSHelloReader.read(from: client, deadline: helloDeadline(), pool: loop.buffers)
-                origin.clientRead = true
-                origin.serverName = hello?.serverName
-            }
-            let (route, group) = routes.pick(client: origin.client, hello: hello)
-            var summary = await relay(client, to: group, origin: origin, on: loop, activity: activity)
-            summary.route = route
-            return summary
-        }
-    }
-
-    /// Relays to a server of `group`.
-    private func relay(_ client: TCPConnection, to group: BackendGroup, origin: Origin, on loop: EventLoop,
-                       activity: ConnectionActivity?) async -> ConnectionSummary {
+    /// Relays to a server of `group` for `client` (the peer, or the client its PROXY header named); `origin` when a
+    /// PROXY header or a route read the client's first bytes.
+    @inline(never)
+    private func relay(_ client: TCPConnection, to group: BackendGroup, peer: SocketAddress, origin: Origin?,
+                       on loop: EventLoop, activity: ConnectionActivity?) async -> ConnectionSummary {
         let backend: TCPConnection
         let server: ServerHandle
         do {
-            let header = proxyHeader(for: group, client: client, origin: origin)
-            (backend, server) = try await group.connect(client: origin.client, on: loop, logger: logger,
-                                                        proxyHeader: header)
+            (backend, server) = try await group.connect(client: peer, on: loop, logger: logger)
         } catch {
-            return unreachable(group, client: origin.client, error: error)
+            return unreachable(group, client: peer, error: error)
         }
+        if group.config.sendProxy != .off, let failed = sendProxyHeader(to: backend, server: server, group: group,
+                                                                        client: client, peer: peer, origin: origin) {
+            return failed
+        }
+        return await relay(client, through: backend, server: server, group: group, peer: peer,
+                           clientRead: origin?.clientRead ?? false, on: loop, activity: activity)
+    }
+
+    /// The relay once the server's connection is open, and its release.
+    @inline(__always)
+    private func relay(_ client: TCPConnection, through backend: TCPConnection, server: ServerHandle,
+                       group: BackendGroup, peer: SocketAddress, clientRead: Bool, on loop: EventLoop,
+                       activity: ConnectionActivity?) async -> ConnectionSummary {
         activity?.watch(backend)
         let outcome = await TCPRelay.run(client: client, backend: backend, pool: loop.buffers, splice: splice,
                                          bytesUp: stats.bytesIn, bytesDown: stats.bytesOut, activity: activity,
-                                         clientRead: origin.clientRead) {
+                                         clientRead: clientRead) {
             group.report(server, .firstByte($0))
         }
         backend.close()
         group.release(server)
-        return relayed(outcome, client: origin.client, server: server.address)
+        return relayed(outcome, client: peer, server: server.address)
     }
 
     /// When a client's ClientHello must have arrived: `first_byte_timeout` from now, else `ListenerRoutes.helloTimeout`.
@@ -555,17 +661,35 @@ public final class TCPListenerService: Service {
         return EventLoop.now() &+ (firstByte > .zero ? firstByte : ListenerRoutes.helloTimeout).nanosecondsClamped
     }
 
+    /// Writes `group`'s PROXY header first on a new connection to `server` (whose send buffer is empty, so it goes
+    /// whole or the connection is dead); on failure closes it and gives the summary of a connection no server took.
+    @inline(never)
+    private func sendProxyHeader(to backend: TCPConnection, server: ServerHandle, group: BackendGroup,
+                                 client: TCPConnection, peer: SocketAddress, origin: Origin?) -> ConnectionSummary? {
+        guard let header = proxyHeader(for: group, client: client, peer: peer, origin: origin),
+              !BackendGroup.writeHeader(header, to: backend) else { return nil }
+        backend.close()
+        group.release(server)
+        let error = IOError.syscall(call: "send (PROXY header)", errno: EPIPE)
+        group.report(server, .connectFailed(error.description))
+        return unreachable(group, client: peer, error: BackendGroup.Unavailable(
+            group: group.name, failures: [BackendGroup.AttemptFailure(server: server.address, error: error.description)]))
+    }
+
     /// The PROXY header `group` wants written first on the connection to its server, nil when it wants none:
     /// the client and the address it connected to (a header relayd read says which; else the socket's own).
     @inline(never)
-    private func proxyHeader(for group: BackendGroup, client: TCPConnection, origin: Origin) -> [UInt8]? {
+    private func proxyHeader(for group: BackendGroup, client: TCPConnection, peer: SocketAddress, origin: Origin?)
+        -> [UInt8]?
+    {
         guard group.config.sendProxy != .off else { return nil }
-        let destination = origin.destination ?? (try? client.localAddress()) ?? address
+        let source = peer
+        let destination = origin?.destination ?? (try? client.localAddress()) ?? address
         let addresses = ProxyHeader.Addresses(
-            source: origin.client.addressBytes, sourcePort: origin.client.port,
+            source: source.addressBytes, sourcePort: source.port,
             destination: destination.addressBytes, destinationPort: destination.port)
         return ProxyHeader.forGroup(group.config, transport: .stream, addresses: addresses,
-                                    serverName: origin.serverName)
+                                    serverName: origin?.serverName)
     }
 
     /// The echo role: the client's bytes go back to it.
