@@ -466,6 +466,43 @@ public final class TCPListenerService: Service {
     private func relayInspected(_ client: TCPConnection, peer: SocketAddress, ticket: ConnectionTracker.Ticket,
                                 start: UInt64, on loop: EventLoop, activity: ConnectionActivity?) async -> Inspected
     {
+        // The reading and deciding happen in a callee: this frame, kept for the whole relay, holds one reference.
+        let decision = await inspect(client, peer: peer, ticket: ticket, start: start, on: loop)
+        guard let relayTo = decision.relayTo else { return decision.finished }
+        let origin = decision.origin
+        let summary: ConnectionSummary
+        if let group = relayTo.group {
+            summary = await relay(client, to: group, peer: origin.client, origin: origin, on: loop, activity: activity)
+        } else {
+            summary = await echo(client, on: loop, activity: activity, clientRead: origin.clientRead)
+        }
+        return Inspected(summary, client: origin.client, route: relayTo.route)
+    }
+
+    /// What `inspect` decided: where to relay (a group, or echo when it is nil), for which origin, by which route;
+    /// or how the connection already ended.
+    final class InspectDecision: Sendable {
+        struct RelayTo: Sendable {
+            let group: BackendGroup?
+            let route: String?
+        }
+
+        let origin: Origin
+        let relayTo: RelayTo?
+        let finished: Inspected
+
+        init(origin: Origin, relayTo: RelayTo?, finished: Inspected = Inspected(ConnectionSummary())) {
+            self.origin = origin
+            self.relayTo = relayTo
+            self.finished = finished
+        }
+    }
+
+    /// The PROXY header (and the admission for the client it names), then the route (reading the ClientHello when a
+    /// route needs it).
+    @inline(never)
+    private func inspect(_ client: TCPConnection, peer: SocketAddress, ticket: ConnectionTracker.Ticket,
+                         start: UInt64, on loop: EventLoop) async -> InspectDecision {
         var origin = Origin(client: peer, clientRead: false)
         let proxy = acceptProxy
         switch proxy.mode == .off ? false : admitProxy(proxy, peer: peer) {
@@ -473,32 +510,32 @@ public final class TCPListenerService: Service {
             let outcome = await ProxyHeaderReader.read(from: client, optional: proxy.mode == .optional,
                                                        deadline: proxyDeadline(start), pool: loop.buffers)
             let summary = proxied(outcome, origin: &origin)
-            guard summary.end == .closed, summary.error == nil else { return Inspected(summary, client: origin.client) }
-            guard admitProxied(origin.client, ticket: ticket) else { return Inspected(summary, refused: true) }
+            guard summary.end == .closed, summary.error == nil else {
+                return InspectDecision(origin: origin, relayTo: nil, finished: Inspected(summary, client: origin.client))
+            }
+            guard admitProxied(origin.client, ticket: ticket) else {
+                return InspectDecision(origin: origin, relayTo: nil, finished: Inspected(summary, refused: true))
+            }
         case false?:
             // No header expected (or none believed from this peer): the bytes go to the server untouched.
             break
         case nil:
-            return Inspected(ConnectionSummary(end: .badProxyHeader, error: Self.untrustedMessage(peer)))
+            let refused = ConnectionSummary(end: .badProxyHeader, error: Self.untrustedMessage(peer))
+            return InspectDecision(origin: origin, relayTo: nil, finished: Inspected(refused))
         }
         switch role {
         case .echo:
-            return Inspected(await echo(client, on: loop, activity: activity, clientRead: origin.clientRead),
-                             client: origin.client)
+            return InspectDecision(origin: origin, relayTo: .init(group: nil, route: nil))
         case let .proxy(group):
-            return Inspected(await relay(client, to: group, peer: origin.client, origin: origin, on: loop,
-                                         activity: activity), client: origin.client)
+            return InspectDecision(origin: origin, relayTo: .init(group: group, route: nil))
         case let .routed(routes):
+            var hello: TLSClientHello?
             if routes.readsHello {
-                let hello = await TLSHelloReader.read(from: client, deadline: helloDeadline(), pool: loop.buffers)
+                hello = await TLSHelloReader.read(from: client, deadline: helloDeadline(), pool: loop.buffers)
                 origin = origin.reading(serverName: hello?.serverName)
-                let (route, group) = routes.pick(client: origin.client, hello: hello)
-                return Inspected(await relay(client, to: group, peer: origin.client, origin: origin, on: loop,
-                                             activity: activity), client: origin.client, route: route)
             }
-            let (route, group) = routes.pick(client: origin.client, hello: nil)
-                return Inspected(await relay(client, to: group, peer: origin.client, origin: origin, on: loop,
-                                             activity: activity), client: origin.client, route: route)
+            let (route, group) = routes.pick(client: origin.client, hello: hello)
+            return InspectDecision(origin: origin, relayTo: .init(group: group, route: route))
         }
     }
 
