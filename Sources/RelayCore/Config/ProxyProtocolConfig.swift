@@ -65,11 +65,18 @@ public struct ProxyAcceptConfig: Sendable, Equatable {
     /// Whether `peer` may send a header: its address is in a trusted block (an IPv4-mapped IPv6 address counts as
     /// its IPv4 address).
     public func trusts(_ peer: SocketAddress) -> Bool {
-        var bytes = peer.addressBytes
+        trusted.contains(peer)
+    }
+}
+
+extension [AddressBlock] {
+    /// Whether `address` lies in one of the blocks; an IPv4-mapped IPv6 address counts as its IPv4 address.
+    func contains(_ address: SocketAddress) -> Bool {
+        var bytes = address.addressBytes
         if bytes.count == 16, bytes.prefix(10).allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
-            bytes = Array(bytes.suffix(4))
+            bytes = [UInt8](bytes.suffix(4))
         }
-        return trusted.contains { $0.contains(bytes) }
+        return contains { $0.contains(bytes) }
     }
 }
 

@@ -1,4 +1,5 @@
 import RelayIO
+import RelayProtocol
 
 /// One rule of a TCP listener's `routes` (seed 002's rules and matchers): connections it matches go to its
 /// `backend` instead of the listener's. Every matcher given must match; a route without matchers matches all.
@@ -49,11 +50,7 @@ public struct RouteConfig: Sendable, Equatable {
                 value.stringList(what: "server names such as \"api.example.com\" or \"*.example.com\"") { text in
                     let lower = text.lowercased()
                     let bare = lower.hasPrefix("*.") ? String(lower.dropFirst(2)) : lower
-                    guard !bare.isEmpty, !bare.hasSuffix("."), !bare.contains("*"),
-                          bare.utf8.allSatisfy({ $0 < 0x80 && ($0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
-                              || $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
-                              || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)) })
-                    else { return nil }
+                    guard TLSClientHello.isHostName(bare.utf8) else { return nil }
                     return lower
                 }
             }

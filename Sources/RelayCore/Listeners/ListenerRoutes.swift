@@ -46,10 +46,7 @@ public final class ListenerRoutes: Sendable {
         if !route.alpn.isEmpty {
             guard let offered = hello?.alpn, offered.contains(where: { route.alpn.contains($0) }) else { return false }
         }
-        if !route.source.isEmpty {
-            let trust = ProxyAcceptConfig(mode: .optional, trusted: route.source)
-            guard trust.trusts(client) else { return false }
-        }
+        if !route.source.isEmpty, !route.source.contains(client) { return false }
         return true
     }
 

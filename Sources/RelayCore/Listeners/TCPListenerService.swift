@@ -231,7 +231,7 @@ public final class TCPListenerService: Service {
                 await Task.yield()
             }
             // A trusted proxy's connections are limited by the client its PROXY header names, once read.
-            let proxied = acceptsProxyHeader(from: accepted.peer)
+            let (proxied, inspect) = admissionPlan(for: accepted.peer)
             if !proxied, case let .limited(scope) = rateLimiter.admitNew(ip: accepted.peer.ipKey, now: EventLoop.now()) {
                 accepted.refuse()
                 logger.debug("connection refused", ["client": accepted.peer,
@@ -254,7 +254,6 @@ public final class TCPListenerService: Service {
             target.connections.add(1, ordering: .relaxed)
             let timeouts = self.timeouts
             let activity = timeouts.isEnabled ? ConnectionActivity(accepted: EventLoop.now(), timeouts: timeouts) : nil
-            let inspect = inspects()
             let task = Task(executorPreference: target) { [self] in
                 if inspect {
                     await self.serveInspected(accepted, on: target, activity: activity, ticket: ticket)
@@ -392,15 +391,17 @@ public final class TCPListenerService: Service {
         }
     }
 
-    /// Whether new connections go through `serveInspected`: a PROXY header to read or to write, or routes to pick
-    /// from.
+    /// For a connection from `peer`, read once per accept: whether a PROXY header from it will be read (so its
+    /// per-IP limits wait for the client the header names), and whether it goes through `serveInspected` (a
+    /// PROXY header to read or to write, or routes to pick from).
     @inline(never)
-    private func inspects() -> Bool {
-        if acceptProxy.mode != .off { return true }
+    private func admissionPlan(for peer: SocketAddress) -> (proxied: Bool, inspect: Bool) {
+        let proxy = acceptProxy
+        if proxy.mode != .off { return (proxy.trusts(peer), true) }
         switch role {
-        case .echo: return false
-        case let .proxy(group): return group.config.sendProxy != .off
-        case .routed: return true
+        case .echo: return (false, false)
+        case let .proxy(group): return (false, group.config.sendProxy != .off)
+        case .routed: return (false, true)
         }
     }
 
@@ -539,12 +540,6 @@ public final class TCPListenerService: Service {
         }
     }
 
-    /// Whether `peer`'s connections may start with a PROXY header that relayd will read.
-    private func acceptsProxyHeader(from peer: SocketAddress) -> Bool {
-        let proxy = acceptProxy
-        return proxy.mode != .off && proxy.trusts(peer)
-    }
-
     /// The admission left for after the header: `rate_limit` and `max_connections_per_ip` for the client it named
     /// (the peer itself when it sent none). False when refused: counted, logged, and the connection to be closed.
     @inline(never)
@@ -657,7 +652,8 @@ public final class TCPListenerService: Service {
     }
 
     /// Relays to a server of `group` for `client` (the peer, or the client its PROXY header named); `origin` when a
-    /// PROXY header or a route read the client's first bytes.
+    /// PROXY header or a route read the client's first bytes. The plain path has its own, inlined twin: this one's
+    /// PROXY header step would grow the frame every idle plain connection keeps.
     @inline(never)
     private func relay(_ client: TCPConnection, to group: BackendGroup, peer: SocketAddress, origin: Origin?,
                        on loop: EventLoop, activity: ConnectionActivity?) async -> ConnectionSummary {

@@ -63,21 +63,9 @@ public final class LogOutput: Sendable {
         }
     }
 
-    /// Writes one line whole (retrying short writes and interruptions); a failing destination drops it.
+    /// Writes one line whole to the destination of the moment.
     public func write(_ line: String) {
-        let fd = current.load(ordering: .acquiring)
-        var line = line
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
+        LogSink.write(line, to: current.load(ordering: .acquiring))
     }
 }
 

@@ -14,12 +14,15 @@ public struct LogSink: Sendable {
     public func write(_ line: String) { writeLine(line) }
 
     /// The process's stderr.
-    public static let standardError = LogSink { line in
+    public static let standardError = LogSink { line in write(line, to: 2) }
+
+    /// Writes `line` whole to `fd` (retrying short writes and interruptions); a failing destination drops it.
+    static func write(_ line: String, to fd: Int32) {
         var line = line
         line.withUTF8 { bytes in
             var offset = 0
             while offset < bytes.count {
-                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     return

@@ -127,8 +127,7 @@ extension TLSClientHello {
             }
             guard type == 0 else { continue }
             guard name == nil else { return .failure(Problem(reason: "two host names in server_name")) }
-            guard !bytes.isEmpty, bytes.count <= 255, bytes.last != UInt8(ascii: "."),
-                  bytes.allSatisfy({ isHostCharacter($0) }) else {
+            guard isHostName(bytes) else {
                 return .failure(Problem(reason: "server_name host name is not a DNS name"))
             }
             name = String(decoding: bytes.map { lower($0) }, as: UTF8.self)
@@ -150,6 +149,13 @@ extension TLSClientHello {
             list.append(String(decoding: bytes, as: UTF8.self))
         }
         return .success(list)
+    }
+
+    /// A DNS host name as SNI carries it (RFC 6066 §3): 1 to 255 ASCII letters, digits, hyphens, underscores and
+    /// dots, without a trailing dot.
+    public static func isHostName<C: Collection<UInt8>>(_ bytes: C) -> Bool {
+        !bytes.isEmpty && bytes.count <= 255 && bytes.allSatisfy { isHostCharacter($0) }
+            && bytes.reversed().first != UInt8(ascii: ".")
     }
 
     static func isHostCharacter(_ byte: UInt8) -> Bool {
