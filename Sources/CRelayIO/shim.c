@@ -138,6 +138,36 @@ int crelay_sendmmsg(int fd, crelay_mmsghdr *msgs, unsigned count) {
     return sendmmsg(fd, (struct mmsghdr *)msgs, count, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
+ssize_t crelay_send_segmented(int fd, const void *name, socklen_t name_length, struct iovec *vectors,
+                              unsigned count, uint16_t segment) {
+    union {
+        char bytes[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof(control));
+    struct msghdr message;
+    memset(&message, 0, sizeof(message));
+    message.msg_name = (void *)name;
+    message.msg_namelen = name ? name_length : 0;
+    message.msg_iov = vectors;
+    message.msg_iovlen = count;
+    message.msg_control = control.bytes;
+    message.msg_controllen = sizeof(control.bytes);
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_UDP;
+    header->cmsg_type = UDP_SEGMENT;
+    header->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    memcpy(CMSG_DATA(header), &segment, sizeof(segment));
+    return sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 int crelay_errno(void) { return errno; }
 
 int crelay_set_tcp_keepalive(int fd, int idle_s, int interval_s, int count) {

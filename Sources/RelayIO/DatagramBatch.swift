@@ -35,7 +35,7 @@ public final class DatagramBatch {
     let headers: UnsafeMutablePointer<crelay_mmsghdr>
     /// One iovec per slot. `iov_base` is a slot buffer (a permutation of them: `removeAll(where:)` moves
     /// buffers rather than bytes); `iov_len` is the held datagram's length, or `slotSize` while receiving.
-    private let vectors: UnsafeMutablePointer<iovec>
+    let vectors: UnsafeMutablePointer<iovec>
     /// The peer of each slot: the sender of a received datagram, the destination of one to send.
     private let addresses: UnsafeMutablePointer<sockaddr_storage>
     /// All slot buffers in one allocation of `capacity * slotSize` bytes.
@@ -88,6 +88,34 @@ public final class DatagramBatch {
         let peer = header.msg_name == nil ? nil : SocketAddress(storage: addresses[index], length: header.msg_namelen)
         return Datagram(bytes: bytes, peer: peer, truncated: header.msg_flags & Int32(MSG_TRUNC) != 0)
     }
+
+    /// The length in bytes of the datagram in slot `index` (`0..<count`).
+    public func length(of index: Int) -> Int {
+        precondition(index >= 0 && index < count, "datagram index \(index) out of range 0..<\(count)")
+        return vectors[index].iov_len
+    }
+
+    /// The segment size with which slots `start..<end` can go as one segmented send (`UDP_SEGMENT`): every
+    /// datagram but the last is exactly that long and the last is no longer, there are at most
+    /// `maximumSegments` of them and their bytes fit one UDP datagram. Nil when they cannot.
+    public func uniformSegment(from start: Int, to end: Int) -> Int? {
+        precondition(start >= 0 && start < end && end <= count, "segment range \(start)..<\(end) out of range")
+        guard end - start <= DatagramBatch.maximumSegments else { return nil }
+        let segment = vectors[start].iov_len
+        guard segment > 0 else { return nil }
+        var total = 0
+        for slot in start..<end {
+            let length = vectors[slot].iov_len
+            if length != segment, !(slot == end - 1 && length > 0 && length < segment) { return nil }
+            total += length
+        }
+        return total <= DatagramBatch.maximumSegmentedBytes ? segment : nil
+    }
+
+    /// The most datagrams one segmented send carries (the kernel's `UDP_MAX_SEGMENTS` has been 64 or more).
+    public static let maximumSegments = 64
+    /// The most payload bytes one segmented send carries: the largest UDP payload over IPv4.
+    public static let maximumSegmentedBytes = 65_507
 
     /// Forgets every held datagram; the memory stays allocated for the next use.
     public func reset() {

@@ -46,9 +46,14 @@ extension UDPSocket {
     /// `start + taken`, or counts them as dropped. `.wouldBlock` means the send buffer is full. When the
     /// first datagram fails the call throws; when a later one does, the call returns the count before it
     /// and that datagram's error comes from the next call. The batch is left as it was.
-    public func sendNow(_ batch: DatagramBatch, from start: Int = 0) throws(IOError) -> IOResult<Int> {
-        precondition(start >= 0 && start <= batch.count, "send start \(start) out of range 0...\(batch.count)")
-        let pending = batch.count - start
+    ///
+    /// `end` (default: every held datagram) stops the send before that slot, so a run of slots bound for
+    /// this socket can go in one call while the rest of the batch goes elsewhere.
+    public func sendNow(_ batch: DatagramBatch, from start: Int = 0, to end: Int? = nil) throws(IOError) -> IOResult<Int> {
+        let end = end ?? batch.count
+        precondition(start >= 0 && start <= end && end <= batch.count,
+                     "send range \(start)..<\(end) out of range 0...\(batch.count)")
+        let pending = end - start
         if pending == 0 { return .processed(0) }
         sendsTried.add(1, ordering: .relaxed)
         let result = try withDescriptor { fd throws(IOError) in
@@ -56,6 +61,35 @@ extension UDPSocket {
         }
         switch result {
         case let .processed(taken): return .processed(Int(taken))
+        case .wouldBlock: return .wouldBlock
+        }
+    }
+
+    /// Sends the datagrams in slots `start..<end` with one `sendmsg` carrying `UDP_SEGMENT`, all to `peer` (nil:
+    /// the connected peer), never blocking: the kernel cuts the bytes back into the same datagrams after one
+    /// trip through its send path instead of one per datagram. `segment` must be
+    /// `batch.uniformSegment(from:to:)`. The slots' own peers are not looked at. Returns the number of
+    /// datagrams sent (all of them), or `.wouldBlock`. Throws where the path cannot segment (`EINVAL` when a
+    /// segment does not fit the route's MTU, `EIO` without checksum offload, `ENOPROTOOPT` on kernels before
+    /// 4.18), as well as what `sendNow` throws: the caller sends them another way.
+    public func sendSegmentedNow(_ batch: DatagramBatch, from start: Int, to end: Int, segment: Int,
+                                 peer: SocketAddress? = nil) throws(IOError) -> IOResult<Int> {
+        precondition(start >= 0 && start < end && end <= batch.count, "send range \(start)..<\(end) out of range")
+        precondition(segment > 0 && segment <= Int(UInt16.max), "segment size \(segment) out of range")
+        sendsTried.add(1, ordering: .relaxed)
+        let result = try withDescriptor { fd throws(IOError) in
+            try syscallNonBlocking("sendmsg(UDP_SEGMENT)") {
+                if let peer {
+                    return peer.withSockAddr { pointer, length in
+                        crelay_send_segmented(fd, pointer, length, batch.vectors + start, UInt32(end - start),
+                                              UInt16(segment))
+                    }
+                }
+                return crelay_send_segmented(fd, nil, 0, batch.vectors + start, UInt32(end - start), UInt16(segment))
+            }
+        }
+        switch result {
+        case .processed: return .processed(end - start)
         case .wouldBlock: return .wouldBlock
         }
     }

@@ -163,6 +163,18 @@ public final class UDPSocket: Sendable {
         }
     }
 
+    /// Turns off the UDP checksum of sent datagrams (`SO_NO_CHECK`). Only tests use it: the kernel then
+    /// refuses segmented sends (`EINVAL`), as it does on a path that cannot segment.
+    func disableChecksumsForTesting() throws(IOError) {
+        try withDescriptor { fd throws(IOError) in
+            var on: Int32 = 1
+            let noCheck: Int32 = 11 // SO_NO_CHECK on Linux
+            guard setsockopt(fd, SOL_SOCKET, noCheck, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+                throw IOError.syscall(call: "setsockopt(SO_NO_CHECK)", errno: Glibc.errno)
+            }
+        }
+    }
+
     /// Runs `body` with the descriptor, or throws `IOError.closed` once `close()` was called; the
     /// descriptor stays open until `body` returns, even if another thread closes the socket meanwhile.
     @inline(__always)

@@ -11,7 +11,7 @@ import Glibc
 
 /// A UDP listener service on 127.0.0.1:0 in front of `servers`, built and run directly (not by a
 /// RelayServer) so that the test chooses how its flows' sockets open; always stopped afterwards.
-func withUDPService(servers: [SocketAddress], log: LogCapture,
+func withUDPService(servers: [SocketAddress], log: LogCapture, segmentation: Bool = true,
                     openBackendSocket: @escaping UDPListenerService.BackendSocketOpener,
                     _ body: (UDPListenerService, BackendGroup) async throws -> Void) async throws {
     let config = try RelayConfig.parse(try udpConfig(servers: servers))
@@ -19,7 +19,8 @@ func withUDPService(servers: [SocketAddress], log: LogCapture,
     let group = try RelayServer.makeGroup(name: "app", config: try #require(config.backends["app"]), logger: logger)
     let service = try UDPListenerService(
         name: "dns", address: try freeUDPAddress(), group: group, loops: clientLoops.loops,
-        idleTimeout: .seconds(30), maxFlows: 100, responses: 0, logger: logger, openBackendSocket: openBackendSocket)
+        idleTimeout: .seconds(30), maxFlows: 100, responses: 0, segmentation: segmentation, logger: logger,
+        openBackendSocket: openBackendSocket)
     let shutdown = ShutdownSignal()
     let run = Task { try await service.run(ServiceContext(shutdown: shutdown, drainTimeout: .seconds(1), logger: logger)) }
     do {

@@ -64,6 +64,13 @@ int crelay_recvmmsg(int fd, crelay_mmsghdr *msgs, unsigned count);
 /// sendmmsg(MSG_DONTWAIT | MSG_NOSIGNAL) of `count` prepared headers: returns how many datagrams the
 /// kernel took (from the first), or -1 and errno when it took none.
 int crelay_sendmmsg(int fd, crelay_mmsghdr *msgs, unsigned count);
+/// One sendmsg(MSG_DONTWAIT | MSG_NOSIGNAL) of `count` iovecs on a UDP socket with the UDP_SEGMENT
+/// control message: the kernel cuts the bytes into datagrams of `segment` bytes (the last may be
+/// shorter), all to `name` (NULL: the connected peer). Every iovec but the last must be exactly
+/// `segment` bytes, so each is one datagram. Returns the bytes sent (all of them) or -1 with errno
+/// (EINVAL or EIO where the path cannot segment, ENOPROTOOPT on kernels without it).
+ssize_t crelay_send_segmented(int fd, const void *name, socklen_t name_length, struct iovec *vectors,
+                              unsigned count, uint16_t segment);
 
 /// The calling thread's errno (Swift reads it through Glibc too; this avoids the macro).
 int crelay_errno(void);

@@ -9,11 +9,17 @@ public struct IOConfig: Sendable, Equatable {
     /// Whether TCP relaying moves data through a kernel pipe with `splice(2)` instead of copying it through user
     /// space (`splice`, default false): less CPU for bulk traffic, but two more descriptors per connection.
     public var splice: Bool
+    /// Whether a UDP listener sends a run of one flow's datagrams (several of one client in one receive, or
+    /// of one server's replies) as one segmented send, `UDP_SEGMENT` (`udp_segmentation`, default true): the
+    /// kernel's send path once per run instead of once per datagram, and the same datagrams arrive. A path
+    /// that refuses it (a segment over the route's MTU, no offload) falls back per flow, by itself.
+    public var udpSegmentation: Bool
 
-    public init(loops: Int = 0, bufferSize: Int = 262_144, splice: Bool = false) {
+    public init(loops: Int = 0, bufferSize: Int = 262_144, splice: Bool = false, udpSegmentation: Bool = true) {
         self.loops = loops
         self.bufferSize = bufferSize
         self.splice = splice
+        self.udpSegmentation = udpSegmentation
     }
 
     /// Reads an `io` object, with defaults for absent keys.
@@ -23,6 +29,7 @@ public struct IOConfig: Sendable, Equatable {
             fields.read("loops", into: &config.loops) { $0.integer(in: 0...256) }
             fields.read("buffer_size", into: &config.bufferSize) { $0.byteSize(in: 4096...16_777_216) }
             fields.read("splice", into: &config.splice) { $0.bool() }
+            fields.read("udp_segmentation", into: &config.udpSegmentation) { $0.bool() }
             return fields.isValid ? config : nil
         }
     }

@@ -14,6 +14,11 @@ import Glibc
 /// at a time and send each batch on from the listener's socket with no suspension in between, which is what
 /// lets all the flows of one event loop share one reply batch.
 enum UDPRelay {
+    /// The directions of a flow, as bits of `UDPFlow.unsegmentable`.
+    enum Direction: UInt8 {
+        case up = 1
+        case down = 2
+    }
     /// Sends one client datagram on to the flow's server without waiting, and counts it, or counts it dropped.
     static func forward(_ datagram: Datagram, on flow: UDPFlow, counters: UDPCounters) {
         if let prefix = flow.proxyPrefix {
@@ -22,6 +27,86 @@ enum UDPRelay {
         }
         count((try? flow.socket.sendNow(datagram.bytes)) ?? .wouldBlock, payload: datagram.bytes.count, on: flow,
               counters: counters)
+    }
+
+    /// Sends the datagrams in slots `start..<end` of a received batch, all of `flow`'s client, on to its server
+    /// without waiting, and counts them, or counts the ones the kernel would not take as dropped. A run goes as
+    /// one segmented send when `segmenting` allows and its sizes fit (`UDP_SEGMENT`: the kernel's send path
+    /// once for the run), otherwise as one `sendmmsg` (a single datagram: one `send`). The slots are pointed at
+    /// the flow's connected peer, which the next receive into the batch undoes.
+    static func forward(_ batch: DatagramBatch, from start: Int, to end: Int, on flow: UDPFlow, segmenting: Bool,
+                        counters: UDPCounters, logger: Logger) {
+        if end - start == 1 || flow.proxyPrefix != nil {
+            for index in start..<end { forward(batch[index], on: flow, counters: counters) }
+            return
+        }
+        if segmenting, let sent = sendSegmented(batch, from: start, to: end, on: flow, direction: .up,
+                                                through: flow.socket, peer: nil, counters: counters, logger: logger) {
+            if sent { countUp(batch, from: start, to: end, on: flow, counters: counters) }
+            else { counters.droppedSendFailed.add(end - start, ordering: .relaxed) }
+            return
+        }
+        for index in start..<end { batch.redirect(index, to: nil) }
+        var next = start
+        while next < end {
+            let result: IOResult<Int>
+            do {
+                result = try flow.socket.sendNow(batch, from: next, to: end)
+            } catch {
+                // The first datagram was refused (an ICMP error reported once, or the flow's socket closed):
+                // it is dropped, and the rest are tried.
+                counters.droppedSendFailed.add(1, ordering: .relaxed)
+                next += 1
+                continue
+            }
+            guard case let .processed(taken) = result, taken > 0 else {
+                counters.droppedSendFailed.add(end - next, ordering: .relaxed)
+                return
+            }
+            countUp(batch, from: next, to: next + taken, on: flow, counters: counters)
+            next += taken
+        }
+    }
+
+    /// Tries slots `start..<end` as one segmented send in `direction`, on `socket` to `peer` (nil: its connected
+    /// peer). Nil
+    /// when the run cannot go that way (sizes that do not fit one, or this flow's path refused it before or
+    /// now: the caller sends it another way); true when sent, false when the socket's buffer was full (the
+    /// whole run is dropped, as a full buffer drops a datagram).
+    private static func sendSegmented(_ batch: DatagramBatch, from start: Int, to end: Int, on flow: UDPFlow,
+                                      direction: Direction, through socket: UDPSocket, peer: SocketAddress?,
+                                      counters: UDPCounters, logger: Logger) -> Bool? {
+        guard flow.unsegmentable.load(ordering: .relaxed) & direction.rawValue == 0,
+              let segment = batch.uniformSegment(from: start, to: end) else { return nil }
+        do {
+            let result = try socket.sendSegmentedNow(batch, from: start, to: end, segment: segment, peer: peer)
+            guard case .processed = result else { return false }
+            if direction == .up {
+                counters.segmentedUp.add(end - start, ordering: .relaxed)
+            } else {
+                counters.segmentedDown.add(end - start, ordering: .relaxed)
+            }
+            return true
+        } catch {
+            guard [EINVAL, EIO, EMSGSIZE, ENOPROTOOPT, EOPNOTSUPP].contains(error.errno) else { return nil }
+            flow.unsegmentable.bitwiseOr(direction.rawValue, ordering: .relaxed)
+            counters.segmentationRefused.add(1, ordering: .relaxed)
+            logger.debug("the path refused a segmented send; this flow sends datagram by datagram that way",
+                         ["client": flow.client, "server": flow.server.address,
+                          "direction": direction == .up ? "to server" : "to client", "error": error])
+            return nil
+        }
+    }
+
+    /// Counts the datagrams in slots `start..<end` as relayed from the client to the server.
+    private static func countUp(_ batch: DatagramBatch, from start: Int, to end: Int, on flow: UDPFlow,
+                                counters: UDPCounters) {
+        var bytes = 0
+        for index in start..<end { bytes += batch.length(of: index) }
+        flow.requests.add(end - start, ordering: .relaxed)
+        flow.bytesUp.add(bytes, ordering: .relaxed)
+        counters.datagramsUp.add(end - start, ordering: .relaxed)
+        counters.bytesUp.add(bytes, ordering: .relaxed)
     }
 
     /// Counts a datagram sent (its client's `payload` bytes) or dropped because the server's socket was full.
@@ -54,7 +139,7 @@ enum UDPRelay {
     ///
     /// `batch` is shared by the flows of `listener`'s event loop: it is used only between two suspension points,
     /// on that loop's thread.
-    static func relayReplies(of flow: UDPFlow, to listener: UDPSocket, through batch: DatagramBatch,
+    static func relayReplies(of flow: UDPFlow, to listener: UDPSocket, through batch: DatagramBatch, segmenting: Bool,
                              counters: UDPCounters, logger: Logger) async {
         let responses = flow.responses
         reading: while !flow.closed.load(ordering: .relaxed) {
@@ -90,11 +175,18 @@ enum UDPRelay {
                     }
                 }
                 flow.touch(EventLoop.now())
-                batch.redirectAll(to: flow.client)
                 let sent: Int
-                switch (try? listener.sendNow(batch)) ?? .wouldBlock {
-                case let .processed(count): sent = count
-                case .wouldBlock: sent = 0
+                if segmenting, batch.count > 1,
+                   let segmented = sendSegmented(batch, from: 0, to: batch.count, on: flow, direction: .down,
+                                                 through: listener, peer: flow.client, counters: counters,
+                                                 logger: logger) {
+                    sent = segmented ? batch.count : 0
+                } else {
+                    batch.redirectAll(to: flow.client)
+                    switch (try? listener.sendNow(batch)) ?? .wouldBlock {
+                    case let .processed(count): sent = count
+                    case .wouldBlock: sent = 0
+                    }
                 }
                 if sent < batch.count { counters.droppedSendFailed.add(batch.count - sent, ordering: .relaxed) }
                 var bytes = 0

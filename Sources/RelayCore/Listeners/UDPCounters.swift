@@ -29,5 +29,14 @@ public final class UDPCounters: Sendable {
     /// `per_ip` or `total`.
     public let droppedRateLimited = Atomic<Int>(0)
 
+    /// Datagrams relayed to servers in segmented sends (`UDP_SEGMENT`, `io.udp_segmentation`): runs of one
+    /// flow's datagrams that went through the kernel's send path once each.
+    public let segmentedUp = Atomic<Int>(0)
+    /// Datagrams relayed to clients in segmented sends.
+    public let segmentedDown = Atomic<Int>(0)
+    /// Segmented sends the path refused (no segmentation offload, a segment over the route's MTU): that flow's
+    /// direction sends its runs with `sendmmsg` from then on.
+    public let segmentationRefused = Atomic<Int>(0)
+
     public init() {}
 }

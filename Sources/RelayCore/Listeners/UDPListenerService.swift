@@ -46,6 +46,8 @@ public final class UDPListenerService: Service {
     /// Opens a new flow's socket to its server: `UDPSocket.connect`, or a stand-in in tests (to fail the
     /// way a process out of descriptors does).
     let openBackendSocket: BackendSocketOpener
+    /// Whether runs of one flow's datagrams go as segmented sends (`io.udp_segmentation`).
+    let segmentation: Bool
     /// Lets one line a second through about drops for a local shortage (a flood of new clients while
     /// out of descriptors would otherwise log a line per datagram); the rest are counted in the next.
     private let shortageLog = EventThrottle(limit: 1, window: .seconds(1))
@@ -55,17 +57,19 @@ public final class UDPListenerService: Service {
 
     public convenience init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
                             idleTimeout: Duration, maxFlows: Int, responses: Int, rateLimit: RateLimitConfig = .none,
-                            accessLog: AccessLog? = nil, logger: Logger) throws {
+                            segmentation: Bool = true, accessLog: AccessLog? = nil, logger: Logger) throws {
         try self.init(name: name, address: requested, group: group, loops: loops, idleTimeout: idleTimeout,
-                      maxFlows: maxFlows, responses: responses, rateLimit: rateLimit, accessLog: accessLog,
-                      logger: logger,
+                      maxFlows: maxFlows, responses: responses, rateLimit: rateLimit, segmentation: segmentation,
+                      accessLog: accessLog, logger: logger,
                       openBackendSocket: { server, loop throws(IOError) in try UDPSocket.connect(to: server, on: loop) })
     }
 
     init(name: String, address requested: SocketAddress, group: BackendGroup, loops: [EventLoop],
          idleTimeout: Duration, maxFlows: Int, responses: Int, rateLimit: RateLimitConfig = .none,
-         accessLog: AccessLog? = nil, logger: Logger, openBackendSocket: @escaping BackendSocketOpener) throws {
+         segmentation: Bool = true, accessLog: AccessLog? = nil, logger: Logger,
+         openBackendSocket: @escaping BackendSocketOpener) throws {
         self.openBackendSocket = openBackendSocket
+        self.segmentation = segmentation
         self.accessLog = accessLog
         self.name = name
         self.settings = SanitizerVisibleMutex((group, responses))
@@ -232,8 +236,20 @@ public final class UDPListenerService: Service {
                 // `packets_per_ip` first, for the whole batch under one lock: a flood costs nothing more.
                 let limited = rateLimiter.admitPackets(in: batch, now: now)
                 if limited > 0 { counters.droppedRateLimited.add(limited, ordering: .relaxed) }
+                // Consecutive datagrams of one flow are a run, sent on with one `sendmmsg`: a client that
+                // sends fast fills a batch with its own datagrams, and they cost the kernel one call.
+                var run: UDPFlow?
+                var runStart = 0
                 for index in 0..<batch.count {
                     let datagram = batch[index]
+                    if let open = run, !datagram.truncated, let client = datagram.peer, continues(open, with: client) {
+                        continue
+                    }
+                    if let open = run {
+                        UDPRelay.forward(batch, from: runStart, to: index, on: open, segmenting: segmentation,
+                                         counters: counters, logger: logger)
+                        run = nil
+                    }
                     guard let client = datagram.peer else { continue }
                     if datagram.truncated {
                         counters.droppedTruncated.add(1, ordering: .relaxed)
@@ -246,10 +262,22 @@ public final class UDPListenerService: Service {
                         }
                     }
                     flow.touch(now)
-                    UDPRelay.forward(datagram, on: flow, counters: counters)
+                    run = flow
+                    runStart = index
+                }
+                if let open = run {
+                    UDPRelay.forward(batch, from: runStart, to: batch.count, on: open, segmenting: segmentation,
+                                     counters: counters, logger: logger)
                 }
             }
         }
+    }
+
+    /// Whether a datagram from `client` joins the run being gathered for `flow`: it is the flow's client and
+    /// the flow is still open, so the table need not be asked again.
+    @inline(__always)
+    private func continues(_ flow: UDPFlow, with client: SocketAddress) -> Bool {
+        flow.client == client && !flow.unreachable.load(ordering: .relaxed) && !flow.closed.load(ordering: .relaxed)
     }
 
     /// The open flow of `client`, opening one (or moving one whose server became unreachable) as needed;
@@ -356,7 +384,8 @@ public final class UDPListenerService: Service {
                     duration: duration, end: flow.end.description))
             }
         }
-        await UDPRelay.relayReplies(of: flow, to: listener, through: replies.value, counters: counters, logger: logger)
+        await UDPRelay.relayReplies(of: flow, to: listener, through: replies.value, segmenting: segmentation,
+                                    counters: counters, logger: logger)
         // Acquiring: a flow another thread closed is seen with the reason it gave, which the access log writes.
         if !flow.unreachable.load(ordering: .relaxed), !flow.closed.load(ordering: .acquiring) {
             let done = flow.responses > 0 && flow.replies.load(ordering: .relaxed) >= flow.responses

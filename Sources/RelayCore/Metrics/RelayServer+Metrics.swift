@@ -85,6 +85,19 @@ extension RelayServer {
         out.counter("relayd_udp_flows_moved_total",
                     "UDP flows moved to another server after theirs answered ICMP unreachable, by listener.",
                     udp.map { (["listener": $0.name], Double($0.counters.flowsMoved.load(ordering: .relaxed))) })
+        var segmented: [([String: String], Double)] = []
+        for listener in udp {
+            segmented.append((["listener": listener.name, "direction": "in"],
+                              Double(listener.counters.segmentedUp.load(ordering: .relaxed))))
+            segmented.append((["listener": listener.name, "direction": "out"],
+                              Double(listener.counters.segmentedDown.load(ordering: .relaxed))))
+        }
+        out.counter("relayd_udp_datagrams_segmented_total",
+                    "UDP datagrams relayed in segmented sends (io.udp_segmentation), by listener and direction: "
+                        + "in = from clients to servers, out = to clients.", segmented)
+        out.counter("relayd_udp_segmentation_refused_total",
+                    "Segmented sends a path refused (that flow's direction then sends datagram by datagram), by listener.",
+                    udp.map { (["listener": $0.name], Double($0.counters.segmentationRefused.load(ordering: .relaxed))) })
         var datagrams: [([String: String], Double)] = []
         var drops: [([String: String], Double)] = []
         for listener in udp {

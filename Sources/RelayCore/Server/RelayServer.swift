@@ -318,7 +318,7 @@ public final class RelayServer: Sendable {
             let udp = try UDPListenerService(
                 name: listener.name, address: address, group: group, loops: loops.loops,
                 idleTimeout: listener.idleTimeout, maxFlows: listener.maxFlows, responses: listener.responses,
-                rateLimit: listener.rateLimit, accessLog: accessLog, logger: logger)
+                rateLimit: listener.rateLimit, segmentation: io.udpSegmentation, accessLog: accessLog, logger: logger)
             udp.updateRoutes(try routes(for: listener, fallback: group, in: groups))
             return .udp(udp)
         case .reliableUDP:

@@ -36,6 +36,8 @@ public final class UDPFlow: Sendable {
     let unreachable = Atomic<Bool>(false)
     /// Closed (expired, done after `responses` replies, moved or shut down): no longer in any table.
     let closed = Atomic<Bool>(false)
+    /// Directions whose path refused a segmented send (`Segmentation` bits): they send runs with `sendmmsg`.
+    let unsegmentable = Atomic<UInt8>(0)
     /// The loop's table the flow is found in.
     let table: FlowTable
     /// Why the flow closed (the first reason given to `close`), for the access log.
