@@ -167,11 +167,17 @@ public final class TCPConnection: Sendable {
     }
 
     /// Writes all of `bytes` (a convenience for tests and probes; the relay path writes buffers).
-    public func write(_ bytes: [UInt8]) async throws {
-        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-        defer { copy.deallocate() }
-        copy.copyBytes(from: bytes)
-        try await write(UnsafeRawBufferPointer(copy))
+    public func write(_ bytes: [UInt8], deadline: UInt64? = nil) async throws {
+        var offset = 0
+        while offset < bytes.count {
+            let result = try bytes.withUnsafeBytes { raw throws(IOError) in
+                try writeNow(UnsafeRawBufferPointer(rebasing: raw[offset...]))
+            }
+            switch result {
+            case let .processed(count): offset += count
+            case .wouldBlock: try await registration.wait(for: .write, deadline: deadline)
+            }
+        }
     }
 
     // MARK: - Closing

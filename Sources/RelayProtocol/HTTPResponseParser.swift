@@ -9,7 +9,7 @@ public struct HTTPResponseParser: Sendable {
     /// The bounds: head size and field count, body size, chunked framing.
     public let limits: HTTPLimits
     /// The request parser's field-line and chunked-body readers, which responses share.
-    private let fields: HTTPRequestParser
+    let fields: HTTPRequestParser
 
     public init(limits: HTTPLimits = HTTPLimits()) {
         self.limits = limits.clamped
@@ -31,8 +31,9 @@ public struct HTTPResponseParser: Sendable {
         return result
     }
 
-    private func parse(_ bytes: UnsafeRawBufferPointer, atEnd: Bool) throws(HTTPParseError)
-        -> (HTTPClientResponse, Int)?
+    /// The status line and header fields at the start of `bytes`, nil until the blank line ending them arrives.
+    func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError)
+        -> (version11: Bool, status: Int, reason: String, headers: HTTPHeaders, end: Int)?
     {
         let headLimit = limits.maxHeaderBytes
         let headTooLarge = HTTPParseError(status: 431, reason: "the response head is larger than \(headLimit) bytes")
@@ -42,7 +43,7 @@ public struct HTTPResponseParser: Sendable {
         case .incomplete: return nil
         case .tooLong: throw headTooLarge
         }
-        let (version11, status) = try parseStatusLine(bytes, 0..<statusEnd)
+        let (version11, status, reason) = try parseStatusLine(bytes, 0..<statusEnd)
         var position = statusEnd + 2
         var headerFields: [HTTPHeader] = []
         while true {
@@ -54,7 +55,7 @@ public struct HTTPResponseParser: Sendable {
             case .tooLong:
                 throw headTooLarge
             case .found(let end) where end == position:
-                position = end + 2
+                return (version11, status, reason, HTTPHeaders(headerFields), end + 2)
             case .found(let end):
                 guard headerFields.count < limits.maxHeaderCount else {
                     throw HTTPParseError(status: 431, reason: "more than \(limits.maxHeaderCount) header fields")
@@ -62,11 +63,15 @@ public struct HTTPResponseParser: Sendable {
                 headerFields.append(try fields.parseFieldLine(bytes, position..<end, number: headerFields.count + 1,
                                                               kind: "response header"))
                 position = end + 2
-                continue
             }
-            break
         }
-        let headers = HTTPHeaders(headerFields)
+    }
+
+    private func parse(_ bytes: UnsafeRawBufferPointer, atEnd: Bool) throws(HTTPParseError)
+        -> (HTTPClientResponse, Int)?
+    {
+        guard let (version11, status, _, headers, position) = try parseHead(bytes) else { return nil }
+
         var keepAlive = version11 ? !headers.containsToken("close", in: "Connection")
                                   : headers.containsToken("keep-alive", in: "Connection")
 
@@ -114,7 +119,7 @@ public struct HTTPResponseParser: Sendable {
 
     /// `HTTP/1.x NNN reason`: whether the version is 1.1, and the status.
     private func parseStatusLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) throws(HTTPParseError)
-        -> (Bool, Int)
+        -> (Bool, Int, String)
     {
         let text = HTTPSyntax.string(bytes, line)
         let version11: Bool
@@ -136,6 +141,6 @@ public struct HTTPResponseParser: Sendable {
         guard rest.dropFirst(3).allSatisfy(HTTPSyntax.isFieldValueByte) else {
             throw .badRequest("the reason phrase has a control character")
         }
-        return (version11, status)
+        return (version11, status, String(decoding: rest.dropFirst(4), as: UTF8.self))
     }
 }

@@ -194,9 +194,9 @@ private func onlyIssue(_ text: String, sourceLocation: SourceLocation = #_source
             == #"backends.echo.balance: expected \#(balances), found the string "round-robin"; "#
             + "did you mean `round_robin`?")
         #expect(onlyIssue(#"{ listeners: [{ name: "u", protocol: "sctp", listen: "127.0.0.1:53" }] }"#)
-            == #"listeners[0].protocol: expected one of `tcp`, `echo`, `udp`, `reliable-udp`, `multipath-client`, "#
-                + #"`multipath-server`, "#
-                + #"found the string "sctp""#)
+            == #"listeners[0].protocol: expected one of `tcp`, `echo`, `http`, `udp`, `reliable-udp`, "#
+                + #"`multipath-client`, `multipath-server`, "#
+                + #"found the string "sctp"; did you mean `http`?"#)
         #expect(onlyIssue("{ log: { level: 'verbose' } }")
             == #"log.level: expected one of `trace`, `debug`, `info`, `warn`, `error`, found the string "verbose""#)
     }

@@ -50,6 +50,8 @@ public struct ListenerConfig: Sendable, Equatable {
     /// TCP: rules that send matching connections (by TLS server name, ALPN, client address) to other backend
     /// groups than `backend`, which takes the rest (`routes`, default none). First match wins.
     public var routes: [RouteConfig] = []
+    /// An http listener's `http` settings (limits and timeouts of the gateway).
+    public var http = HTTPListenerConfig()
     /// Reliable UDP: the keys file, `max_sessions`, `encryption` and `max_packet_size`; nil for other protocols.
     public var reliable: ReliableListenerConfig?
     /// Multipath client or server: links, keys and the LinkMonitor's knobs; nil for other protocols.
@@ -141,8 +143,12 @@ public struct ListenerConfig: Sendable, Equatable {
                                   + "sends first on a TCP connection)")
                 }
             }
-            if config.proto == .tcp || config.proto == .udp {
+            if config.proto == .http {
+                config.http = HTTPListenerConfig.read(from: fields)
+            }
+            if config.proto == .tcp || config.proto == .udp || config.proto == .http {
                 let udp = config.proto == .udp
+                let http = config.proto == .http
                 fields.read("routes", into: &config.routes) { value in
                     guard let elements = value.elements() else { return nil }
                     let routes = elements.enumerated().map { index, element -> RouteConfig? in
@@ -153,12 +159,23 @@ public struct ListenerConfig: Sendable, Equatable {
                                                             + "read `\(key)` from")
                             return nil
                         }
+                        guard http || (!route.matchesHTTP && !route.stripPrefix && route.addHeaders.isEmpty) else {
+                            let _: Void? = element.expected("a route by `sni`, `alpn` or `source`: `host`, `path_prefix`, "
+                                                            + "`headers`, `methods`, `strip_prefix` and `add_headers` "
+                                                            + "are for http listeners")
+                            return nil
+                        }
+                        guard !http || !route.readsHello else {
+                            let _: Void? = element.expected("a route by `host`, `path_prefix`, `headers`, `methods` or "
+                                                            + "`source`: an http listener reads no TLS handshake")
+                            return nil
+                        }
                         return route
                     }
                     return routes.contains { $0 == nil } ? nil : routes.compactMap { $0 }
                 }
             } else if !fields.failedKeys.contains("protocol"), fields.optional("routes") != nil {
-                fields.reject("routes", "only tcp and udp listeners take `routes`")
+                fields.reject("routes", "only tcp, udp and http listeners take `routes`")
             }
             // Other protocols do not ask for their own keys, so there they are unknown keys like any other.
             if config.proto == .reliableUDP {

@@ -4,6 +4,9 @@ public enum ListenerProtocol: String, Sendable, CaseIterable {
     case tcp
     /// Writes back whatever it reads, with no backend: a stand-in server for trying relayd out and for tests.
     case echo
+    /// An HTTP/1.1 gateway: reads each request, routes it by host, path, method and headers, balances every
+    /// request over the group's servers on kept-alive connections, and streams bodies both ways (docs in README).
+    case http
     /// Relays UDP datagrams: each client address is a flow to one server of the listener's backend group.
     case udp
     /// Gives clients ordered, acknowledged, authenticated sessions over UDP (docs/reliable-udp.md) and relays each
@@ -18,7 +21,7 @@ public enum ListenerProtocol: String, Sendable, CaseIterable {
 
     /// True for the protocols that listen on a TCP port (two listeners may share a port number across
     /// TCP and UDP).
-    public var isTCP: Bool { self == .tcp || self == .echo }
+    public var isTCP: Bool { self == .tcp || self == .echo || self == .http }
 
     /// True for the protocols whose backends are plain UDP servers (probed over UDP by default).
     public var relaysUDP: Bool { self == .udp || self == .reliableUDP }

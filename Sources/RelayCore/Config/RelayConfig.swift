@@ -198,6 +198,10 @@ public struct RelayConfig: Sendable, Equatable {
                 }
                 guard let groupNames, !groupNames.contains(backend) else { continue }
                 unknown(backend, at: backendPath, groupNames: groupNames)
+            case .http:
+                // Optional: without it, a request no route matches is answered 404.
+                guard let backend = listener.backend, let groupNames, !groupNames.contains(backend) else { continue }
+                unknown(backend, at: backendPath, groupNames: groupNames)
             case .echo, .multipathClient:
                 if listener.backend != nil {
                     log.add(listener.proto == .echo

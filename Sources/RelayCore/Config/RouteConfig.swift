@@ -15,6 +15,18 @@ public struct RouteConfig: Sendable, Equatable {
     public var source: [AddressBlock]
     /// The backend group (`backend`, required).
     public var backend: String
+    /// HTTP listeners: `Host` names (`host`), exact or `*.example.com` / `*.svc` wildcards; lower case.
+    public var hosts: [String] = []
+    /// HTTP listeners: the request path starts with this (`path_prefix`).
+    public var pathPrefix: String?
+    /// HTTP listeners: header fields that must be present with exactly these values (`headers`, names any case).
+    public var headers: [(name: String, value: String)] = []
+    /// HTTP listeners: request methods (`methods`), upper case.
+    public var methods: [String] = []
+    /// HTTP listeners: remove `path_prefix` from the path before forwarding (`strip_prefix`, default false).
+    public var stripPrefix = false
+    /// HTTP listeners: header fields set on requests this route forwards (`add_headers`).
+    public var addHeaders: [(name: String, value: String)] = []
 
     public init(name: String, sni: [String] = [], alpn: [String] = [], source: [AddressBlock] = [], backend: String) {
         self.name = name
@@ -22,6 +34,27 @@ public struct RouteConfig: Sendable, Equatable {
         self.alpn = alpn
         self.source = source
         self.backend = backend
+    }
+
+    public static func == (lhs: RouteConfig, rhs: RouteConfig) -> Bool {
+        lhs.name == rhs.name && lhs.sni == rhs.sni && lhs.alpn == rhs.alpn && lhs.source == rhs.source
+            && lhs.backend == rhs.backend && lhs.hosts == rhs.hosts && lhs.pathPrefix == rhs.pathPrefix
+            && lhs.headers.elementsEqual(rhs.headers, by: ==) && lhs.methods == rhs.methods
+            && lhs.stripPrefix == rhs.stripPrefix && lhs.addHeaders.elementsEqual(rhs.addHeaders, by: ==)
+    }
+
+    /// Whether the route has a matcher only an HTTP listener can apply.
+    public var matchesHTTP: Bool { !hosts.isEmpty || pathPrefix != nil || !headers.isEmpty || !methods.isEmpty }
+
+    /// Whether `host` (lower case, no port) matches one of `hosts`.
+    func matches(host: String) -> Bool {
+        hosts.contains { pattern in
+            if pattern.hasPrefix("*.") {
+                let suffix = pattern.dropFirst()
+                return host.count > suffix.count && host.hasSuffix(suffix)
+            }
+            return pattern == host
+        }
     }
 
     /// Whether matching needs the ClientHello.
@@ -60,12 +93,67 @@ public struct RouteConfig: Sendable, Equatable {
                 }
             }
             fields.read("source", into: &route.source) { $0.addressBlocks() }
+            fields.read("host", into: &route.hosts) { value in
+                value.stringList(what: "host names such as \"api.example.com\" or \"*.svc\"") { text in
+                    let lower = text.lowercased()
+                    let bare = lower.hasPrefix("*.") ? String(lower.dropFirst(2)) : lower
+                    guard TLSClientHello.isHostName(bare.utf8) || bare == "localhost" else { return nil }
+                    return lower
+                }
+            }
+            fields.read("path_prefix", into: &route.pathPrefix) { (value: ConfigReader) -> String? in
+                guard case .string(let text) = value.value, text.hasPrefix("/"),
+                      text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "?") }) else {
+                    return value.expected("a path starting with / such as \"/v1/\"")
+                }
+                return text
+            }
+            fields.read("methods", into: &route.methods) { value in
+                value.stringList(what: "request methods such as \"GET\" or \"POST\"") { text in
+                    text.isEmpty || !text.utf8.allSatisfy({ $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+                        ? nil : text
+                }
+            }
+            fields.read("headers", into: &route.headers) { (reader: ConfigReader) -> [(name: String, value: String)]? in
+                reader.headerFields()
+            }
+            fields.read("add_headers", into: &route.addHeaders) { (reader: ConfigReader) -> [(name: String, value: String)]? in
+                reader.headerFields()
+            }
+            fields.read("strip_prefix", into: &route.stripPrefix) { $0.bool() }
+            if route.stripPrefix, route.pathPrefix == nil {
+                fields.reject("strip_prefix", "`strip_prefix` needs a `path_prefix` to strip")
+            }
             return fields.isValid ? route : nil
         }
     }
 }
 
 extension ConfigReader {
+    /// An object of header fields, `{ "x-model": "llama-3@2" }`: names are tokens, values printable text.
+    func headerFields() -> [(name: String, value: String)]? {
+        guard let members = members() else { return nil }
+        var fields: [(name: String, value: String)] = []
+        var valid = true
+        for (key, value) in members {
+            let tokenBytes = Set("!#$%&'*+-.^_`|~".utf8)
+            guard !key.isEmpty, key.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A)
+                                                        || tokenBytes.contains($0) }) else {
+                value.report("`\(key)` is not a header field name")
+                valid = false
+                continue
+            }
+            guard case .string(let text) = value.value,
+                  text.utf8.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+                let _: Void? = value.expected("a header value (text without control characters)")
+                valid = false
+                continue
+            }
+            fields.append((key, text))
+        }
+        return valid ? fields : nil
+    }
+
     /// A non-empty array of strings, each checked by `check` (nil: rejected with `what`).
     func stringList(what: String, _ check: (String) -> String?) -> [String]? {
         guard let elements = elements() else { return nil }

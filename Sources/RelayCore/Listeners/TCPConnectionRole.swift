@@ -4,6 +4,8 @@ public enum TCPConnectionRole: Sendable {
     case proxy(BackendGroup)
     /// Relay to the group of the first route the connection matches, or to the listener's own (`routes`).
     case routed(ListenerRoutes)
+    /// Read HTTP requests and forward each to a server picked for it (`protocol: "http"`).
+    case http(HTTPGateway)
     /// Send every byte back (the built-in test backend, like nginx stream's `return`).
     case echo
 }

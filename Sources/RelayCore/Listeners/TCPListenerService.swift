@@ -385,7 +385,7 @@ public final class TCPListenerService: Service {
     @inline(never)
     private func directGroup() -> BackendGroup? {
         switch role {
-        case .echo: nil
+        case .echo, .http: nil
         case let .proxy(group): group
         case let .routed(routes): routes.fallback
         }
@@ -401,7 +401,7 @@ public final class TCPListenerService: Service {
         switch role {
         case .echo: return (false, false)
         case let .proxy(group): return (false, group.config.sendProxy != .off)
-        case .routed: return (false, true)
+        case .routed, .http: return (false, true)
         }
     }
 
@@ -472,7 +472,10 @@ public final class TCPListenerService: Service {
         guard let relayTo = decision.relayTo else { return decision.finished }
         let origin = decision.origin
         let summary: ConnectionSummary
-        if let group = relayTo.group {
+        if let gateway = relayTo.gateway {
+            let (bytesIn, bytesOut) = await gateway.serve(client, peer: origin.client, on: loop)
+            summary = ConnectionSummary(bytesIn: bytesIn, bytesOut: bytesOut)
+        } else if let group = relayTo.group {
             summary = await relay(client, to: group, peer: origin.client, origin: origin, on: loop, activity: activity)
         } else {
             summary = await echo(client, on: loop, activity: activity, clientRead: origin.clientRead)
@@ -486,6 +489,8 @@ public final class TCPListenerService: Service {
         struct RelayTo: Sendable {
             let group: BackendGroup?
             let route: String?
+            /// An http listener's gateway: the connection is served request by request.
+            var gateway: HTTPGateway?
         }
 
         let origin: Origin
@@ -527,6 +532,8 @@ public final class TCPListenerService: Service {
         switch role {
         case .echo:
             return InspectDecision(origin: origin, relayTo: .init(group: nil, route: nil))
+        case let .http(gateway):
+            return InspectDecision(origin: origin, relayTo: .init(group: nil, route: nil, gateway: gateway))
         case let .proxy(group):
             return InspectDecision(origin: origin, relayTo: .init(group: group, route: nil))
         case let .routed(routes):

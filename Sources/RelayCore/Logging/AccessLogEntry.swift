@@ -24,6 +24,8 @@ public struct AccessLogEntry: Sendable {
     /// The route that chose the server (`routes`; `default` for the listener's own backend), on listeners with
     /// routes.
     public var route: String?
+    /// More fields after the common ones (an http listener's method, path, host, status and timings).
+    public var extra: [(String, String)] = []
 
     public init(listener: String, proto: String, client: SocketAddress, server: SocketAddress?, bytesIn: Int,
                 bytesOut: Int, duration: Duration, end: String, error: String? = nil) {
@@ -46,6 +48,7 @@ public struct AccessLogEntry: Sendable {
             ("duration_ms", String(format3(Double(duration.nanosecondsClamped) / 1e6))), ("end", end),
         ]
         if let route { fields.insert(("route", route), at: 4) }
+        fields.append(contentsOf: extra)
         if let error { fields.append(("error", error)) }
         return fields
     }

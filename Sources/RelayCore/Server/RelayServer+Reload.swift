@@ -196,7 +196,7 @@ extension RelayServer {
                          groups: [String: BackendGroup]) async throws {
         for listener in next.listeners where plan.updatedListeners.contains(listener.name) {
             if let tcp = state.tcpListeners[listener.name] {
-                let role = try Self.role(for: listener, in: groups)
+                let role = try Self.role(for: listener, in: groups, accessLog: accessLog, logger: logger)
                 await tcp.update(role: role, maxConnections: listener.maxConnections,
                                  maxConnectionsPerIP: listener.maxConnectionsPerIP, timeouts: listener.connectionTimeouts,
                                  rateLimit: listener.rateLimit, acceptProxy: listener.acceptProxy)

@@ -337,8 +337,8 @@ public final class RelayServer: Sendable {
         case .multipathServer:
             return .multipathServer(try MultipathServerService(listener: listener, group: try group(for: listener, in: groups),
                                                                loop: loops.next(), accessLog: accessLog, logger: logger))
-        case .tcp, .echo:
-            let role = try role(for: listener, in: groups)
+        case .tcp, .echo, .http:
+            let role = try role(for: listener, in: groups, accessLog: accessLog, logger: logger)
             return .tcp(try TCPListenerService(
                 name: listener.name, address: address, role: role, loops: loops.loops,
                 maxConnections: listener.maxConnections, maxConnectionsPerIP: listener.maxConnectionsPerIP,
@@ -351,8 +351,27 @@ public final class RelayServer: Sendable {
     }
 
     /// What a TCP listener's connections get: echo, its group, or its routes and its group as their fallback.
-    static func role(for listener: ListenerConfig, in groups: [String: BackendGroup]) throws -> TCPConnectionRole {
+    static func role(for listener: ListenerConfig, in groups: [String: BackendGroup], accessLog: AccessLog?,
+                     logger: Logger) throws -> TCPConnectionRole {
         if listener.proto == .echo { return .echo }
+        if listener.proto == .http {
+            let fallback = try listener.backend.map { name in
+                guard let group = groups[name] else {
+                    throw ListenerError(listener: listener.name, address: listener.listen.description,
+                                        reason: "no backend group is named \(name)")
+                }
+                return group
+            }
+            let routes = try listener.routes.map { route -> (RouteConfig, BackendGroup) in
+                guard let group = groups[route.backend] else {
+                    throw ListenerError(listener: listener.name, address: listener.listen.description,
+                                        reason: "route \(route.name): no backend group is named \(route.backend)")
+                }
+                return (route, group)
+            }
+            return .http(HTTPGateway(listener: listener.name, routes: routes, fallback: fallback, settings: listener.http,
+                                     accessLog: accessLog, logger: logger.module("listener").with(["listener": listener.name])))
+        }
         let fallback = try group(for: listener, in: groups)
         guard let routes = try routes(for: listener, fallback: fallback, in: groups) else { return .proxy(fallback) }
         return .routed(routes)

@@ -1,0 +1,469 @@
+import RelayIO
+import RelayProtocol
+
+/// One client connection of an http listener: reads each request head, routes it, forwards it to a server of its
+/// group on a kept-alive connection, streams the bodies both ways, and goes on with the next request while both
+/// sides keep the connection open. An upgrade (`101`, WebSocket) turns the connection into a byte relay.
+final class HTTPExchange {
+    let gateway: HTTPGateway
+    let client: TCPConnection
+    let peer: SocketAddress
+    let loop: EventLoop
+    /// Bytes read from the client and not yet forwarded.
+    let inbound = HTTPInbound(capacity: HTTPGateway.bufferSize)
+    private(set) var bytesIn = 0
+    private(set) var bytesOut = 0
+
+    init(gateway: HTTPGateway, client: TCPConnection, peer: SocketAddress, loop: EventLoop) {
+        self.gateway = gateway
+        self.client = client
+        self.peer = peer
+        self.loop = loop
+    }
+
+    /// What one request came to, for the access log and for whether the connection goes on.
+    struct Result {
+        var status = 0
+        var server: SocketAddress?
+        var route: String?
+        var bytesIn = 0
+        var bytesOut = 0
+        var firstByte: Duration?
+        var reason: String?
+        var keepClient = false
+        var attempts = 0
+    }
+
+    enum HeadRead {
+        case request(HTTPProxyRequest)
+        case closed
+        case refused(HTTPParseError)
+    }
+
+    func run() async {
+        var first = true
+        while true {
+            let read = await readHead(first: first)
+            first = false
+            let start = EventLoop.now()
+            switch read {
+            case .closed:
+                return
+            case let .refused(error):
+                var result = Result()
+                await answer(error.status, error.reason, keepAlive: false, head: nil, into: &result, reason: "bad_request")
+                log(nil, result, start: start)
+                return
+            case let .request(head):
+                gateway.requestStarted()
+                var result = await handle(head)
+                result.bytesIn += head.headLength
+                log(head, result, start: start)
+                guard result.keepClient else { return }
+            }
+        }
+    }
+
+    // MARK: - Client side
+
+    /// Reads the next request head: waits up to `keepalive_timeout` for its first byte (between requests), then
+    /// `header_timeout` for the rest.
+    private func readHead(first: Bool) async -> HeadRead {
+        let settings = gateway.settings
+        var deadline: UInt64?
+        func headDeadline() -> UInt64 { EventLoop.now() + UInt64(settings.headerTimeout.nanosecondsClamped) }
+        if inbound.count > 0 || first { deadline = headDeadline() }
+        while true {
+            if inbound.count > 0 {
+                do {
+                    if let head = try gateway.requestParser.parseProxyHead(inbound.bytes) { return .request(head) }
+                } catch {
+                    return .refused(error)
+                }
+                if inbound.isFull {
+                    return .refused(HTTPParseError(status: 431, reason: "the head is larger than the buffer"))
+                }
+            }
+            let wait = deadline ?? EventLoop.now() + UInt64(settings.keepaliveTimeout.nanosecondsClamped)
+            do {
+                let read = try await inbound.fill(from: client, deadline: wait)
+                if read == 0 { return .closed }
+                if deadline == nil { deadline = headDeadline() }
+            } catch IOError.timedOut {
+                if inbound.count == 0 && !first { return .closed }
+                return .refused(HTTPParseError(status: 408, reason: "the request head did not arrive within "
+                                               + "\(settings.headerTimeout)"))
+            } catch {
+                return .closed
+            }
+        }
+    }
+
+    /// Routes and forwards one request, retrying on another server where that is safe.
+    private func handle(_ head: HTTPProxyRequest) async -> Result {
+        var result = Result()
+        inbound.consume(head.headLength)
+        guard let (routeName, group, route) = gateway.route(head, client: peer) else {
+            await answer(404, "no route for this request", keepAlive: head.body == .none && head.keepAlive, head: head,
+                         into: &result, reason: "no_route")
+            return result
+        }
+        result.route = routeName
+        var excluded: [ServerHandle] = []
+        while true {
+            result.attempts += 1
+            guard let server = group.pick(client: peer.ipKey, excluding: excluded) else {
+                let message = excluded.isEmpty ? "no healthy server for route \(routeName)"
+                                               : "no server of route \(routeName) answered"
+                await answer(excluded.isEmpty ? 503 : 502, message, keepAlive: head.body == .none && head.keepAlive,
+                             head: head, into: &result, reason: excluded.isEmpty ? "no_server" : "upstream_failed")
+                return result
+            }
+            server.inFlight.add(1, ordering: .relaxed)
+            defer { server.inFlight.subtract(1, ordering: .relaxed) }
+            result.server = server.address
+            var upstream: TCPConnection
+            var reused = false
+            if let idle = gateway.cache.take(server, on: loop) {
+                upstream = idle
+                reused = true
+            } else {
+                let started = EventLoop.now()
+                do {
+                    upstream = try await TCPConnection.connect(to: server.address, on: loop, timeout: group.connectTimeout,
+                                                               options: group.options)
+                    group.report(server, .connected(.nanoseconds(Int64(clamping: EventLoop.now() &- started))))
+                    server.connectionsTotal.add(1, ordering: .relaxed)
+                } catch {
+                    group.report(server, .connectFailed("\(error)"))
+                    server.connectFailures.add(1, ordering: .relaxed)
+                    excluded.append(server)
+                    gateway.logger.debug("server connect failed", ["server": server.address, "error": "\(error)"])
+                    // Nothing was sent: any method may go to another server, within the budget.
+                    if result.attempts <= gateway.settings.retries, gateway.takeRetry() {
+                        gateway.counters.retries.increment()
+                        continue
+                    }
+                    await answer(502, "could not connect to \(server.address) for route \(routeName)",
+                                 keepAlive: head.body == .none && head.keepAlive, head: head, into: &result,
+                                 reason: "upstream_connect")
+                    return result
+                }
+            }
+            let outcome = await forward(head, route: route, to: upstream, server: server, group: group, into: &result)
+            switch outcome {
+            case .done:
+                return result
+            case .staleConnection where reused:
+                // A kept-alive connection the server had closed: try a fresh one to the same server, once.
+                upstream.close()
+                result.attempts -= 1
+                excluded.removeAll { $0 === server }
+                continue
+            case .staleConnection, .retry:
+                upstream.close()
+                excluded.append(server)
+                if head.isIdempotent, head.body == .none, result.attempts <= gateway.settings.retries,
+                   gateway.takeRetry() {
+                    gateway.counters.retries.increment()
+                    continue
+                }
+                await answer(502, "the server \(server.address) closed the connection without answering",
+                             keepAlive: head.keepAlive && head.body == .none, head: head, into: &result,
+                             reason: "upstream_closed")
+                return result
+            }
+        }
+    }
+
+    enum ForwardOutcome {
+        /// The exchange is over (answered, relayed, or failed with an answer sent).
+        case done
+        /// The server closed before any byte of a response, with nothing of the body sent: retryable.
+        case staleConnection
+        /// The server answered 502 or 503 to a request that may go elsewhere; nothing went to the client.
+        case retry
+    }
+
+    /// Sends the request on `upstream`, relays the response back, and keeps or closes the server connection.
+    private func forward(_ head: HTTPProxyRequest, route: RouteConfig?, to upstream: TCPConnection,
+                         server: ServerHandle, group: BackendGroup, into result: inout Result) async -> ForwardOutcome {
+        let settings = gateway.settings
+        func deadline() -> UInt64 { EventLoop.now() + UInt64(settings.responseTimeout.nanosecondsClamped) }
+        let requestHead = HTTPRewrite.request(head, route: route, client: peer, server: server.address,
+                                              requestID: head.headers["X-Request-Id"] == nil ? gateway.newRequestID() : nil,
+                                              closeUpstream: settings.upstreamKeepalive == 0)
+        do {
+            try await upstream.write(requestHead, deadline: deadline())
+        } catch {
+            return .staleConnection
+        }
+        let sent = EventLoop.now()
+        let fromServer = HTTPInbound(capacity: HTTPGateway.bufferSize)
+        var body = HTTPBodyTracker(head.body)
+        var response: HTTPProxyResponse?
+        // Expect: 100-continue: the server's answer comes before the body is sent.
+        if head.expectsContinue, !body.isComplete {
+            switch await readResponse(head, from: upstream, into: fromServer, relayInterim: false, result: &result,
+                                      sentAt: sent) {
+            case let .response(answer) where answer.status == 100:
+                fromServer.consume(answer.headLength)
+                let interim = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+                do { try await client.write(interim, deadline: deadline()) } catch {
+                    upstream.close()
+                    return .done
+                }
+                bytesOut += interim.count
+                result.bytesOut += interim.count
+            case let .response(answer):
+                response = answer
+            case let .failed(outcome):
+                upstream.close()
+                if outcome == nil { return .done }
+                return .staleConnection
+            }
+        }
+        if response == nil, !body.isComplete {
+            guard await streamRequestBody(&body, to: upstream, into: &result) else {
+                upstream.close()
+                return .done
+            }
+        }
+        if response == nil {
+            switch await readResponse(head, from: upstream, into: fromServer, relayInterim: true, result: &result,
+                                      sentAt: sent) {
+            case let .response(answer): response = answer
+            case let .failed(outcome):
+                upstream.close()
+                if outcome == nil { return .done }
+                if head.body == .none { return .staleConnection }
+                // The body went: the request is not sent again.
+                await answer(502, "the server \(server.address) closed the connection without answering",
+                             keepAlive: false, head: head, into: &result, reason: "upstream_closed")
+                return .done
+            }
+        }
+        guard let response else { return .done }
+        if (response.status == 502 || response.status == 503), head.isIdempotent, head.body == .none,
+           result.attempts <= settings.retries {
+            upstream.close()
+            return .retry
+        }
+        if response.status >= 500 {
+            group.report(server, .connectFailed("answered \(response.status)"))
+        }
+        fromServer.consume(response.headLength)
+        result.status = response.status
+        gateway.counters.answered(response.status)
+        if response.status == 101, head.isUpgrade {
+            await upgrade(response, upstream: upstream, fromServer: fromServer, into: &result)
+            return .done
+        }
+        var responseBody = HTTPBodyTracker(response.body)
+        let keepClient = head.keepAlive && body.isComplete && !responseBody.endsAtClose
+        let responseHead = HTTPRewrite.response(response, keepAlive: keepClient, clientVersion: head.version)
+        do {
+            try await client.write(responseHead, deadline: deadline())
+        } catch {
+            upstream.close()
+            return .done
+        }
+        bytesOut += responseHead.count
+        result.bytesOut += responseHead.count
+        let complete = await streamResponseBody(&responseBody, from: upstream, buffered: fromServer, into: &result)
+        if complete, response.keepAlive, body.isComplete, fromServer.count == 0, settings.upstreamKeepalive > 0 {
+            gateway.cache.put(upstream, server: server, on: loop)
+        } else {
+            upstream.close()
+        }
+        result.keepClient = keepClient && complete
+        return .done
+    }
+
+    enum ResponseRead {
+        case response(HTTPProxyResponse)
+        /// nil: answered already (504, 502 for a malformed head) or the client is gone; non-nil: the server
+        /// closed before a byte of a response.
+        case failed(ForwardOutcome?)
+    }
+
+    /// Reads the server's response head, relaying interim (1xx but 101) heads to the client when `relayInterim`.
+    private func readResponse(_ head: HTTPProxyRequest, from upstream: TCPConnection, into buffer: HTTPInbound,
+                              relayInterim: Bool, result: inout Result, sentAt: UInt64) async -> ResponseRead {
+        let deadline = EventLoop.now() + UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
+        var sawBytes = false
+        while true {
+            if buffer.count > 0 {
+                do {
+                    if let response = try gateway.responseParser.parseProxyHead(buffer.bytes, requestMethod: head.method) {
+                        if result.firstByte == nil {
+                            result.firstByte = .nanoseconds(Int64(clamping: EventLoop.now() &- sentAt))
+                        }
+                        guard response.isInterim, relayInterim else { return .response(response) }
+                        // 1xx other than 101: passed on to an HTTP/1.1 client, then the real answer follows.
+                        if head.version == .http1_1 {
+                            let bytes = Array(buffer.bytes[0..<response.headLength])
+                            try? await client.write(bytes, deadline: deadline)
+                            bytesOut += bytes.count
+                        }
+                        buffer.consume(response.headLength)
+                        continue
+                    }
+                } catch {
+                    await answer(502, "the server sent a malformed response: \(error.reason)", keepAlive: false,
+                                 head: head, into: &result, reason: "upstream_malformed")
+                    return .failed(nil)
+                }
+                if buffer.isFull {
+                    await answer(502, "the server's response head is too large", keepAlive: false, head: head,
+                                 into: &result, reason: "upstream_malformed")
+                    return .failed(nil)
+                }
+            }
+            do {
+                let read = try await buffer.fill(from: upstream, deadline: deadline)
+                if read == 0 {
+                    if !sawBytes { return .failed(.staleConnection) }
+                    await answer(502, "the server closed the connection in the middle of its response head",
+                                 keepAlive: false, head: head, into: &result, reason: "upstream_closed")
+                    return .failed(nil)
+                }
+                sawBytes = true
+            } catch IOError.timedOut {
+                await answer(504, "the server did not answer within \(gateway.settings.responseTimeout)",
+                             keepAlive: false, head: head, into: &result, reason: "upstream_timeout")
+                return .failed(nil)
+            } catch {
+                if !sawBytes { return .failed(.staleConnection) }
+                await answer(502, "the server reset the connection", keepAlive: false, head: head, into: &result,
+                             reason: "upstream_reset")
+                return .failed(nil)
+            }
+        }
+    }
+
+    /// Streams the request body from the client to the server as it arrives; false when either side failed (the
+    /// exchange is over and the connection must close).
+    private func streamRequestBody(_ body: inout HTTPBodyTracker, to upstream: TCPConnection,
+                                   into result: inout Result) async -> Bool {
+        let timeout = UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
+        while !body.isComplete {
+            if inbound.count == 0 {
+                do {
+                    guard try await inbound.fill(from: client, deadline: EventLoop.now() + timeout) > 0 else { return false }
+                } catch {
+                    return false
+                }
+            }
+            let taken: Int
+            do {
+                taken = try body.take(inbound.bytes)
+            } catch {
+                await answer(error.status, error.reason, keepAlive: false, head: nil, into: &result, reason: "bad_body")
+                return false
+            }
+            do {
+                try await upstream.write(UnsafeRawBufferPointer(rebasing: inbound.bytes[0..<taken]),
+                                         deadline: EventLoop.now() + timeout)
+            } catch {
+                await answer(502, "the server stopped taking the request body", keepAlive: false, head: nil,
+                             into: &result, reason: "upstream_reset")
+                return false
+            }
+            inbound.consume(taken)
+            bytesIn += taken
+            result.bytesIn += taken
+        }
+        return true
+    }
+
+    /// Streams the response body from the server to the client; true when it ended where its framing says.
+    private func streamResponseBody(_ body: inout HTTPBodyTracker, from upstream: TCPConnection,
+                                    buffered: HTTPInbound, into result: inout Result) async -> Bool {
+        let timeout = UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
+        while !body.isComplete {
+            if buffered.count == 0 {
+                do {
+                    guard try await buffered.fill(from: upstream, deadline: EventLoop.now() + timeout) > 0 else {
+                        return body.endsAtClose
+                    }
+                } catch {
+                    return false
+                }
+            }
+            guard let taken = try? body.take(buffered.bytes) else { return false }
+            do {
+                try await client.write(UnsafeRawBufferPointer(rebasing: buffered.bytes[0..<taken]),
+                                       deadline: EventLoop.now() + timeout)
+            } catch {
+                return false
+            }
+            buffered.consume(taken)
+            bytesOut += taken
+            result.bytesOut += taken
+        }
+        return true
+    }
+
+    /// After a `101 Switching Protocols`: the head goes to the client, then bytes flow both ways untouched until
+    /// either side closes (WebSocket and any other upgrade).
+    private func upgrade(_ response: HTTPProxyResponse, upstream: TCPConnection, fromServer: HTTPInbound,
+                         into result: inout Result) async {
+        gateway.counters.upgrades.increment()
+        let head = HTTPRewrite.response(response, keepAlive: true, clientVersion: .http1_1)
+        let deadline = EventLoop.now() + UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
+        do {
+            try await client.write(head, deadline: deadline)
+            if fromServer.count > 0 { try await client.write(fromServer.bytes, deadline: deadline) }
+            if inbound.count > 0 { try await upstream.write(inbound.bytes, deadline: deadline) }
+        } catch {
+            upstream.close()
+            return
+        }
+        bytesOut += head.count + fromServer.count
+        bytesIn += inbound.count
+        fromServer.consume(fromServer.count)
+        inbound.consume(inbound.count)
+        let bridge = TCPBridge(client: client, backend: upstream, pool: loop.buffers, bytesUp: nil, bytesDown: nil,
+                               activity: nil, clientRead: true, onFirstResponse: nil)
+        let outcome = await bridge.run()
+        upstream.close()
+        bytesIn += outcome.bytesUp
+        bytesOut += outcome.bytesDown
+        result.bytesIn += outcome.bytesUp
+        result.bytesOut += head.count + outcome.bytesDown
+        result.keepClient = false
+    }
+
+    /// Answers the client from relayd itself: a small JSON body with the reason.
+    private func answer(_ status: Int, _ message: String, keepAlive: Bool, head: HTTPProxyRequest?,
+                        into result: inout Result, reason: String) async {
+        result.status = status
+        result.reason = reason
+        result.keepClient = keepAlive
+        gateway.counters.answered(status)
+        gateway.counters.reject(reason)
+        var extra: [(String, String)] = []
+        if status == 503 { extra.append(("Retry-After", "1")) }
+        let bytes = HTTPResponse.error(status, message).encode(keepAlive: keepAlive, extraHeaders: extra,
+                                                              omitBody: head?.method == "HEAD")
+        let deadline = EventLoop.now() + UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
+        try? await client.write(bytes, deadline: deadline)
+        bytesOut += bytes.count
+        result.bytesOut += bytes.count
+    }
+
+    private func log(_ head: HTTPProxyRequest?, _ result: Result, start: UInt64) {
+        let duration = Duration.nanoseconds(Int64(clamping: EventLoop.now() &- start))
+        if let accessLog = gateway.accessLog {
+            var entry = AccessLogEntry(listener: gateway.listener, proto: "http", client: peer, server: result.server,
+                                       bytesIn: result.bytesIn, bytesOut: result.bytesOut, duration: duration,
+                                       end: result.reason ?? "ok")
+            entry.route = result.route
+            entry.extra = [("method", head?.method ?? "-"), ("path", head.map { String($0.path) } ?? "-"),
+                           ("host", head?.headers["Host"] ?? "-"), ("status", String(result.status)),
+                           ("upstream_ms", result.firstByte.map { String(Double($0.nanosecondsClamped) / 1e6) } ?? "-")]
+            accessLog.record(entry)
+        }
+    }
+}

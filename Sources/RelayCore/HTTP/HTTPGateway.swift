@@ -1,0 +1,132 @@
+import RelayIO
+import RelayProtocol
+import Synchronization
+
+/// An http listener's gateway: its routes and their groups, its limits, the idle server connections it reuses,
+/// and what it counts. Shared by every connection of the listener; a reload builds a new one (connections keep
+/// the one they started with), and the old one closes its idle server connections when the last user lets go.
+public final class HTTPGateway: Sendable {
+    struct Route: Sendable {
+        let config: RouteConfig
+        let group: BackendGroup
+        let requests = Counter()
+    }
+
+    let listener: String
+    let routes: [Route]
+    /// The listener's `backend`: requests no route matches (404 when nil).
+    let fallback: BackendGroup?
+    let fallbackRequests = Counter()
+    let settings: HTTPListenerConfig
+    let cache: UpstreamCache
+    let requestParser: HTTPRequestParser
+    let responseParser: HTTPResponseParser
+    let logger: Logger
+    let accessLog: AccessLog?
+    let counters = HTTPGatewayCounters()
+    /// Retries may add at most a fifth of the requests (plus a few to start with), so an outage is not multiplied.
+    private let retryTokens = Mutex<Double>(HTTPGateway.retryBudgetStart)
+    private let requestIDs = SplitMixBox()
+
+    static let retryBudgetStart = 3.0
+    static let retryBudgetShare = 0.2
+    /// The buffer each client connection (and each server exchange) reads into: a whole head must fit.
+    static let bufferSize = 64 * 1024
+
+    init(listener: String, routes: [(RouteConfig, BackendGroup)], fallback: BackendGroup?, settings: HTTPListenerConfig,
+         accessLog: AccessLog?, logger: Logger) {
+        self.listener = listener
+        self.routes = routes.map { Route(config: $0.0, group: $0.1) }
+        self.fallback = fallback
+        self.settings = settings
+        self.accessLog = accessLog
+        self.logger = logger
+        cache = UpstreamCache(perServer: settings.upstreamKeepalive, idleTimeout: settings.upstreamIdleTimeout)
+        let limits = HTTPLimits(maxRequestLineBytes: settings.maxHeaderBytes / 2, maxHeaderBytes: settings.maxHeaderBytes,
+                                maxHeaderCount: settings.maxHeaderCount, maxBodyBytes: 1 << 40,
+                                maxChunkedFramingBytes: 1 << 40)
+        requestParser = HTTPRequestParser(limits: limits)
+        responseParser = HTTPResponseParser(limits: HTTPLimits(maxHeaderBytes: 64 * 1024, maxHeaderCount: 500,
+                                                                maxBodyBytes: 1 << 40))
+    }
+
+    deinit { cache.closeAll() }
+
+    /// The route for `request` from `client`: its name, group and config (nil config for the fallback); nil when
+    /// nothing matches and the listener has no backend.
+    func route(_ request: HTTPProxyRequest, client: SocketAddress) -> (name: String, group: BackendGroup, config: RouteConfig?)? {
+        let host = request.host
+        for route in routes where Self.matches(route.config, request: request, host: host, client: client) {
+            route.requests.increment()
+            return (route.config.name, route.group, route.config)
+        }
+        guard let fallback else { return nil }
+        fallbackRequests.increment()
+        return (ListenerRoutes.fallbackName, fallback, nil)
+    }
+
+    static func matches(_ route: RouteConfig, request: HTTPProxyRequest, host: String?, client: SocketAddress) -> Bool {
+        if !route.hosts.isEmpty {
+            guard let host, route.matches(host: host) else { return false }
+        }
+        if let prefix = route.pathPrefix, !request.path.hasPrefix(prefix) { return false }
+        if !route.methods.isEmpty, !route.methods.contains(request.method) { return false }
+        for (name, value) in route.headers where !request.headers.values(for: name).contains(value) { return false }
+        if !route.source.isEmpty, !route.source.contains(client) { return false }
+        return true
+    }
+
+    /// Whether a retry fits the budget; takes its token when it does.
+    func takeRetry() -> Bool {
+        retryTokens.withLock { tokens in
+            guard tokens >= 1 else { return false }
+            tokens -= 1
+            return true
+        }
+    }
+
+    /// Every request adds a fifth of a retry to the budget (up to 100 saved).
+    func requestStarted() {
+        counters.requests.increment()
+        retryTokens.withLock { $0 = min(100, $0 + Self.retryBudgetShare) }
+    }
+
+    /// A new request id: 16 hex digits from a random sequence.
+    func newRequestID() -> String {
+        let value = requestIDs.next()
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+
+    /// Serves one client connection: requests one after the other until either side closes.
+    func serve(_ client: TCPConnection, peer: SocketAddress, on loop: EventLoop) async -> (bytesIn: Int, bytesOut: Int) {
+        let exchange = HTTPExchange(gateway: self, client: client, peer: peer, loop: loop)
+        await exchange.run()
+        return (exchange.bytesIn, exchange.bytesOut)
+    }
+}
+
+/// A random sequence behind a lock-free counter (SplitMix64 is not copyable, so it lives in a class).
+final class SplitMixBox: Sendable {
+    private let generator = SplitMix64()
+    func next() -> UInt64 { generator.next() }
+}
+
+/// What an http listener counted: requests, answers by status class, retries, and requests relayd answered itself.
+public final class HTTPGatewayCounters: Sendable {
+    public let requests = Counter()
+    /// Responses by status class: index 1 = 1xx … 5 = 5xx.
+    public let statusClasses = (0..<6).map { _ in Counter() }
+    public let retries = Counter()
+    public let upgrades = Counter()
+    /// Requests answered by relayd itself, by reason.
+    public let rejected = Mutex<[String: UInt64]>([:])
+
+    func answered(_ status: Int) {
+        statusClasses[min(5, max(0, status / 100))].increment()
+    }
+
+    func reject(_ reason: String) {
+        rejected.withLock { $0[reason, default: 0] += 1 }
+    }
+}

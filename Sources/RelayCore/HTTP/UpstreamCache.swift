@@ -1,0 +1,79 @@
+import RelayIO
+import Synchronization
+
+/// Idle keep-alive connections to the servers an HTTP listener forwards to, kept per server and event loop so a
+/// request does not pay for a connect: taken most recent first, dropped when the server closed them or they sat
+/// longer than `idleTimeout`, at most `perServer` kept for each server.
+final class UpstreamCache: Sendable {
+    struct Key: Hashable {
+        let server: ObjectIdentifier
+        let loop: ObjectIdentifier
+    }
+
+    struct Idle {
+        let connection: TCPConnection
+        let since: UInt64
+    }
+
+    private let idle = Mutex<[Key: [Idle]]>([:])
+    let perServer: Int
+    let idleTimeout: Duration
+
+    init(perServer: Int, idleTimeout: Duration) {
+        self.perServer = perServer
+        self.idleTimeout = idleTimeout
+    }
+
+    /// An idle connection to `server` registered on `loop` that still looks open, or nil.
+    func take(_ server: ServerHandle, on loop: EventLoop) -> TCPConnection? {
+        let key = Key(server: ObjectIdentifier(server), loop: ObjectIdentifier(loop))
+        let now = EventLoop.now()
+        let limit = UInt64(idleTimeout.nanosecondsClamped)
+        while true {
+            let candidate: Idle? = idle.withLock { table in table[key]?.popLast() }
+            guard let candidate else { return nil }
+            // A server that closed it, or sent something unasked (bytes or an end of stream), cannot take a request.
+            if now &- candidate.since > limit || candidate.connection.hasPendingInput() || candidate.connection.peerFinished() {
+                candidate.connection.close()
+                continue
+            }
+            return candidate.connection
+        }
+    }
+
+    /// Keeps `connection` for the next request to `server`; closes it when the server has `perServer` already.
+    func put(_ connection: TCPConnection, server: ServerHandle, on loop: EventLoop) {
+        let key = Key(server: ObjectIdentifier(server), loop: ObjectIdentifier(loop))
+        let now = EventLoop.now()
+        let limit = UInt64(idleTimeout.nanosecondsClamped)
+        var expired: [TCPConnection] = []
+        let kept = idle.withLock { table -> Bool in
+            var list = table[key] ?? []
+            while let oldest = list.first, now &- oldest.since > limit {
+                expired.append(oldest.connection)
+                list.removeFirst()
+            }
+            guard list.count < perServer else {
+                table[key] = list
+                return false
+            }
+            list.append(Idle(connection: connection, since: now))
+            table[key] = list
+            return true
+        }
+        for stale in expired { stale.close() }
+        if !kept { connection.close() }
+    }
+
+    /// Idle connections held now.
+    var count: Int { idle.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+
+    /// Closes every idle connection (listener stopped or replaced).
+    func closeAll() {
+        let all = idle.withLock { table -> [Idle] in
+            defer { table.removeAll() }
+            return table.values.flatMap { $0 }
+        }
+        for entry in all { entry.connection.close() }
+    }
+}
