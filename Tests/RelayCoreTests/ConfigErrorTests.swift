@@ -187,7 +187,7 @@ private func onlyIssue(_ text: String, sourceLocation: SourceLocation = #_source
     }
 
     @Test func unsupportedChoicesListTheSupportedOnes() {
-        let balances = "one of `round_robin`, `weighted`, `least_connections`, `random`, `p2c_ewma`, `hash`"
+        let balances = "one of `round_robin`, `weighted`, `least_connections`, `random`, `p2c_ewma`, `hash`, `least_requests`"
         #expect(onlyIssue(validConfig(backends: #"echo: { servers: ["127.0.0.1:9001"], balance: "least_conn" }"#))
             == #"backends.echo.balance: expected \#(balances), found the string "least_conn""#)
         #expect(onlyIssue(validConfig(backends: #"echo: { servers: ["127.0.0.1:9001"], balance: "round-robin" }"#))

@@ -259,6 +259,97 @@ import Glibc
         }
     }
 
+    @Test func accessControlKeysAndRateLimits() async throws {
+        try await withTestServers { servers in
+            let web = servers.add(try Self.upstream("web"))
+            let keys = try temporaryFile("# name key\nalice aaaaaaaaaaaaaaaaaaaaaaaa\nbob bbbbbbbbbbbbbbbbbbbbbbbb\n")
+            defer { try? FileManager.default.removeItem(atPath: keys) }
+            let config = Self.config(["web": [web.listener.localAddress]], backend: nil, routes: """
+                { name: "private", path_prefix: "/private/", deny: ["127.0.0.0/8"], backend: "web" },
+                { name: "v6only", path_prefix: "/v6/", allow: ["::1/128"], backend: "web" },
+                { name: "keyed", path_prefix: "/keyed/", api_keys_file: "\(keys)",
+                  rate_limit: { per_key: { rate: 1, interval: "1h", burst: 2 } }, backend: "web" },
+                { name: "limited", path_prefix: "/limited/", rate_limit: { per_ip: { rate: 1, interval: "1h", burst: 1 } },
+                  backend: "web" }
+                """)
+            try await withRelay(config) { relay in
+                let client = try await TestClient.connect(try relay.address("gw"))
+                defer { client.close() }
+                func send(_ text: String) async throws -> (Int, String, String) {
+                    try await client.send(text)
+                    return try await Self.response(client)
+                }
+                #expect(try await send("GET /private/x HTTP/1.1\r\nHost: a\r\n\r\n").0 == 403)
+                #expect(try await send("GET /v6/x HTTP/1.1\r\nHost: a\r\n\r\n").0 == 403)
+                let (missing, missingHead, _) = try await send("GET /keyed/x HTTP/1.1\r\nHost: a\r\n\r\n")
+                #expect(missing == 401 && missingHead.contains("WWW-Authenticate: Bearer"))
+                #expect(try await send("GET /keyed/x HTTP/1.1\r\nHost: a\r\nX-API-Key: aaaaaaaaaaaaaaaaaaaaaaab\r\n\r\n").0 == 401)
+                #expect(try await send("GET /keyed/x HTTP/1.1\r\nHost: a\r\nX-API-Key: aaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n").0 == 401)
+                // Alice has a burst of two; Bob's bucket is his own.
+                let bearer = "GET /keyed/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"
+                #expect(try await send(bearer).0 == 200)
+                #expect(try await send(bearer).0 == 200)
+                let (limited, limitedHead, _) = try await send(bearer)
+                #expect(limited == 429 && limitedHead.contains("Retry-After: 3600"))
+                #expect(try await send("GET /keyed/x HTTP/1.1\r\nHost: a\r\nX-API-Key: bbbbbbbbbbbbbbbbbbbbbbbb\r\n\r\n").0 == 200)
+                #expect(try await send("GET /limited/x HTTP/1.1\r\nHost: a\r\n\r\n").0 == 200)
+                #expect(try await send("GET /limited/x HTTP/1.1\r\nHost: a\r\n\r\n").0 == 429)
+                // The keep-alive connection survived every refusal.
+                #expect(web.connections.count == 1)
+            }
+        }
+    }
+
+    /// Two servers, one holding each request 150 ms: `least_requests` sends it fewer of the concurrent requests.
+    @Test func leastRequestsSendsLessToTheServerThatHoldsRequestsLonger() async throws {
+        try await withTestServers { servers in
+            let fast = servers.add(try Self.upstream("fast"))
+            let slowInner = try Self.upstream("slow")
+            servers.add(slowInner)
+            let slow = servers.add(try TestBackend { connection in
+                // A relay in front of `slow` that waits 150 ms before passing each request on.
+                let upstream = try await TCPConnection.connect(to: slowInner.listener.localAddress, on: connection.loop)
+                defer { upstream.close() }
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
+                defer { buffer.deallocate() }
+                while true {
+                    let count = try await connection.read(into: buffer, deadline: EventLoop.now() + 20_000_000_000)
+                    guard count > 0 else { return }
+                    try await connection.loop.sleep(for: .milliseconds(150))
+                    try await upstream.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                    let answer = try await upstream.read(into: buffer, deadline: EventLoop.now() + 20_000_000_000)
+                    try await connection.write(UnsafeRawBufferPointer(rebasing: buffer[0..<answer]))
+                }
+            })
+            var config = Self.config(["web": [fast.listener.localAddress, slow.listener.localAddress]])
+            config = config.replacingOccurrences(of: "servers: [", with: "balance: \"least_requests\", servers: [")
+            try await withRelay(config) { relay in
+                let address = try relay.address("gw")
+                let counts = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                    for _ in 0..<6 {
+                        group.addTask {
+                            let client = try await TestClient.connect(address)
+                            defer { client.close() }
+                            var fastCount = 0
+                            var slowCount = 0
+                            for _ in 0..<12 {
+                                try await client.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+                                let body = try await Self.response(client).body
+                                if body.hasPrefix("fast") { fastCount += 1 } else { slowCount += 1 }
+                            }
+                            return (fastCount, slowCount)
+                        }
+                    }
+                    var total = (0, 0)
+                    for try await (fastCount, slowCount) in group { total = (total.0 + fastCount, total.1 + slowCount) }
+                    return total
+                }
+                #expect(counts.0 + counts.1 == 72)
+                #expect(counts.1 * 3 < counts.0, "fast \(counts.0), slow \(counts.1)")
+            }
+        }
+    }
+
     @Test func configKeys() throws {
         #expect(throws: (any Error).self) {
             try RelayConfig.parse("{ listeners: [ { name: \"t\", listen: \"127.0.0.1:0\", backend: \"w\", routes: [ { path_prefix: \"/a\", backend: \"w\" } ] } ], backends: { w: { servers: [\"127.0.0.1:1\"] } } }")

@@ -10,5 +10,6 @@ public func makeBalancer(_ kind: BalancerKind) -> any Balancer {
     case .random: RandomBalancer()
     case .p2cEWMA: P2CEWMABalancer()
     case .hash: ConsistentHashBalancer()
+    case .leastRequests: LeastRequestsBalancer()
     }
 }

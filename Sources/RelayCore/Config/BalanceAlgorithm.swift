@@ -19,4 +19,7 @@ public enum BalanceAlgorithm: String, Sendable, CaseIterable {
     /// A consistent hash of the client's IP address, so a client keeps reaching the same server while the set
     /// of servers stays the same, and few clients move when it changes.
     case hash
+    /// Two servers chosen at random, and the one with fewer requests in flight (http listeners; connections on
+    /// tcp listeners) wins: seed 003's queue-length balancing.
+    case leastRequests = "least_requests"
 }

@@ -152,17 +152,17 @@ public struct ListenerConfig: Sendable, Equatable {
                 fields.read("routes", into: &config.routes) { value in
                     guard let elements = value.elements() else { return nil }
                     let routes = elements.enumerated().map { index, element -> RouteConfig? in
-                        guard let route = RouteConfig.read(from: element, index: index) else { return nil }
+                        guard let route = RouteConfig.read(from: element, index: index, baseDirectory: baseDirectory) else { return nil }
                         guard !udp || !route.readsHello else {
                             let key = route.sni.isEmpty ? "alpn" : "sni"
                             let _: Void? = element.expected("a route by `source`: a udp listener has no TLS handshake to "
                                                             + "read `\(key)` from")
                             return nil
                         }
-                        guard http || (!route.matchesHTTP && !route.stripPrefix && route.addHeaders.isEmpty) else {
+                        guard http || !route.isHTTPOnly else {
                             let _: Void? = element.expected("a route by `sni`, `alpn` or `source`: `host`, `path_prefix`, "
-                                                            + "`headers`, `methods`, `strip_prefix` and `add_headers` "
-                                                            + "are for http listeners")
+                                                            + "`headers`, `methods`, `strip_prefix`, `add_headers`, `allow`, "
+                                                            + "`deny`, `api_keys_file` and `rate_limit` are for http listeners")
                             return nil
                         }
                         guard !http || !route.readsHello else {

@@ -53,7 +53,7 @@ public struct RateLimitConfig: Sendable, Equatable {
     }
 
     /// Reads one `{ rate, interval, burst }` rule; `rate` and `interval` are required, `burst` defaults to `rate`.
-    private static func readRule(_ node: ConfigReader) -> RateLimit? {
+    static func readRule(_ node: ConfigReader) -> RateLimit? {
         node.object { fields in
             let rate = fields.required("rate", "tokens given back every `interval`, such as 50") {
                 $0.integer(in: 1...RateLimit.maxRate)

@@ -27,6 +27,13 @@ public struct RouteConfig: Sendable, Equatable {
     public var stripPrefix = false
     /// HTTP listeners: header fields set on requests this route forwards (`add_headers`).
     public var addHeaders: [(name: String, value: String)] = []
+    /// HTTP listeners: client addresses allowed (`allow`; empty: all) and refused (`deny`), answered 403.
+    public var allow: [AddressBlock] = []
+    public var deny: [AddressBlock] = []
+    /// HTTP listeners: the keys a request must present (`api_keys_file`), answered 401 otherwise.
+    public var apiKeys: APIKeys?
+    /// HTTP listeners: request rate limits (`rate_limit`), answered 429.
+    public var rateLimit = RouteRateLimitConfig()
 
     public init(name: String, sni: [String] = [], alpn: [String] = [], source: [AddressBlock] = [], backend: String) {
         self.name = name
@@ -41,10 +48,18 @@ public struct RouteConfig: Sendable, Equatable {
             && lhs.backend == rhs.backend && lhs.hosts == rhs.hosts && lhs.pathPrefix == rhs.pathPrefix
             && lhs.headers.elementsEqual(rhs.headers, by: ==) && lhs.methods == rhs.methods
             && lhs.stripPrefix == rhs.stripPrefix && lhs.addHeaders.elementsEqual(rhs.addHeaders, by: ==)
+            && lhs.allow == rhs.allow && lhs.deny == rhs.deny && lhs.apiKeys == rhs.apiKeys
+            && lhs.rateLimit == rhs.rateLimit
     }
 
     /// Whether the route has a matcher only an HTTP listener can apply.
     public var matchesHTTP: Bool { !hosts.isEmpty || pathPrefix != nil || !headers.isEmpty || !methods.isEmpty }
+
+    /// Whether the route has a setting only an HTTP listener applies (a matcher, a rewrite or access control).
+    public var isHTTPOnly: Bool {
+        matchesHTTP || stripPrefix || !addHeaders.isEmpty || !allow.isEmpty || !deny.isEmpty || apiKeys != nil
+            || rateLimit.isEnabled
+    }
 
     /// Whether `host` (lower case, no port) matches one of `hosts`.
     func matches(host: String) -> Bool {
@@ -71,7 +86,7 @@ public struct RouteConfig: Sendable, Equatable {
         }
     }
 
-    static func read(from node: ConfigReader, index: Int) -> RouteConfig? {
+    static func read(from node: ConfigReader, index: Int, baseDirectory: String) -> RouteConfig? {
         node.object { fields in
             var route = RouteConfig(name: "routes[\(index)]", backend: "")
             fields.read("name", into: &route.name) { $0.name() }
@@ -121,6 +136,23 @@ public struct RouteConfig: Sendable, Equatable {
                 reader.headerFields()
             }
             fields.read("strip_prefix", into: &route.stripPrefix) { $0.bool() }
+            fields.read("allow", into: &route.allow) { $0.addressBlocks() }
+            fields.read("deny", into: &route.deny) { $0.addressBlocks() }
+            fields.read("api_keys_file", into: &route.apiKeys) { (value: ConfigReader) -> APIKeys? in
+                guard case .string(let text) = value.value, !text.isEmpty else { return value.expected("a file path") }
+                let path = TextFile.resolve(text, in: baseDirectory)
+                do {
+                    return try APIKeys.parse(try TextFile.read(path, kind: "an API keys file"), file: path)
+                } catch let error as TextFile.Failure {
+                    return value.reject("cannot read the API keys file \(Logger.jsonString(path)): \(error.reason)")
+                } catch {
+                    return value.reject("the API keys file \(Logger.jsonString(path)): \(error)")
+                }
+            }
+            fields.read("rate_limit", into: &route.rateLimit) { RouteRateLimitConfig.read(from: $0) }
+            if route.rateLimit.perKey != nil, route.apiKeys == nil {
+                fields.reject("rate_limit", "`per_key` needs an `api_keys_file` whose names it counts by")
+            }
             if route.stripPrefix, route.pathPrefix == nil {
                 fields.reject("strip_prefix", "`strip_prefix` needs a `path_prefix` to strip")
             }

@@ -32,6 +32,8 @@ final class HTTPExchange {
         var reason: String?
         var keepClient = false
         var attempts = 0
+        /// The name of the API key the request presented.
+        var keyName: String?
     }
 
     enum HeadRead {
@@ -103,12 +105,18 @@ final class HTTPExchange {
     private func handle(_ head: HTTPProxyRequest) async -> Result {
         var result = Result()
         inbound.consume(head.headLength)
-        guard let (routeName, group, route) = gateway.route(head, client: peer) else {
+        guard let (routeName, group, matched) = gateway.route(head, client: peer) else {
             await answer(404, "no route for this request", keepAlive: head.body == .none && head.keepAlive, head: head,
                          into: &result, reason: "no_route")
             return result
         }
         result.route = routeName
+        let route = matched?.config
+        if let matched, let refusal = gateway.admit(head, client: peer, route: matched, keyName: &result.keyName) {
+            await answer(refusal.status, refusal.message, keepAlive: head.body == .none && head.keepAlive, head: head,
+                         into: &result, reason: refusal.reason, headers: refusal.headers)
+            return result
+        }
         var excluded: [ServerHandle] = []
         while true {
             result.attempts += 1
@@ -219,6 +227,7 @@ final class HTTPExchange {
                 response = answer
             case let .failed(outcome):
                 upstream.close()
+                if result.reason == "upstream_timeout" { group.report(server, .answered(success: false)) }
                 if outcome == nil { return .done }
                 return .staleConnection
             }
@@ -235,6 +244,7 @@ final class HTTPExchange {
             case let .response(answer): response = answer
             case let .failed(outcome):
                 upstream.close()
+                if result.reason == "upstream_timeout" { group.report(server, .answered(success: false)) }
                 if outcome == nil { return .done }
                 if head.body == .none { return .staleConnection }
                 // The body went: the request is not sent again.
@@ -244,13 +254,12 @@ final class HTTPExchange {
             }
         }
         guard let response else { return .done }
+        group.report(server, .answered(success: response.status < 500))
+        if let firstByte = result.firstByte { group.report(server, .firstByte(firstByte)) }
         if (response.status == 502 || response.status == 503), head.isIdempotent, head.body == .none,
            result.attempts <= settings.retries {
             upstream.close()
             return .retry
-        }
-        if response.status >= 500 {
-            group.report(server, .connectFailed("answered \(response.status)"))
         }
         fromServer.consume(response.headLength)
         result.status = response.status
@@ -437,13 +446,13 @@ final class HTTPExchange {
 
     /// Answers the client from relayd itself: a small JSON body with the reason.
     private func answer(_ status: Int, _ message: String, keepAlive: Bool, head: HTTPProxyRequest?,
-                        into result: inout Result, reason: String) async {
+                        into result: inout Result, reason: String, headers: [(String, String)] = []) async {
         result.status = status
         result.reason = reason
         result.keepClient = keepAlive
         gateway.counters.answered(status)
         gateway.counters.reject(reason)
-        var extra: [(String, String)] = []
+        var extra = headers
         if status == 503 { extra.append(("Retry-After", "1")) }
         let bytes = HTTPResponse.error(status, message).encode(keepAlive: keepAlive, extraHeaders: extra,
                                                               omitBody: head?.method == "HEAD")
@@ -462,7 +471,8 @@ final class HTTPExchange {
             entry.route = result.route
             entry.extra = [("method", head?.method ?? "-"), ("path", head.map { String($0.path) } ?? "-"),
                            ("host", head?.headers["Host"] ?? "-"), ("status", String(result.status)),
-                           ("upstream_ms", result.firstByte.map { String(Double($0.nanosecondsClamped) / 1e6) } ?? "-")]
+                           ("upstream_ms", result.firstByte.map { String(Double($0.nanosecondsClamped) / 1e6) } ?? "-"),
+                           ("api_key", result.keyName ?? "-")]
             accessLog.record(entry)
         }
     }

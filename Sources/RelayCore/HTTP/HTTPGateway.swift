@@ -10,6 +10,21 @@ public final class HTTPGateway: Sendable {
         let config: RouteConfig
         let group: BackendGroup
         let requests = Counter()
+        let limiter: RouteRateLimiter?
+
+        init(config: RouteConfig, group: BackendGroup) {
+            self.config = config
+            self.group = group
+            limiter = config.rateLimit.isEnabled ? RouteRateLimiter(config.rateLimit) : nil
+        }
+    }
+
+    /// Why relayd refused a request before forwarding it, with the answer's status and headers.
+    struct Refusal {
+        let status: Int
+        let reason: String
+        let message: String
+        var headers: [(String, String)] = []
     }
 
     let listener: String
@@ -54,15 +69,53 @@ public final class HTTPGateway: Sendable {
 
     /// The route for `request` from `client`: its name, group and config (nil config for the fallback); nil when
     /// nothing matches and the listener has no backend.
-    func route(_ request: HTTPProxyRequest, client: SocketAddress) -> (name: String, group: BackendGroup, config: RouteConfig?)? {
+    func route(_ request: HTTPProxyRequest, client: SocketAddress) -> (name: String, group: BackendGroup, route: Route?)? {
         let host = request.host
         for route in routes where Self.matches(route.config, request: request, host: host, client: client) {
             route.requests.increment()
-            return (route.config.name, route.group, route.config)
+            return (route.config.name, route.group, route)
         }
         guard let fallback else { return nil }
         fallbackRequests.increment()
         return (ListenerRoutes.fallbackName, fallback, nil)
+    }
+
+    /// The route's access control, in order: `deny` and `allow` (403), the API key (401), the rate limits (429).
+    /// Nil when the request may go, with the name of the key it presented (for the log and the per-key limit).
+    func admit(_ request: HTTPProxyRequest, client: SocketAddress, route: Route, keyName: inout String?) -> Refusal? {
+        let config = route.config
+        if config.deny.contains(client) || (!config.allow.isEmpty && !config.allow.contains(client)) {
+            return Refusal(status: 403, reason: "forbidden", message: "client \(client.ip) may not use route \(config.name)")
+        }
+        if let keys = config.apiKeys {
+            let presented = Self.presentedKey(request.headers)
+            guard let presented, let name = keys.name(of: presented.utf8) else {
+                return Refusal(status: 401, reason: presented == nil ? "no_api_key" : "bad_api_key",
+                               message: presented == nil ? "route \(config.name) needs an API key"
+                                                         : "the API key is not valid for route \(config.name)",
+                               headers: [("WWW-Authenticate", "Bearer realm=\"relayd\"")])
+            }
+            keyName = name
+        }
+        if let limiter = route.limiter,
+           let (scope, wait) = limiter.admit(key: keyName, ip: client.ipKey, now: EventLoop.now()) {
+            let seconds = max(1, (wait.nanosecondsClamped + 999_999_999) / 1_000_000_000)
+            return Refusal(status: 429, reason: "rate_limited",
+                           message: "route \(config.name) is over its \(scope) rate limit",
+                           headers: [("Retry-After", String(seconds))])
+        }
+        return nil
+    }
+
+    /// The key of `Authorization: Bearer KEY` or `X-API-Key: KEY`.
+    static func presentedKey(_ headers: HTTPHeaders) -> String? {
+        if let authorization = headers["Authorization"] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return String(parts[1].drop { $0 == " " })
+            }
+        }
+        return headers["X-API-Key"]
     }
 
     static func matches(_ route: RouteConfig, request: HTTPProxyRequest, host: String?, client: SocketAddress) -> Bool {

@@ -10,4 +10,7 @@ public enum PassiveSample: Sendable, Equatable {
     /// The connect was refused or timed out (the text says which). A hard failure: the server is marked
     /// down at once.
     case connectFailed(String)
+    /// A request the server answered (http listeners): a 5xx answer or no answer in time is a failure for the
+    /// success rate, anything else a success. A soft signal: the server is not marked down for it.
+    case answered(success: Bool)
 }

@@ -135,6 +135,8 @@ public actor Scoreboard {
             entries[server]!.state.recordPassiveFirstByte(timeToFirstByte, scoring: scoring)
         case .connectFailed(let error):
             transition = entries[server]!.state.recordPassiveRefused(error: error, scoring: scoring)
+        case .answered(let success):
+            entries[server]!.state.recordPassiveAnswer(success: success, scoring: scoring)
         }
         updated(server, transition)
     }

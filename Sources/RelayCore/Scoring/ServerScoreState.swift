@@ -179,6 +179,11 @@ public struct ServerScoreState: Sendable, Equatable {
         ttfbMs = Self.ewma(ttfbMs, Self.milliseconds(timeToFirstByte), alpha: scoring.latency.ewmaAlpha)
     }
 
+    /// A request the server answered well (`success`) or with a 5xx, or not in time: moves the success rate only.
+    public mutating func recordPassiveAnswer(success: Bool, scoring: ScoringParameters) {
+        recordOutcome(success: success, scoring.successRate)
+    }
+
     /// Real traffic's connect was refused or timed out: a hard failure that marks the server down at once.
     /// The rise streak restarts, so `rise` probe successes are needed to bring it back.
     @discardableResult
