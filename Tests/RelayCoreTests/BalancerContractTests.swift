@@ -98,7 +98,7 @@ import TestSupport
 
     @Test func kindsUseTheConfigSpellings() {
         #expect(BalancerKind.allCases.map(\.rawValue)
-            == ["round_robin", "weighted", "least_connections", "random", "p2c_ewma", "hash"])
+            == ["round_robin", "weighted", "least_connections", "random", "p2c_ewma", "hash", "least_requests"])
         #expect(makeBalancer(.roundRobin) is RoundRobinBalancer)
         #expect(makeBalancer(.weighted) is SmoothWeightedBalancer)
         #expect(makeBalancer(.leastConnections) is LeastConnectionsBalancer)

@@ -55,7 +55,7 @@ private func onlyProblem(_ text: String, sourceLocation: SourceLocation = #_sour
 
     @Test func balanceNamesAreTheDocumentedOnes() {
         #expect(BalanceAlgorithm.allCases.map(\.rawValue)
-            == ["round_robin", "weighted", "least_connections", "random", "p2c_ewma", "hash"])
+            == ["round_robin", "weighted", "least_connections", "random", "p2c_ewma", "hash", "least_requests"])
     }
 
     @Test func dnsRefreshIsADurationAboveZero() throws {

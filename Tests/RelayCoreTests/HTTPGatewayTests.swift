@@ -101,13 +101,13 @@ import Glibc
     }
 
     static func config(_ groups: [String: [SocketAddress]], backend: String? = "web", routes: String = "",
-                       http: String = "") -> String {
+                       http: String = "", metrics: Bool = false) -> String {
         let text = groups.map { "\($0.key): { servers: [\($0.value.map { "\"\($0)\"" }.joined(separator: ", "))] }" }
             .joined(separator: ", ")
         return """
             { listeners: [ { name: "gw", protocol: "http", listen: "127.0.0.1:0" \(backend.map { ", backend: \"\($0)\"" } ?? ""),
                              routes: [\(routes)] \(http.isEmpty ? "" : ", http: { \(http) }") } ],
-              backends: { \(text) } }
+              backends: { \(text) } \(metrics ? ", metrics: { listen: \"127.0.0.1:0\" }" : "") }
             """
     }
 
@@ -271,7 +271,7 @@ import Glibc
                   rate_limit: { per_key: { rate: 1, interval: "1h", burst: 2 } }, backend: "web" },
                 { name: "limited", path_prefix: "/limited/", rate_limit: { per_ip: { rate: 1, interval: "1h", burst: 1 } },
                   backend: "web" }
-                """)
+                """, metrics: true)
             try await withRelay(config) { relay in
                 let client = try await TestClient.connect(try relay.address("gw"))
                 defer { client.close() }
@@ -296,6 +296,15 @@ import Glibc
                 #expect(try await send("GET /limited/x HTTP/1.1\r\nHost: a\r\n\r\n").0 == 429)
                 // The keep-alive connection survived every refusal.
                 #expect(web.connections.count == 1)
+                let metrics = try PrometheusExposition(parsing: try await http(try #require(relay.server.metricsAddress),
+                                                                                "/metrics").text)
+                #expect(metrics.value("relayd_http_requests_total", ["listener": "gw", "route": "keyed", "class": "2xx"]) == 3)
+                #expect(metrics.value("relayd_http_requests_total", ["listener": "gw", "route": "keyed", "class": "4xx"]) == 4)
+                #expect(metrics.value("relayd_http_rejected_total", ["listener": "gw", "reason": "rate_limited"]) == 2)
+                #expect(metrics.value("relayd_http_rejected_total", ["listener": "gw", "reason": "forbidden"]) == 2)
+                #expect(metrics.value("relayd_http_rejected_total", ["listener": "gw", "reason": "bad_api_key"]) == 2)
+                #expect(metrics.value("relayd_http_request_duration_seconds_count", ["listener": "gw", "route": "limited"]) == 2)
+                #expect(metrics.sum("relayd_http_server_responses_total", where: ["class": "2xx"]) == 4)
             }
         }
     }

@@ -34,6 +34,8 @@ final class HTTPExchange {
         var attempts = 0
         /// The name of the API key the request presented.
         var keyName: String?
+        /// The backend group the route chose.
+        var group: String?
     }
 
     enum HeadRead {
@@ -58,7 +60,9 @@ final class HTTPExchange {
                 return
             case let .request(head):
                 gateway.requestStarted()
+                gateway.counters.inFlight.add(1, ordering: .relaxed)
                 var result = await handle(head)
+                gateway.counters.inFlight.subtract(1, ordering: .relaxed)
                 result.bytesIn += head.headLength
                 log(head, result, start: start)
                 guard result.keepClient else { return }
@@ -111,6 +115,7 @@ final class HTTPExchange {
             return result
         }
         result.route = routeName
+        result.group = group.name
         let route = matched?.config
         if let matched, let refusal = gateway.admit(head, client: peer, route: matched, keyName: &result.keyName) {
             await answer(refusal.status, refusal.message, keepAlive: head.body == .none && head.keepAlive, head: head,
@@ -263,7 +268,6 @@ final class HTTPExchange {
         }
         fromServer.consume(response.headLength)
         result.status = response.status
-        gateway.counters.answered(response.status)
         if response.status == 101, head.isUpgrade {
             await upgrade(response, upstream: upstream, fromServer: fromServer, into: &result)
             return .done
@@ -450,7 +454,6 @@ final class HTTPExchange {
         result.status = status
         result.reason = reason
         result.keepClient = keepAlive
-        gateway.counters.answered(status)
         gateway.counters.reject(reason)
         var extra = headers
         if status == 503 { extra.append(("Retry-After", "1")) }
@@ -464,6 +467,8 @@ final class HTTPExchange {
 
     private func log(_ head: HTTPProxyRequest?, _ result: Result, start: UInt64) {
         let duration = Duration.nanoseconds(Int64(clamping: EventLoop.now() &- start))
+        gateway.counters.record(route: result.route, server: result.server.map { "\(result.group ?? "-")/\($0)" },
+                                status: result.status, duration: duration)
         if let accessLog = gateway.accessLog {
             var entry = AccessLogEntry(listener: gateway.listener, proto: "http", client: peer, server: result.server,
                                        bytesIn: result.bytesIn, bytesOut: result.bytesOut, duration: duration,

@@ -38,7 +38,7 @@ public final class HTTPGateway: Sendable {
     let responseParser: HTTPResponseParser
     let logger: Logger
     let accessLog: AccessLog?
-    let counters = HTTPGatewayCounters()
+    let counters: HTTPGatewayCounters
     /// Retries may add at most a fifth of the requests (plus a few to start with), so an outage is not multiplied.
     private let retryTokens = Mutex<Double>(HTTPGateway.retryBudgetStart)
     private let requestIDs = SplitMixBox()
@@ -52,6 +52,7 @@ public final class HTTPGateway: Sendable {
          accessLog: AccessLog?, logger: Logger) {
         self.listener = listener
         self.routes = routes.map { Route(config: $0.0, group: $0.1) }
+        counters = HTTPGatewayCounters(routes: routes.map(\.0.name) + [ListenerRoutes.fallbackName])
         self.fallback = fallback
         self.settings = settings
         self.accessLog = accessLog
@@ -165,21 +166,56 @@ final class SplitMixBox: Sendable {
     func next() -> UInt64 { generator.next() }
 }
 
-/// What an http listener counted: requests, answers by status class, retries, and requests relayd answered itself.
+/// What an http listener counted: requests by route and by server with their status classes, response times,
+/// requests in flight, retries, upgrades, and the requests relayd answered itself by reason.
 public final class HTTPGatewayCounters: Sendable {
+    /// One route's (or server's) requests by status class (index 1 = 1xx … 5 = 5xx; 0: no status, the client
+    /// left) and their durations.
+    public final class Classes: Sendable {
+        public let byClass = (0..<6).map { _ in Counter() }
+        public let duration = Histogram(buckets: Histogram.durationBuckets)
+
+        func record(_ status: Int, duration: Duration) {
+            byClass[min(5, max(0, status / 100))].increment()
+            self.duration.observe(duration)
+        }
+    }
+
     public let requests = Counter()
-    /// Responses by status class: index 1 = 1xx … 5 = 5xx.
-    public let statusClasses = (0..<6).map { _ in Counter() }
+    public let inFlight = Atomic<Int>(0)
     public let retries = Counter()
     public let upgrades = Counter()
+    /// By route name, fixed when the gateway is built.
+    public let routes: [String: Classes]
+    /// By `backend/server`, added as servers answer.
+    private let servers = Mutex<[String: Classes]>([:])
     /// Requests answered by relayd itself, by reason.
-    public let rejected = Mutex<[String: UInt64]>([:])
+    private let rejected = Mutex<[String: UInt64]>([:])
 
-    func answered(_ status: Int) {
-        statusClasses[min(5, max(0, status / 100))].increment()
+    init(routes: [String]) {
+        self.routes = Dictionary(routes.map { ($0, Classes()) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func record(route: String?, server: String?, status: Int, duration: Duration) {
+        if let route { routes[route]?.record(status, duration: duration) }
+        if let server {
+            let classes = servers.withLock { table in
+                if let existing = table[server] { return existing }
+                let created = Classes()
+                table[server] = created
+                return created
+            }
+            classes.record(status, duration: duration)
+        }
     }
 
     func reject(_ reason: String) {
         rejected.withLock { $0[reason, default: 0] += 1 }
     }
+
+    /// The servers' counters, by `backend/server`.
+    public var serverClasses: [(String, Classes)] { servers.withLock { $0.sorted { $0.key < $1.key } } }
+
+    /// The refusals by reason.
+    public var rejections: [(String, UInt64)] { rejected.withLock { $0.sorted { $0.key < $1.key } } }
 }

@@ -48,6 +48,53 @@ extension RelayServer {
                              Double(route.connections))
                         }
                     })
+        let gateways = tcp.compactMap { listener -> (String, HTTPGateway)? in
+            guard case let .http(gateway) = listener.role else { return nil }
+            return (listener.name, gateway)
+        }
+        let classNames = ["none", "1xx", "2xx", "3xx", "4xx", "5xx"]
+        out.counter("relayd_http_requests_total",
+                    "HTTP requests by listener, route and status class (class=\"none\": the client left before an "
+                    + "answer); relayd's own answers included.",
+                    gateways.flatMap { name, gateway in
+                        gateway.counters.routes.sorted { $0.key < $1.key }.flatMap { route, classes in
+                            classes.byClass.enumerated().compactMap { index, counter in
+                                counter.value == 0 ? nil
+                                    : (["listener": name, "route": route, "class": classNames[index]], Double(counter.value))
+                            }
+                        }
+                    })
+        out.counter("relayd_http_server_responses_total",
+                    "HTTP requests sent to each server, by listener, server (backend/address) and status class.",
+                    gateways.flatMap { name, gateway in
+                        gateway.counters.serverClasses.flatMap { server, classes in
+                            classes.byClass.enumerated().compactMap { index, counter in
+                                counter.value == 0 ? nil
+                                    : (["listener": name, "server": server, "class": classNames[index]], Double(counter.value))
+                            }
+                        }
+                    })
+        out.families.append(.histogram("relayd_http_request_duration_seconds",
+                                       help: "HTTP request durations, from the head read to the last byte of the answer, "
+                                           + "by listener and route.",
+                                       series: gateways.flatMap { name, gateway in
+                                           gateway.counters.routes.sorted { $0.key < $1.key }.map { route, classes in
+                                               ([("listener", name), ("route", route)], classes.duration.snapshot())
+                                           }
+                                       }))
+        out.gauge("relayd_http_requests_in_flight", "HTTP requests being answered now, by listener.",
+                  gateways.map { (["listener": $0.0], Double($0.1.counters.inFlight.load(ordering: .relaxed))) })
+        out.counter("relayd_http_retries_total", "HTTP requests sent again to another server, by listener.",
+                    gateways.map { (["listener": $0.0], Double($0.1.counters.retries.value)) })
+        out.counter("relayd_http_upgrades_total", "HTTP connections upgraded (WebSocket), by listener.",
+                    gateways.map { (["listener": $0.0], Double($0.1.counters.upgrades.value)) })
+        out.counter("relayd_http_rejected_total",
+                    "HTTP requests relayd answered itself, by listener and reason (bad_request, no_route, forbidden, "
+                    + "no_api_key, bad_api_key, rate_limited, no_server, upstream_connect, upstream_closed, "
+                    + "upstream_reset, upstream_timeout, upstream_malformed, bad_body).",
+                    gateways.flatMap { name, gateway in
+                        gateway.counters.rejections.map { (["listener": name, "reason": $0.0], Double($0.1)) }
+                    })
         out.counter("relayd_proxy_headers_total",
                     "PROXY protocol headers read from trusted proxies (accept_proxy), by listener.",
                     tcp.filter { $0.acceptProxy.mode != .off }.map {
