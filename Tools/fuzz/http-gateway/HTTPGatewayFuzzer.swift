@@ -1,0 +1,110 @@
+// libFuzzer entry point for what an http listener parses from the network: request heads, response heads, and the
+// chunked framing it follows while streaming a body. Built by Tools/fuzz/run-http-gateway with
+// Sources/RelayProtocol/HTTP*.swift, HTTPGateway/*.swift, JSONValue.swift and UTCDate.swift (no module, so
+// internal functions are visible). Every broken invariant traps, which libFuzzer reports as a crash.
+
+/// The first byte picks where the input is split for the incremental checks; the rest is the bytes.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzHTTPGateway(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data, size > 0 else { return 0 }
+    let all = UnsafeRawBufferPointer(start: data, count: size)
+    let input = UnsafeRawBufferPointer(rebasing: all[1...])
+    let split = input.isEmpty ? 0 : Int(all[0]) % (input.count + 1)
+    checkRequestHead(input, split: split)
+    checkResponseHead(input, split: split)
+    checkChunked(input, split: split)
+    return 0
+}
+
+enum Outcome: Equatable {
+    case needMore
+    case refused(Int)
+    case parsed(Int)
+}
+
+/// A request head: the same answer twice, a prefix either undecided or decided the same way, a head no longer
+/// than its input and within the limits.
+func checkRequestHead(_ input: UnsafeRawBufferPointer, split: Int) {
+    let parser = HTTPRequestParser(limits: HTTPLimits(maxRequestLineBytes: 200, maxHeaderBytes: 400, maxHeaderCount: 8,
+                                                      maxBodyBytes: 1 << 40, maxChunkedFramingBytes: 1 << 40))
+    func outcome(_ bytes: UnsafeRawBufferPointer) -> (Outcome, HTTPProxyRequest?) {
+        do {
+            guard let head = try parser.parseProxyHead(bytes) else { return (.needMore, nil) }
+            return (.parsed(head.headLength), head)
+        } catch {
+            precondition([400, 413, 414, 431, 501, 505].contains(error.status), "unexpected status \(error.status)")
+            return (.refused(error.status), nil)
+        }
+    }
+    let (whole, head) = outcome(input)
+    precondition(outcome(input).0 == whole, "a second parse differs")
+    let (prefix, _) = outcome(UnsafeRawBufferPointer(rebasing: input[..<split]))
+    if prefix != .needMore { precondition(prefix == whole, "the prefix decides differently: \(prefix) vs \(whole)") }
+    if let head {
+        precondition(head.headLength > 0 && head.headLength <= input.count && head.headLength <= 402 + 4)
+        precondition(head.headers.count <= 8)
+        let (alone, _) = outcome(UnsafeRawBufferPointer(rebasing: input[..<head.headLength]))
+        precondition(alone == whole, "the head's own bytes parse differently")
+        _ = head.path
+        _ = head.host
+        _ = head.isUpgrade
+        _ = head.expectsContinue
+    }
+}
+
+/// A response head, answering GET and HEAD: the same consistency as a request head.
+func checkResponseHead(_ input: UnsafeRawBufferPointer, split: Int) {
+    let parser = HTTPResponseParser(limits: HTTPLimits(maxHeaderBytes: 400, maxHeaderCount: 8, maxBodyBytes: 1 << 40))
+    for method in ["GET", "HEAD"] {
+        func outcome(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+            do {
+                guard let head = try parser.parseProxyHead(bytes, requestMethod: method) else { return .needMore }
+                precondition(head.headLength <= bytes.count)
+                precondition((100...599).contains(head.status))
+                if method == "HEAD" { precondition(head.body == .none) }
+                if head.body == .untilClose { precondition(!head.keepAlive) }
+                return .parsed(head.headLength)
+            } catch {
+                return .refused(error.status)
+            }
+        }
+        let whole = outcome(input)
+        let prefix = outcome(UnsafeRawBufferPointer(rebasing: input[..<split]))
+        if prefix != .needMore { precondition(prefix == whole, "a response prefix decides differently") }
+    }
+}
+
+/// The chunked scanner: fed whole or in two pieces it ends at the same byte or refuses both ways; where the
+/// request parser decodes a chunked body, the scanner ends exactly where the parser's body ends.
+func checkChunked(_ input: UnsafeRawBufferPointer, split: Int) {
+    func scan(_ pieces: [UnsafeRawBufferPointer]) -> Outcome {
+        var scanner = HTTPChunkedScanner()
+        var taken = 0
+        do {
+            for piece in pieces where !scanner.isDone {
+                let used = try scanner.scan(piece)
+                precondition(used <= piece.count)
+                precondition(used == piece.count || scanner.isDone, "stopped early without being done")
+                taken += used
+            }
+        } catch {
+            return .refused(error.status)
+        }
+        return scanner.isDone ? .parsed(taken) : .needMore
+    }
+    let whole = scan([input])
+    let pieces = scan([UnsafeRawBufferPointer(rebasing: input[..<split]), UnsafeRawBufferPointer(rebasing: input[split...])])
+    switch (whole, pieces) {
+    case (.refused, .refused): break
+    default: precondition(whole == pieces, "whole \(whole), in pieces \(pieces)")
+    }
+    var tracker = HTTPBodyTracker(.chunked)
+    if let used = try? tracker.take(input) {
+        if case let .parsed(end) = whole { precondition(used == end && tracker.isComplete) }
+    }
+    let parser = HTTPRequestParser(limits: HTTPLimits(maxHeaderCount: 1000, maxBodyBytes: 1 << 40,
+                                                      maxChunkedFramingBytes: 1 << 40))
+    if let decoded = try? parser.parseChunkedBody(input, from: 0) {
+        precondition(whole == .parsed(decoded.end), "the parser ends the body at \(decoded.end), the scanner: \(whole)")
+    }
+}
