@@ -127,12 +127,12 @@ public final class IORegistration: Sendable {
     /// Suspends until the fd is ready for `interest` (or a latched edge says it may be), the deadline
     /// passes (`IOError.timedOut`), the registration is aborted (`IOError.closed`) or the task is
     /// cancelled (`CancellationError`). `deadline` is CLOCK_MONOTONIC nanoseconds.
-    public func wait(for interest: IOInterest, deadline: UInt64? = nil) async throws {
+    nonisolated(nonsending) public func wait(for interest: IOInterest, deadline: UInt64? = nil) async throws {
         if consumeReadiness(interest) { return }
         try await waitSlow(for: interest, deadline: deadline)
     }
 
-    private func waitSlow(for interest: IOInterest, deadline: UInt64?) async throws {
+    nonisolated(nonsending) private func waitSlow(for interest: IOInterest, deadline: UInt64?) async throws {
         let token = state.withLock { state -> UInt64 in
             defer { state.nextToken &+= 1 }
             return state.nextToken

@@ -119,7 +119,7 @@ public final class TCPConnection: Sendable {
     }
 
     /// Reads at least one byte into `buffer`, waiting as needed; returns 0 at end of stream.
-    public func read(into buffer: UnsafeMutableRawBufferPointer, deadline: UInt64? = nil) async throws -> Int {
+    nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer, deadline: UInt64? = nil) async throws -> Int {
         while true {
             switch try readNow(into: buffer) {
             case let .processed(count): return count
@@ -129,7 +129,7 @@ public final class TCPConnection: Sendable {
     }
 
     /// Waits until the socket may have data (or end of stream) to read, without holding a buffer.
-    public func waitReadable(deadline: UInt64? = nil) async throws {
+    nonisolated(nonsending) public func waitReadable(deadline: UInt64? = nil) async throws {
         try await registration.wait(for: .read, deadline: deadline)
     }
 
@@ -155,7 +155,7 @@ public final class TCPConnection: Sendable {
     }
 
     /// Writes all of `bytes`, waiting for buffer space as needed.
-    public func write(_ bytes: UnsafeRawBufferPointer, deadline: UInt64? = nil) async throws {
+    nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer, deadline: UInt64? = nil) async throws {
         var offset = 0
         while offset < bytes.count {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
@@ -167,7 +167,7 @@ public final class TCPConnection: Sendable {
     }
 
     /// Writes all of `bytes` (a convenience for tests and probes; the relay path writes buffers).
-    public func write(_ bytes: [UInt8], deadline: UInt64? = nil) async throws {
+    nonisolated(nonsending) public func write(_ bytes: [UInt8], deadline: UInt64? = nil) async throws {
         var offset = 0
         while offset < bytes.count {
             let result = try bytes.withUnsafeBytes { raw throws(IOError) in

@@ -11,6 +11,9 @@ final class HTTPExchange {
     let loop: EventLoop
     /// Bytes read from the client and not yet forwarded.
     let inbound = HTTPInbound(capacity: HTTPGateway.bufferSize)
+    /// Bytes read from the server of the request in progress; kept for the next request (it is empty between
+    /// requests: a server connection with bytes left over is not reused).
+    private lazy var fromServer = HTTPInbound(capacity: HTTPGateway.bufferSize)
     private(set) var bytesIn = 0
     private(set) var bytesOut = 0
 
@@ -36,6 +39,8 @@ final class HTTPExchange {
         var keyName: String?
         /// The backend group the route chose.
         var group: String?
+        /// The server that answered (or was tried last).
+        var serverHandle: ServerHandle?
     }
 
     enum HeadRead {
@@ -44,7 +49,7 @@ final class HTTPExchange {
         case refused(HTTPParseError)
     }
 
-    func run() async {
+    nonisolated(nonsending) func run() async {
         var first = true
         while true {
             let read = await readHead(first: first)
@@ -74,7 +79,7 @@ final class HTTPExchange {
 
     /// Reads the next request head: waits up to `keepalive_timeout` for its first byte (between requests), then
     /// `header_timeout` for the rest.
-    private func readHead(first: Bool) async -> HeadRead {
+    nonisolated(nonsending) private func readHead(first: Bool) async -> HeadRead {
         let settings = gateway.settings
         var deadline: UInt64?
         func headDeadline() -> UInt64 { EventLoop.now() + UInt64(settings.headerTimeout.nanosecondsClamped) }
@@ -92,7 +97,8 @@ final class HTTPExchange {
             }
             let wait = deadline ?? EventLoop.now() + UInt64(settings.keepaliveTimeout.nanosecondsClamped)
             do {
-                let read = try await inbound.fill(from: client, deadline: wait)
+                let read = try await inbound.fill(from: client, deadline: wait,
+                                                  expectingNothingYet: !first && inbound.count == 0 && deadline == nil)
                 if read == 0 { return .closed }
                 if deadline == nil { deadline = headDeadline() }
             } catch IOError.timedOut {
@@ -106,7 +112,7 @@ final class HTTPExchange {
     }
 
     /// Routes and forwards one request, retrying on another server where that is safe.
-    private func handle(_ head: HTTPProxyRequest) async -> Result {
+    nonisolated(nonsending) private func handle(_ head: HTTPProxyRequest) async -> Result {
         var result = Result()
         inbound.consume(head.headLength)
         guard let (routeName, group, matched) = gateway.route(head, client: peer) else {
@@ -135,6 +141,7 @@ final class HTTPExchange {
             server.inFlight.add(1, ordering: .relaxed)
             defer { server.inFlight.subtract(1, ordering: .relaxed) }
             result.server = server.address
+            result.serverHandle = server
             var upstream: TCPConnection
             var reused = false
             if let idle = gateway.cache.take(server, on: loop) {
@@ -199,21 +206,37 @@ final class HTTPExchange {
     }
 
     /// Sends the request on `upstream`, relays the response back, and keeps or closes the server connection.
-    private func forward(_ head: HTTPProxyRequest, route: RouteConfig?, to upstream: TCPConnection,
+    nonisolated(nonsending) private func forward(_ head: HTTPProxyRequest, route: RouteConfig?, to upstream: TCPConnection,
                          server: ServerHandle, group: BackendGroup, into result: inout Result) async -> ForwardOutcome {
         let settings = gateway.settings
         func deadline() -> UInt64 { EventLoop.now() + UInt64(settings.responseTimeout.nanosecondsClamped) }
-        let requestHead = HTTPRewrite.request(head, route: route, client: peer, server: server.address,
-                                              requestID: head.headers["X-Request-Id"] == nil ? gateway.newRequestID() : nil,
-                                              closeUpstream: settings.upstreamKeepalive == 0)
+        var requestBytes = HTTPRewrite.request(head, route: route, client: peer, server: server.address,
+                                               requestID: head.headers["X-Request-Id"] == nil ? gateway.newRequestID() : nil,
+                                               closeUpstream: settings.upstreamKeepalive == 0)
+        var body = HTTPBodyTracker(head.body)
+        // The body bytes already read go in the same write as the head (not before a 100 Continue).
+        var bodyWithHead = 0
+        if !head.expectsContinue, !body.isComplete, inbound.count > 0 {
+            do {
+                bodyWithHead = try body.take(inbound.bytes)
+            } catch {
+                await answer(error.status, error.reason, keepAlive: false, head: nil, into: &result, reason: "bad_body")
+                upstream.close()
+                return .done
+            }
+            requestBytes.append(contentsOf: inbound.bytes[0..<bodyWithHead])
+        }
         do {
-            try await upstream.write(requestHead, deadline: deadline())
+            try await upstream.write(requestBytes, deadline: deadline())
         } catch {
             return .staleConnection
         }
+        inbound.consume(bodyWithHead)
+        bytesIn += bodyWithHead
+        result.bytesIn += bodyWithHead
         let sent = EventLoop.now()
-        let fromServer = HTTPInbound(capacity: HTTPGateway.bufferSize)
-        var body = HTTPBodyTracker(head.body)
+        let fromServer = self.fromServer
+        fromServer.consume(fromServer.count)
         var response: HTTPProxyResponse?
         // Expect: 100-continue: the server's answer comes before the body is sent.
         if head.expectsContinue, !body.isComplete {
@@ -274,15 +297,26 @@ final class HTTPExchange {
         }
         var responseBody = HTTPBodyTracker(response.body)
         let keepClient = head.keepAlive && body.isComplete && !responseBody.endsAtClose
-        let responseHead = HTTPRewrite.response(response, keepAlive: keepClient, clientVersion: head.version)
+        var responseBytes = HTTPRewrite.response(response, keepAlive: keepClient, clientVersion: head.version)
+        // The body bytes that came with the head go in the same write.
+        var answerWithHead = 0
+        if fromServer.count > 0 {
+            guard let taken = try? responseBody.take(fromServer.bytes) else {
+                upstream.close()
+                return .done
+            }
+            answerWithHead = taken
+            responseBytes.append(contentsOf: fromServer.bytes[0..<taken])
+        }
         do {
-            try await client.write(responseHead, deadline: deadline())
+            try await client.write(responseBytes, deadline: deadline())
         } catch {
             upstream.close()
             return .done
         }
-        bytesOut += responseHead.count
-        result.bytesOut += responseHead.count
+        fromServer.consume(answerWithHead)
+        bytesOut += responseBytes.count
+        result.bytesOut += responseBytes.count
         let complete = await streamResponseBody(&responseBody, from: upstream, buffered: fromServer, into: &result)
         if complete, response.keepAlive, body.isComplete, fromServer.count == 0, settings.upstreamKeepalive > 0 {
             gateway.cache.put(upstream, server: server, on: loop)
@@ -301,7 +335,7 @@ final class HTTPExchange {
     }
 
     /// Reads the server's response head, relaying interim (1xx but 101) heads to the client when `relayInterim`.
-    private func readResponse(_ head: HTTPProxyRequest, from upstream: TCPConnection, into buffer: HTTPInbound,
+    nonisolated(nonsending) private func readResponse(_ head: HTTPProxyRequest, from upstream: TCPConnection, into buffer: HTTPInbound,
                               relayInterim: Bool, result: inout Result, sentAt: UInt64) async -> ResponseRead {
         let deadline = EventLoop.now() + UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
         var sawBytes = false
@@ -334,7 +368,7 @@ final class HTTPExchange {
                 }
             }
             do {
-                let read = try await buffer.fill(from: upstream, deadline: deadline)
+                let read = try await buffer.fill(from: upstream, deadline: deadline, expectingNothingYet: !sawBytes)
                 if read == 0 {
                     if !sawBytes { return .failed(.staleConnection) }
                     await answer(502, "the server closed the connection in the middle of its response head",
@@ -357,7 +391,7 @@ final class HTTPExchange {
 
     /// Streams the request body from the client to the server as it arrives; false when either side failed (the
     /// exchange is over and the connection must close).
-    private func streamRequestBody(_ body: inout HTTPBodyTracker, to upstream: TCPConnection,
+    nonisolated(nonsending) private func streamRequestBody(_ body: inout HTTPBodyTracker, to upstream: TCPConnection,
                                    into result: inout Result) async -> Bool {
         let timeout = UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
         while !body.isComplete {
@@ -391,7 +425,7 @@ final class HTTPExchange {
     }
 
     /// Streams the response body from the server to the client; true when it ended where its framing says.
-    private func streamResponseBody(_ body: inout HTTPBodyTracker, from upstream: TCPConnection,
+    nonisolated(nonsending) private func streamResponseBody(_ body: inout HTTPBodyTracker, from upstream: TCPConnection,
                                     buffered: HTTPInbound, into result: inout Result) async -> Bool {
         let timeout = UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
         while !body.isComplete {
@@ -420,7 +454,7 @@ final class HTTPExchange {
 
     /// After a `101 Switching Protocols`: the head goes to the client, then bytes flow both ways untouched until
     /// either side closes (WebSocket and any other upgrade).
-    private func upgrade(_ response: HTTPProxyResponse, upstream: TCPConnection, fromServer: HTTPInbound,
+    nonisolated(nonsending) private func upgrade(_ response: HTTPProxyResponse, upstream: TCPConnection, fromServer: HTTPInbound,
                          into result: inout Result) async {
         gateway.counters.upgrades.increment()
         let head = HTTPRewrite.response(response, keepAlive: true, clientVersion: .http1_1)
@@ -449,7 +483,7 @@ final class HTTPExchange {
     }
 
     /// Answers the client from relayd itself: a small JSON body with the reason.
-    private func answer(_ status: Int, _ message: String, keepAlive: Bool, head: HTTPProxyRequest?,
+    nonisolated(nonsending) private func answer(_ status: Int, _ message: String, keepAlive: Bool, head: HTTPProxyRequest?,
                         into result: inout Result, reason: String, headers: [(String, String)] = []) async {
         result.status = status
         result.reason = reason
@@ -467,8 +501,8 @@ final class HTTPExchange {
 
     private func log(_ head: HTTPProxyRequest?, _ result: Result, start: UInt64) {
         let duration = Duration.nanoseconds(Int64(clamping: EventLoop.now() &- start))
-        gateway.counters.record(route: result.route, server: result.server.map { "\(result.group ?? "-")/\($0)" },
-                                status: result.status, duration: duration)
+        gateway.counters.record(route: result.route, server: result.serverHandle, status: result.status,
+                                duration: duration)
         if let accessLog = gateway.accessLog {
             var entry = AccessLogEntry(listener: gateway.listener, proto: "http", client: peer, server: result.server,
                                        bytesIn: result.bytesIn, bytesOut: result.bytesOut, duration: duration,

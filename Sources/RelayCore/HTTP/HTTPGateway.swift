@@ -187,8 +187,8 @@ public final class HTTPGatewayCounters: Sendable {
     public let upgrades = Counter()
     /// By route name, fixed when the gateway is built.
     public let routes: [String: Classes]
-    /// By `backend/server`, added as servers answer.
-    private let servers = Mutex<[String: Classes]>([:])
+    /// By server, added as servers answer, with their `backend/address` labels.
+    private let servers = Mutex<[ObjectIdentifier: (label: String, classes: Classes)]>([:])
     /// Requests answered by relayd itself, by reason.
     private let rejected = Mutex<[String: UInt64]>([:])
 
@@ -196,13 +196,13 @@ public final class HTTPGatewayCounters: Sendable {
         self.routes = Dictionary(routes.map { ($0, Classes()) }, uniquingKeysWith: { first, _ in first })
     }
 
-    func record(route: String?, server: String?, status: Int, duration: Duration) {
+    func record(route: String?, server: ServerHandle?, status: Int, duration: Duration) {
         if let route { routes[route]?.record(status, duration: duration) }
         if let server {
             let classes = servers.withLock { table in
-                if let existing = table[server] { return existing }
+                if let existing = table[ObjectIdentifier(server)] { return existing.classes }
                 let created = Classes()
-                table[server] = created
+                table[ObjectIdentifier(server)] = ("\(server.group)/\(server.address)", created)
                 return created
             }
             classes.record(status, duration: duration)
@@ -214,7 +214,7 @@ public final class HTTPGatewayCounters: Sendable {
     }
 
     /// The servers' counters, by `backend/server`.
-    public var serverClasses: [(String, Classes)] { servers.withLock { $0.sorted { $0.key < $1.key } } }
+    public var serverClasses: [(String, Classes)] { servers.withLock { $0.values.sorted { $0.label < $1.label } } }
 
     /// The refusals by reason.
     public var rejections: [(String, UInt64)] { rejected.withLock { $0.sorted { $0.key < $1.key } } }

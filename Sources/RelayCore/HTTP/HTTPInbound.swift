@@ -31,7 +31,11 @@ final class HTTPInbound {
 
     /// Reads what `connection` has (waiting until `deadline` if nothing is there), after the bytes held; returns
     /// the bytes read, 0 at the end of stream. Throws `IOError.timedOut` at the deadline.
-    func fill(from connection: TCPConnection, deadline: UInt64?) async throws -> Int {
+    ///
+    /// `expectingNothingYet`: the peer cannot have sent anything yet (a response right after its request, the
+    /// next request right after a response), so wait for a readiness edge first instead of spending a `recv` on
+    /// `EAGAIN`; an edge that came before the wait is latched, so nothing is missed.
+    nonisolated(nonsending) func fill(from connection: TCPConnection, deadline: UInt64?, expectingNothingYet: Bool = false) async throws -> Int {
         if end == storage.count, start > 0 {
             let held = end - start
             storage.baseAddress!.copyMemory(from: storage.baseAddress! + start, byteCount: held)
@@ -39,8 +43,9 @@ final class HTTPInbound {
             end = held
         }
         precondition(end < storage.count, "fill on a full buffer")
-        let read = try await connection.read(into: UnsafeMutableRawBufferPointer(rebasing: storage[end...]),
-                                             deadline: deadline)
+        let room = UnsafeMutableRawBufferPointer(rebasing: storage[end...])
+        if expectingNothingYet { try await connection.waitReadable(deadline: deadline) }
+        let read = try await connection.read(into: room, deadline: deadline)
         end += read
         return read
     }

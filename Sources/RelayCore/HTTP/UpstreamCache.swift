@@ -18,6 +18,8 @@ final class UpstreamCache: Sendable {
     private let idle = Mutex<[Key: [Idle]]>([:])
     let perServer: Int
     let idleTimeout: Duration
+    /// Idle longer than this, a connection is checked for a close before it is used (nanoseconds).
+    static let checkAfter: UInt64 = 250_000_000
 
     init(perServer: Int, idleTimeout: Duration) {
         self.perServer = perServer
@@ -33,7 +35,12 @@ final class UpstreamCache: Sendable {
             let candidate: Idle? = idle.withLock { table in table[key]?.popLast() }
             guard let candidate else { return nil }
             // A server that closed it, or sent something unasked (bytes or an end of stream), cannot take a request.
-            if now &- candidate.since > limit || candidate.connection.hasPendingInput() || candidate.connection.peerFinished() {
+            // Checked only after a quiet spell: servers close idle connections after seconds, and the two system
+            // calls would cost every request on a busy connection; a connection closed in the window shows as an
+            // end of stream before any answer, and the request goes again on a fresh one.
+            let idle = now &- candidate.since
+            if idle > limit
+                || (idle > Self.checkAfter && (candidate.connection.hasPendingInput() || candidate.connection.peerFinished())) {
                 candidate.connection.close()
                 continue
             }

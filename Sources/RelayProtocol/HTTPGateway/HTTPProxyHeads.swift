@@ -39,7 +39,10 @@ public struct HTTPProxyRequest: Sendable, Equatable {
 
     /// Methods whose request can be sent again without changing the outcome (RFC 9110 §9.2.2).
     public var isIdempotent: Bool {
-        ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"].contains(method)
+        switch method {
+        case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE": true
+        default: false
+        }
     }
 
     /// `host[:port]` or `[v6]:port` → the lower-cased host.
