@@ -69,6 +69,7 @@ final class HTTPExchange {
                 var result = await handle(head)
                 gateway.counters.inFlight.subtract(1, ordering: .relaxed)
                 result.bytesIn += head.headLength
+                bytesIn += head.headLength
                 log(head, result, start: start)
                 guard result.keepClient else { return }
             }
@@ -499,6 +500,13 @@ final class HTTPExchange {
         result.bytesOut += bytes.count
     }
 
+    /// `12.345`: milliseconds with three decimals.
+    static func milliseconds(_ duration: Duration) -> String {
+        let micros = (duration.nanosecondsClamped + 500) / 1000
+        let fraction = String(micros % 1000)
+        return "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+
     private func log(_ head: HTTPProxyRequest?, _ result: Result, start: UInt64) {
         let duration = Duration.nanoseconds(Int64(clamping: EventLoop.now() &- start))
         gateway.counters.record(route: result.route, server: result.serverHandle, status: result.status,
@@ -510,7 +518,7 @@ final class HTTPExchange {
             entry.route = result.route
             entry.extra = [("method", head?.method ?? "-"), ("path", head.map { String($0.path) } ?? "-"),
                            ("host", head?.headers["Host"] ?? "-"), ("status", String(result.status)),
-                           ("upstream_ms", result.firstByte.map { String(Double($0.nanosecondsClamped) / 1e6) } ?? "-"),
+                           ("upstream_ms", result.firstByte.map { Self.milliseconds($0) } ?? "-"),
                            ("api_key", result.keyName ?? "-")]
             accessLog.record(entry)
         }
