@@ -163,7 +163,8 @@ import Glibc
                                      routes: """
                                          { path_prefix: "/web/", backend: "web" }, { path_prefix: "/dead/", backend: "dead" }
                                          """,
-                                     http: "header_timeout: \"300ms\", response_timeout: \"500ms\", max_header_bytes: \"2KiB\"")
+                                     http: "header_timeout: \"300ms\", response_timeout: \"500ms\", max_header_bytes: \"2KiB\", "
+                                         + "max_body_bytes: \"3KiB\"")
             try await withRelay(config) { relay in
                 let address = try relay.address("gw")
                 func exchange(_ text: String) async throws -> (Int, String) {
@@ -179,6 +180,12 @@ import Glibc
                 let tooLarge = "GET /web/x HTTP/1.1\r\nHost: a\r\nX-Big: \(String(repeating: "b", count: 3000))\r\n\r\n"
                 #expect(try await exchange(tooLarge).0 == 431)
                 #expect(try await exchange("GET /\(String(repeating: "a", count: 1100)) HTTP/1.1\r\n\r\n").0 == 414)
+                #expect(try await exchange("POST /web/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n").0 == 413)
+                let chunk = "800\r\n" + String(repeating: "c", count: 2048) + "\r\n"
+                #expect(try await exchange("POST /web/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                           + chunk + chunk + "0\r\n\r\n").0 == 413)
+                #expect(try await exchange("POST /web/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                           + chunk + "0\r\n\r\n").0 == 200)
                 #expect(try await exchange("GET /dead/x HTTP/1.1\r\nHost: a\r\n\r\n").0 == 502)
                 let hang = try await exchange("GET /web/hang HTTP/1.1\r\nHost: a\r\n\r\n")
                 #expect(hang.0 == 504, "\(hang)")
@@ -356,6 +363,91 @@ import Glibc
                 #expect(counts.0 + counts.1 == 72)
                 #expect(counts.1 * 3 < counts.0, "fast \(counts.0), slow \(counts.1)")
             }
+        }
+    }
+
+    /// The listener's `idle_timeout` counts requests and answers as activity: a connection busy with requests
+    /// outlives it, and one that goes quiet is closed after it.
+    @Test func requestsKeepAConnectionAliveUnderTheListenersIdleTimeout() async throws {
+        try await withTestServers { servers in
+            let web = servers.add(try Self.upstream("web"))
+            let config = Self.config(["web": [web.listener.localAddress]])
+                .replacingOccurrences(of: "listen: \"127.0.0.1:0\"", with: "listen: \"127.0.0.1:0\", idle_timeout: \"400ms\"")
+            try await withRelay(config) { relay in
+                let client = try await TestClient.connect(try relay.address("gw"))
+                defer { client.close() }
+                for index in 0..<10 {
+                    try await client.send("GET /busy\(index) HTTP/1.1\r\nHost: a\r\n\r\n")
+                    #expect(try await Self.response(client).status == 200, "request \(index)")
+                    try await Task.sleep(for: .milliseconds(120))
+                }
+                // Quiet now: closed by the idle timeout (not the 60 s keep-alive timeout), in bounded time.
+                let ended = try await withTimeout(.seconds(10), "the idle close") { try await client.readToEnd() }
+                #expect(ended.isEmpty)
+            }
+        }
+    }
+
+    /// With every server of the route drained, relayd answers 503 itself, with `Retry-After`.
+    @Test func nothingToTryIs503() async throws {
+        try await withTestServers { servers in
+            let web = servers.add(try Self.upstream("web"))
+            try await withRelay(Self.config(["web": [web.listener.localAddress]])) { relay in
+                let group = try #require(relay.server.backendGroups["web"])
+                for server in group.servers { await group.setDrained(server, true) }
+                let client = try await TestClient.connect(try relay.address("gw"))
+                defer { client.close() }
+                try await client.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+                let (status, head, body) = try await Self.response(client)
+                #expect(status == 503 && head.contains("Retry-After: 1") && body.contains("no healthy server"))
+            }
+        }
+    }
+
+    /// A server that refuses connections costs a GET nothing: it goes to the next server (nothing was sent).
+    @Test func aRefusedConnectMovesTheRequest() async throws {
+        try await withTestServers { servers in
+            let good = servers.add(try Self.upstream("good"))
+            let dead = try PortReservation(.tcp)
+            defer { dead.release() }
+            try await withRelay(Self.config(["web": [dead.address, good.listener.localAddress]])) { relay in
+                for _ in 0..<4 {
+                    let client = try await TestClient.connect(try relay.address("gw"))
+                    try await client.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi")
+                    let (status, _, body) = try await Self.response(client)
+                    #expect(status == 200 && body.hasPrefix("good /x body=2"))
+                    client.close()
+                }
+            }
+        }
+    }
+
+    /// A group with a connection pool: the first request on each loop takes a warm pooled connection instead of
+    /// connecting, and then keeps it alive for the requests after it.
+    @Test func aGroupsConnectionPoolServesTheFirstRequests() async throws {
+        try await withTestServers { servers in
+            let web = servers.add(try Self.upstream("web"))
+            let config = Self.config(["web": [web.listener.localAddress]])
+                .replacingOccurrences(of: "servers: [", with: "pool: { strategy: \"static\", static: { size_per_remote: 2 } }, servers: [")
+            try await withRelay(config) { relay in
+                let group = try #require(relay.server.backendGroups["web"])
+                let pools = try #require(group.pool)
+                try await eventually("the pool warm") { (pools.serverPools.first?.available ?? 0) >= 2 }
+                let pool = try #require(pools.serverPools.first)
+                let client = try await TestClient.connect(try relay.address("gw"))
+                defer { client.close() }
+                for index in 0..<3 {
+                    try await client.send("GET /p\(index) HTTP/1.1\r\nHost: a\r\n\r\n")
+                    #expect(try await Self.response(client).status == 200)
+                }
+                #expect(pool.hits.value == 1, "one pooled connection taken, then kept alive")
+            }
+        }
+    }
+
+    @Test func sendProxyGroupsAreRefusedForHTTPListeners() {
+        #expect(throws: (any Error).self) {
+            try RelayConfig.parse("{ listeners: [ { name: \"h\", protocol: \"http\", listen: \"127.0.0.1:0\", backend: \"w\" } ], backends: { w: { servers: [\"127.0.0.1:1\"], send_proxy: \"v1\" } } }")
         }
     }
 

@@ -18,6 +18,9 @@ public struct HTTPListenerConfig: Sendable, Equatable {
     public var upstreamKeepalive = 32
     /// How long an idle server connection is kept (`upstream_idle_timeout`, default 60s).
     public var upstreamIdleTimeout: Duration = .seconds(60)
+    /// The largest request body (`max_body_bytes`, default 0 = no limit): a larger `Content-Length` is answered
+    /// 413 before any of the body is read; a chunked body is cut off with 413 once it passes the limit.
+    public var maxBodyBytes = 0
     /// Tries of another server for an idempotent request whose server refused it before answering anything
     /// (`retries`, default 1).
     public var retries = 1
@@ -37,6 +40,7 @@ public struct HTTPListenerConfig: Sendable, Equatable {
                 http.read("upstream_keepalive", into: &config.upstreamKeepalive) { $0.integer(in: 0...100_000) }
                 http.read("upstream_idle_timeout", into: &config.upstreamIdleTimeout) { $0.duration(allowZero: false) }
                 http.read("retries", into: &config.retries) { $0.integer(in: 0...10) }
+                http.read("max_body_bytes", into: &config.maxBodyBytes) { $0.byteSize(in: 0...(1 << 40)) }
                 return http.isValid ? config : nil
             }
         }

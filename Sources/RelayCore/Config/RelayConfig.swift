@@ -218,7 +218,8 @@ public struct RelayConfig: Sendable, Equatable {
     /// and no group that sends one can serve a reliable-UDP or multipath listener.
     private static func checkSendProxy(_ config: RelayConfig, _ listeners: [ListenerReading], log: ConfigIssueLog) {
         for reading in listeners where reading.hasValid("protocol", "backend")
-            && (reading.config.proto.relaysUDP || reading.config.proto == .multipathServer) {
+            && (reading.config.proto.relaysUDP || reading.config.proto == .multipathServer
+                || reading.config.proto == .http) {
             let proto = reading.config.proto
             let names = [reading.config.backend].compactMap { $0 } + reading.config.routes.map(\.backend)
             for name in Set(names).sorted() {
@@ -226,6 +227,9 @@ public struct RelayConfig: Sendable, Equatable {
                       proto != .udp || group.sendProxy == .v1 else { continue }
                 let why = proto == .udp
                     ? "version 1 is text for TCP streams; a udp listener's group needs send_proxy \"v2\" (DGRAM) or none"
+                    : proto == .http
+                    ? "an http listener reuses server connections across clients and says who the client is in "
+                        + "X-Forwarded-For and Forwarded; use a group without it"
                     : "a \(proto.rawValue) listener needs a group without it"
                 log.add("group `\(name)` sends the PROXY protocol header (send_proxy \"\(group.sendProxy.rawValue)\"); "
                         + why, at: ConfigPath.key("backend", in: reading.path))

@@ -17,11 +17,42 @@ final class HTTPExchange {
     private(set) var bytesIn = 0
     private(set) var bytesOut = 0
 
-    init(gateway: HTTPGateway, client: TCPConnection, peer: SocketAddress, loop: EventLoop) {
+    /// The listener's view of the connection (its `idle_timeout` and `first_byte_timeout`): bytes either way
+    /// count as activity.
+    let activity: ConnectionActivity?
+
+    init(gateway: HTTPGateway, client: TCPConnection, peer: SocketAddress, loop: EventLoop, activity: ConnectionActivity?) {
         self.gateway = gateway
         self.client = client
         self.peer = peer
         self.loop = loop
+        self.activity = activity
+    }
+
+    /// 413 once a chunked body is past `max_body_bytes` (its framing counts, with room for it); a body with a
+    /// length was refused before it started.
+    private func checkBodyLimit(_ body: HTTPBodyTracker) throws(HTTPParseError) {
+        let limit = gateway.settings.maxBodyBytes
+        guard limit > 0, body.bytes > limit + limit / 8 + 64 else { return }
+        throw HTTPParseError(status: 413, reason: "the body is larger than \(limit) bytes")
+    }
+
+    /// Reads from the client into `inbound`, counted as activity.
+    nonisolated(nonsending) private func readClient(deadline: UInt64?, expectingNothingYet: Bool = false) async throws -> Int {
+        let read = try await inbound.fill(from: client, deadline: deadline, expectingNothingYet: expectingNothingYet)
+        if read > 0 { activity?.moved(.upstream) }
+        return read
+    }
+
+    /// Writes to the client, counted as activity.
+    nonisolated(nonsending) private func sendToClient(_ bytes: [UInt8], deadline: UInt64?) async throws {
+        try await client.write(bytes, deadline: deadline)
+        activity?.moved(.downstream)
+    }
+
+    nonisolated(nonsending) private func sendToClient(_ bytes: UnsafeRawBufferPointer, deadline: UInt64?) async throws {
+        try await client.write(bytes, deadline: deadline)
+        activity?.moved(.downstream)
     }
 
     /// What one request came to, for the access log and for whether the connection goes on.
@@ -98,7 +129,7 @@ final class HTTPExchange {
             }
             let wait = deadline ?? EventLoop.now() + UInt64(settings.keepaliveTimeout.nanosecondsClamped)
             do {
-                let read = try await inbound.fill(from: client, deadline: wait,
+                let read = try await readClient(deadline: wait,
                                                   expectingNothingYet: !first && inbound.count == 0 && deadline == nil)
                 if read == 0 { return .closed }
                 if deadline == nil { deadline = headDeadline() }
@@ -148,6 +179,11 @@ final class HTTPExchange {
             if let idle = gateway.cache.take(server, on: loop) {
                 upstream = idle
                 reused = true
+            } else if let warm = group.pool?.pool(for: server)?.take(on: loop) {
+                // The group's connection pool (`pool`) dialed it ahead: no connect on the request's path.
+                upstream = warm
+                reused = true
+                server.connectionsTotal.add(1, ordering: .relaxed)
             } else {
                 let started = EventLoop.now()
                 do {
@@ -218,10 +254,12 @@ final class HTTPExchange {
         // The body bytes already read go in the same write as the head (not before a 100 Continue).
         var bodyWithHead = 0
         if !head.expectsContinue, !body.isComplete, inbound.count > 0 {
-            do {
+            do throws(HTTPParseError) {
                 bodyWithHead = try body.take(inbound.bytes)
+                try checkBodyLimit(body)
             } catch {
-                await answer(error.status, error.reason, keepAlive: false, head: nil, into: &result, reason: "bad_body")
+                await answer(error.status, error.reason, keepAlive: false, head: nil, into: &result,
+                             reason: error.status == 413 ? "body_too_large" : "bad_body")
                 upstream.close()
                 return .done
             }
@@ -246,7 +284,7 @@ final class HTTPExchange {
             case let .response(answer) where answer.status == 100:
                 fromServer.consume(answer.headLength)
                 let interim = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
-                do { try await client.write(interim, deadline: deadline()) } catch {
+                do { try await sendToClient(interim, deadline: deadline()) } catch {
                     upstream.close()
                     return .done
                 }
@@ -310,7 +348,7 @@ final class HTTPExchange {
             responseBytes.append(contentsOf: fromServer.bytes[0..<taken])
         }
         do {
-            try await client.write(responseBytes, deadline: deadline())
+            try await sendToClient(responseBytes, deadline: deadline())
         } catch {
             upstream.close()
             return .done
@@ -351,7 +389,7 @@ final class HTTPExchange {
                         // 1xx other than 101: passed on to an HTTP/1.1 client, then the real answer follows.
                         if head.version == .http1_1 {
                             let bytes = Array(buffer.bytes[0..<response.headLength])
-                            try? await client.write(bytes, deadline: deadline)
+                            try? await sendToClient(bytes, deadline: deadline)
                             bytesOut += bytes.count
                         }
                         buffer.consume(response.headLength)
@@ -398,16 +436,18 @@ final class HTTPExchange {
         while !body.isComplete {
             if inbound.count == 0 {
                 do {
-                    guard try await inbound.fill(from: client, deadline: EventLoop.now() + timeout) > 0 else { return false }
+                    guard try await readClient(deadline: EventLoop.now() + timeout) > 0 else { return false }
                 } catch {
                     return false
                 }
             }
             let taken: Int
-            do {
+            do throws(HTTPParseError) {
                 taken = try body.take(inbound.bytes)
+                try checkBodyLimit(body)
             } catch {
-                await answer(error.status, error.reason, keepAlive: false, head: nil, into: &result, reason: "bad_body")
+                await answer(error.status, error.reason, keepAlive: false, head: nil, into: &result,
+                             reason: error.status == 413 ? "body_too_large" : "bad_body")
                 return false
             }
             do {
@@ -441,7 +481,7 @@ final class HTTPExchange {
             }
             guard let taken = try? body.take(buffered.bytes) else { return false }
             do {
-                try await client.write(UnsafeRawBufferPointer(rebasing: buffered.bytes[0..<taken]),
+                try await sendToClient(UnsafeRawBufferPointer(rebasing: buffered.bytes[0..<taken]),
                                        deadline: EventLoop.now() + timeout)
             } catch {
                 return false
@@ -461,8 +501,8 @@ final class HTTPExchange {
         let head = HTTPRewrite.response(response, keepAlive: true, clientVersion: .http1_1)
         let deadline = EventLoop.now() + UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
         do {
-            try await client.write(head, deadline: deadline)
-            if fromServer.count > 0 { try await client.write(fromServer.bytes, deadline: deadline) }
+            try await sendToClient(head, deadline: deadline)
+            if fromServer.count > 0 { try await sendToClient(fromServer.bytes, deadline: deadline) }
             if inbound.count > 0 { try await upstream.write(inbound.bytes, deadline: deadline) }
         } catch {
             upstream.close()
@@ -473,7 +513,7 @@ final class HTTPExchange {
         fromServer.consume(fromServer.count)
         inbound.consume(inbound.count)
         let bridge = TCPBridge(client: client, backend: upstream, pool: loop.buffers, bytesUp: nil, bytesDown: nil,
-                               activity: nil, clientRead: true, onFirstResponse: nil)
+                               activity: activity, clientRead: true, onFirstResponse: nil)
         let outcome = await bridge.run()
         upstream.close()
         bytesIn += outcome.bytesUp
@@ -495,7 +535,7 @@ final class HTTPExchange {
         let bytes = HTTPResponse.error(status, message).encode(keepAlive: keepAlive, extraHeaders: extra,
                                                               omitBody: head?.method == "HEAD")
         let deadline = EventLoop.now() + UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
-        try? await client.write(bytes, deadline: deadline)
+        try? await sendToClient(bytes, deadline: deadline)
         bytesOut += bytes.count
         result.bytesOut += bytes.count
     }

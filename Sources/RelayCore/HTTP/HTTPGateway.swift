@@ -59,7 +59,8 @@ public final class HTTPGateway: Sendable {
         self.logger = logger
         cache = UpstreamCache(perServer: settings.upstreamKeepalive, idleTimeout: settings.upstreamIdleTimeout)
         let limits = HTTPLimits(maxRequestLineBytes: settings.maxHeaderBytes / 2, maxHeaderBytes: settings.maxHeaderBytes,
-                                maxHeaderCount: settings.maxHeaderCount, maxBodyBytes: 1 << 40,
+                                maxHeaderCount: settings.maxHeaderCount,
+                                maxBodyBytes: settings.maxBodyBytes > 0 ? settings.maxBodyBytes : 1 << 40,
                                 maxChunkedFramingBytes: 1 << 40)
         requestParser = HTTPRequestParser(limits: limits)
         responseParser = HTTPResponseParser(limits: HTTPLimits(maxHeaderBytes: 64 * 1024, maxHeaderCount: 500,
@@ -153,8 +154,9 @@ public final class HTTPGateway: Sendable {
     }
 
     /// Serves one client connection: requests one after the other until either side closes.
-    func serve(_ client: TCPConnection, peer: SocketAddress, on loop: EventLoop) async -> (bytesIn: Int, bytesOut: Int) {
-        let exchange = HTTPExchange(gateway: self, client: client, peer: peer, loop: loop)
+    func serve(_ client: TCPConnection, peer: SocketAddress, on loop: EventLoop,
+               activity: ConnectionActivity?) async -> (bytesIn: Int, bytesOut: Int) {
+        let exchange = HTTPExchange(gateway: self, client: client, peer: peer, loop: loop, activity: activity)
         await exchange.run()
         return (exchange.bytesIn, exchange.bytesOut)
     }

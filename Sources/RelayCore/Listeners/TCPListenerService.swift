@@ -473,7 +473,7 @@ public final class TCPListenerService: Service {
         let origin = decision.origin
         let summary: ConnectionSummary
         if let gateway = relayTo.gateway {
-            let (bytesIn, bytesOut) = await gateway.serve(client, peer: origin.client, on: loop)
+            let (bytesIn, bytesOut) = await gateway.serve(client, peer: origin.client, on: loop, activity: activity)
             summary = ConnectionSummary(bytesIn: bytesIn, bytesOut: bytesOut)
         } else if let group = relayTo.group {
             summary = await relay(client, to: group, peer: origin.client, origin: origin, on: loop, activity: activity)
