@@ -4,9 +4,7 @@ import Testing
 
 @Suite struct BalancerLeastConnectionsTests {
     private func set(_ weights: [Int], inFlight: [Int]) -> ActiveSet {
-        let servers = makeServers(weights)
-        for (server, count) in zip(servers, inFlight) { server.inFlight.store(count, ordering: .relaxed) }
-        return ActiveSet(servers: servers, generation: 1)
+        activeSet(weights, inFlight: inFlight)
     }
 
     @Test func picksTheServerWithFewestConnections() {

@@ -50,6 +50,22 @@ import Glibc
         }
     }
 
+    /// The start of an nginx config run in the foreground with everything it writes kept in `directory`, up to
+    /// and including the opening of the `http` block.
+    static func nginxPreamble(_ directory: String) -> String {
+        """
+        daemon off;
+        master_process off;
+        pid \(directory)/nginx.pid;
+        error_log \(directory)/nginx-error.log warn;
+        events { worker_connections 64; }
+        http {
+          client_body_temp_path \(directory)/body; proxy_temp_path \(directory)/proxy;
+          fastcgi_temp_path \(directory)/fastcgi; uwsgi_temp_path \(directory)/uwsgi; scgi_temp_path \(directory)/scgi;
+
+        """
+    }
+
     static func freePort() throws -> UInt16 {
         let reservation = try PortReservation(.tcp)
         defer { reservation.release() }
@@ -72,15 +88,7 @@ import Glibc
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let nginxPort = try Self.freePort()
-        let nginxConfig = """
-            daemon off;
-            master_process off;
-            pid \(directory)/nginx.pid;
-            error_log \(directory)/nginx-error.log warn;
-            events { worker_connections 64; }
-            http {
-              client_body_temp_path \(directory)/body; proxy_temp_path \(directory)/proxy;
-              fastcgi_temp_path \(directory)/fastcgi; uwsgi_temp_path \(directory)/uwsgi; scgi_temp_path \(directory)/scgi;
+        let nginxConfig = Self.nginxPreamble(directory) + """
               log_format proxied 'proxy_protocol_addr=$proxy_protocol_addr remote_addr=$remote_addr';
               access_log \(directory)/nginx-access.log proxied;
               server { listen 127.0.0.1:\(nginxPort) proxy_protocol; location / { return 200 "nginx-ok\\n"; } }

@@ -16,10 +16,8 @@ public final class LeastRequestsBalancer: Balancer {
     }
 
     public func pick(from set: ActiveSet, client: IPKey?, excluding excluded: [ServerHandle]) -> ServerHandle? {
-        guard let first = random.drawWeighted(from: set.servers, excluding: excluded) else { return nil }
-        guard let second = random.drawWeighted(from: set.servers, excluding: excluded, skipping: first) else {
-            return first
-        }
+        guard let (first, drawn) = random.drawTwo(from: set.servers, excluding: excluded) else { return nil }
+        guard let second = drawn else { return first }
         // a.inFlight / a.weight < b.inFlight / b.weight, cross-multiplied.
         let firstLoad = max(0, first.inFlight.load(ordering: .relaxed)) * second.weight
         let secondLoad = max(0, second.inFlight.load(ordering: .relaxed)) * first.weight

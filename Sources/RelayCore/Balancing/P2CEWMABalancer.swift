@@ -27,10 +27,8 @@ public final class P2CEWMABalancer: Balancer {
     }
 
     public func pick(from set: ActiveSet, client: IPKey?, excluding excluded: [ServerHandle]) -> ServerHandle? {
-        guard let first = random.drawWeighted(from: set.servers, excluding: excluded) else { return nil }
-        guard let second = random.drawWeighted(from: set.servers, excluding: excluded, skipping: first) else {
-            return first
-        }
+        guard let (first, drawn) = random.drawTwo(from: set.servers, excluding: excluded) else { return nil }
+        guard let second = drawn else { return first }
         var firstLatency = first.latencyEstimateNanos.load(ordering: .relaxed)
         var secondLatency = second.latencyEstimateNanos.load(ordering: .relaxed)
         if firstLatency == 0 || secondLatency == 0 {

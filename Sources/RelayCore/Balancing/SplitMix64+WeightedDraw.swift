@@ -23,6 +23,14 @@ extension SplitMix64 {
         return nil
     }
 
+    /// Two distinct servers drawn by weight, leaving out `excluded`: the candidates of a power-of-two-choices
+    /// pick. The second is nil when only one server is eligible; nil when none is.
+    borrowing func drawTwo(from servers: [ServerHandle], excluding excluded: [ServerHandle])
+        -> (first: ServerHandle, second: ServerHandle?)? {
+        guard let first = drawWeighted(from: servers, excluding: excluded) else { return nil }
+        return (first, drawWeighted(from: servers, excluding: excluded, skipping: first))
+    }
+
     private static func isEligible(_ server: ServerHandle, _ excluded: [ServerHandle],
                                    _ skipped: ServerHandle?) -> Bool {
         server !== skipped && (excluded.isEmpty || !excluded.contains(server))

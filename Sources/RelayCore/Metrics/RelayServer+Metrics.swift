@@ -1,4 +1,5 @@
 import RelayIO
+import Synchronization
 import RelayProtocol
 
 /// The server's metrics, read at scrape time from what runs now: the listeners' and groups' handles and
@@ -6,6 +7,13 @@ import RelayProtocol
 /// reload that removes one removes its series with it. Names follow Prometheus conventions: `relayd_` prefix,
 /// base units (seconds, bytes), `_total` counters.
 extension RelayServer {
+    /// A listener's two series of a counter pair, labelled `direction` = `in` (from clients) and `out`.
+    static func inOut(_ listener: String, _ inbound: borrowing Atomic<Int>, _ outbound: borrowing Atomic<Int>)
+        -> [([String: String], Double)] {
+        [(["listener": listener, "direction": "in"], Double(inbound.load(ordering: .relaxed))),
+         (["listener": listener, "direction": "out"], Double(outbound.load(ordering: .relaxed)))]
+    }
+
     /// Every family this server exports, in a fixed order.
     func collectMetrics() async -> [MetricFamilySnapshot] {
         let state = runtimeSnapshot
@@ -106,10 +114,7 @@ extension RelayServer {
             bytes.append((["listener": listener.name, "direction": "out"], Double(listener.stats.bytesOut.value)))
         }
         for listener in udp {
-            bytes.append((["listener": listener.name, "direction": "in"],
-                          Double(listener.counters.bytesUp.load(ordering: .relaxed))))
-            bytes.append((["listener": listener.name, "direction": "out"],
-                          Double(listener.counters.bytesDown.load(ordering: .relaxed))))
+            bytes += Self.inOut(listener.name, listener.counters.bytesUp, listener.counters.bytesDown)
         }
         out.counter("relayd_bytes_total",
                     "Bytes relayed, by listener and direction: in = received from clients, out = sent to clients.",
@@ -132,13 +137,7 @@ extension RelayServer {
         out.counter("relayd_udp_flows_moved_total",
                     "UDP flows moved to another server after theirs answered ICMP unreachable, by listener.",
                     udp.map { (["listener": $0.name], Double($0.counters.flowsMoved.load(ordering: .relaxed))) })
-        var segmented: [([String: String], Double)] = []
-        for listener in udp {
-            segmented.append((["listener": listener.name, "direction": "in"],
-                              Double(listener.counters.segmentedUp.load(ordering: .relaxed))))
-            segmented.append((["listener": listener.name, "direction": "out"],
-                              Double(listener.counters.segmentedDown.load(ordering: .relaxed))))
-        }
+        let segmented = udp.flatMap { Self.inOut($0.name, $0.counters.segmentedUp, $0.counters.segmentedDown) }
         out.counter("relayd_udp_datagrams_segmented_total",
                     "UDP datagrams relayed in segmented sends (io.udp_segmentation), by listener and direction: "
                         + "in = from clients to servers, out = to clients.", segmented)

@@ -14,6 +14,13 @@ func makeServers(count: Int) -> [ServerHandle] {
     makeServers(Array(repeating: 1, count: count))
 }
 
+/// An active set of servers with these weights and these counts in flight.
+func activeSet(_ weights: [Int], inFlight: [Int]) -> ActiveSet {
+    let servers = makeServers(weights)
+    for (server, count) in zip(servers, inFlight) { server.inFlight.store(count, ordering: .relaxed) }
+    return ActiveSet(servers: servers, generation: 1)
+}
+
 /// The key of an IP literal.
 func ipKey(_ text: String) -> IPKey {
     try! SocketAddress(ip: text, port: 0).ipKey
