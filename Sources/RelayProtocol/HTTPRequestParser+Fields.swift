@@ -1,37 +1,43 @@
 extension HTTPRequestParser {
     /// Parses one `name: value` field line (without its CRLF); `kind` and `number` name it in errors
     /// ("header line 3").
+    func parseFieldLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>, number: Int, kind: String)
+        throws(HTTPParseError) -> HTTPHeader
+    {
+        let (name, value) = try checkFieldLine(bytes, line, number: number, kind: kind)
+        return HTTPHeader(name: HTTPSyntax.string(bytes, name), value: HTTPSyntax.string(bytes, value))
+    }
+
+    /// Checks one `name: value` field line (without its CRLF) and returns where its name and its value are.
     ///
     /// The name must be a token directly followed by the colon; the value loses its surrounding spaces and tabs
     /// and may hold no control character other than a tab. A line starting with whitespace is obsolete line
     /// folding, which RFC 9112 §5.2 lets a server refuse, and this one does.
-    func parseFieldLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>, number: Int, kind: String)
-        throws(HTTPParseError) -> HTTPHeader
+    func checkFieldLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>, number: Int, kind: String)
+        throws(HTTPParseError) -> (name: Range<Int>, value: Range<Int>)
     {
-        let place = "\(kind) line \(number)"
         guard !line.isEmpty, !HTTPSyntax.isWhitespace(bytes[line.lowerBound]) else {
-            throw .badRequest("\(place) starts with whitespace (obsolete line folding is not accepted)")
+            throw .badRequest("\(kind) line \(number) starts with whitespace (obsolete line folding is not accepted)")
         }
         guard let colon = HTTPSyntax.firstIndex(of: HTTPSyntax.colon, in: bytes, line) else {
-            throw .badRequest("\(place) has no colon")
+            throw .badRequest("\(kind) line \(number) has no colon")
         }
         let name = line.lowerBound..<colon
-        guard !name.isEmpty else { throw .badRequest("\(place) has an empty field name") }
+        guard !name.isEmpty else { throw .badRequest("\(kind) line \(number) has an empty field name") }
         guard !HTTPSyntax.isWhitespace(bytes[colon - 1]) else {
-            throw .badRequest("\(place) has whitespace before the colon")
+            throw .badRequest("\(kind) line \(number) has whitespace before the colon")
         }
         guard HTTPSyntax.allSatisfy(bytes, name, HTTPSyntax.isTokenByte) else {
-            throw .badRequest("\(place) has a field name that is not a token")
+            throw .badRequest("\(kind) line \(number) has a field name that is not a token")
         }
         var valueStart = colon + 1
         var valueEnd = line.upperBound
         while valueStart < valueEnd, HTTPSyntax.isWhitespace(bytes[valueStart]) { valueStart += 1 }
         while valueEnd > valueStart, HTTPSyntax.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
         guard HTTPSyntax.allSatisfy(bytes, valueStart..<valueEnd, HTTPSyntax.isFieldValueByte) else {
-            throw .badRequest("\(place) has a control character in its value")
+            throw .badRequest("\(kind) line \(number) has a control character in its value")
         }
-        return HTTPHeader(
-            name: HTTPSyntax.string(bytes, name), value: HTTPSyntax.string(bytes, valueStart..<valueEnd))
+        return (name, valueStart..<valueEnd)
     }
 
     /// Refuses a request with two `Host` fields, an HTTP/1.1 request with none, and a `Host` that is not a host

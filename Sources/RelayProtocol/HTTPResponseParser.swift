@@ -118,7 +118,7 @@ public struct HTTPResponseParser: Sendable {
     }
 
     /// `HTTP/1.x NNN reason`: whether the version is 1.1, and the status.
-    private func parseStatusLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) throws(HTTPParseError)
+    func parseStatusLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) throws(HTTPParseError)
         -> (Bool, Int, String)
     {
         let text = HTTPSyntax.string(bytes, line)

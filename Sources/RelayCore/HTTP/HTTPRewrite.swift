@@ -109,10 +109,10 @@ enum HTTPRewrite {
         return bytes
     }
 
-    /// The response head for the client: hop-by-hop fields dropped, `Connection` saying what relayd does with
-    /// the client connection; a 101 keeps `Upgrade` and `Connection: upgrade`.
+    /// The response head for the client: the server's field lines copied as they came, but for the hop-by-hop
+    /// ones, and `Connection` saying what relayd does with the client connection; a 101 keeps `Upgrade` and
+    /// `Connection: upgrade`.
     static func response(_ response: HTTPProxyResponse, keepAlive: Bool, clientVersion: HTTPVersion) -> [UInt8] {
-        let listed = connectionTokens(response.headers)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(response.headLength + 64)
         bytes.append(contentsOf: "HTTP/1.1 ".utf8)
@@ -121,11 +121,15 @@ enum HTTPRewrite {
         bytes.append(contentsOf: response.reason.utf8)
         bytes.append(0x0D)
         bytes.append(0x0A)
-        for header in response.headers where !isHopByHop(header.name, listed: listed) {
-            field(&bytes, header.name, header.value)
+        response.head.withUnsafeBufferPointer { head in
+            for line in response.lines where !line.hopByHop {
+                bytes.append(contentsOf: head[line.start..<line.end])
+                bytes.append(0x0D)
+                bytes.append(0x0A)
+            }
         }
         if response.status == 101 {
-            if let upgrade = response.headers["Upgrade"] { field(&bytes, "Upgrade", upgrade) }
+            if let upgrade = response.upgrade { field(&bytes, "Upgrade", upgrade) }
             bytes.append(contentsOf: "Connection: upgrade\r\n".utf8)
         } else if !keepAlive {
             bytes.append(contentsOf: "Connection: close\r\n".utf8)

@@ -57,25 +57,52 @@ public struct HTTPProxyRequest: Sendable, Equatable {
     }
 }
 
-/// A response head as a proxy sees it.
+/// A response head as a proxy sees it: its status and framing, and its field lines as received, each marked when
+/// it is hop-by-hop, so the head can be forwarded by copying lines instead of rebuilding fields.
 public struct HTTPProxyResponse: Sendable, Equatable {
+    /// One field line of `head`: its bytes (without CRLF), where its name ends, and whether it describes only the
+    /// server's connection (RFC 9110 §7.6.1: `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`,
+    /// `Upgrade`, and the names `Connection` lists).
+    public struct Line: Sendable, Equatable {
+        public let start: Int
+        public let end: Int
+        public let colon: Int
+        public let hopByHop: Bool
+    }
+
     /// The status code.
     public var status: Int
     /// The reason phrase, as sent.
     public var reason: String
     /// HTTP/1.1 (true) or HTTP/1.0.
     public var version11: Bool
-    /// The header fields in wire order.
-    public var headers: HTTPHeaders
     /// How the body is delimited, given the request it answers.
     public var body: HTTPMessageBody
     /// Whether the server keeps the connection open after this response.
     public var keepAlive: Bool
     /// The bytes of the head, its blank line included.
     public var headLength: Int
+    /// The head as received.
+    public let head: [UInt8]
+    /// Its field lines, in order.
+    public let lines: [Line]
+    /// The `Upgrade` field's value, when there is one.
+    public let upgrade: String?
 
     /// An interim (1xx) response other than 101: another head follows.
     public var isInterim: Bool { (100..<200).contains(status) && status != 101 }
+
+    /// The header fields, as strings (built on demand: forwarding copies `lines`).
+    public var headers: HTTPHeaders {
+        HTTPHeaders(lines.map { line in
+            var valueStart = line.colon + 1
+            var valueEnd = line.end
+            while valueStart < valueEnd, HTTPSyntax.isWhitespace(head[valueStart]) { valueStart += 1 }
+            while valueEnd > valueStart, HTTPSyntax.isWhitespace(head[valueEnd - 1]) { valueEnd -= 1 }
+            return HTTPHeader(name: String(decoding: head[line.start..<line.colon], as: UTF8.self),
+                              value: String(decoding: head[valueStart..<valueEnd], as: UTF8.self))
+        })
+    }
 }
 
 extension HTTPRequestParser {
@@ -102,24 +129,100 @@ extension HTTPRequestParser {
 extension HTTPResponseParser {
     /// The head of the response at the start of `bytes`, answering a request with `method`: nil when it has not
     /// ended yet. The body is not read (a proxy streams it): `body` says how it is delimited (RFC 9112 §6.3).
+    /// The checks are those of `parse`; no field becomes a string but the few that decide the framing.
     public func parseProxyHead(_ bytes: UnsafeRawBufferPointer, requestMethod method: String)
         throws(HTTPParseError) -> HTTPProxyResponse?
     {
-        guard let head = try parseHead(bytes) else { return nil }
-        let headers = head.headers
-        var keepAlive = head.version11 ? !headers.containsToken("close", in: "Connection")
-                                       : headers.containsToken("keep-alive", in: "Connection")
+        let headLimit = limits.maxHeaderBytes
+        let headTooLarge = HTTPParseError(status: 431, reason: "the response head is larger than \(headLimit) bytes")
+        let statusEnd: Int
+        switch try HTTPLineEnd.find(in: bytes, from: 0, maxLength: min(headLimit, 8 * 1024)) {
+        case .found(let end): statusEnd = end
+        case .incomplete: return nil
+        case .tooLong: throw headTooLarge
+        }
+        let (version11, status, reason) = try parseStatusLine(bytes, 0..<statusEnd)
+        var position = statusEnd + 2
+        var ranges: [(line: Range<Int>, name: Range<Int>, value: Range<Int>)] = []
+        while true {
+            let room = headLimit - position - 2
+            switch try HTTPLineEnd.find(in: bytes, from: position, maxLength: room) {
+            case .incomplete:
+                if bytes.count >= headLimit { throw headTooLarge }
+                return nil
+            case .tooLong:
+                throw headTooLarge
+            case .found(let end) where end == position:
+                position = end + 2
+            case .found(let end):
+                guard ranges.count < limits.maxHeaderCount else {
+                    throw HTTPParseError(status: 431, reason: "more than \(limits.maxHeaderCount) header fields")
+                }
+                let (name, value) = try fields.checkFieldLine(bytes, position..<end, number: ranges.count + 1,
+                                                              kind: "response header")
+                ranges.append((position..<end, name, value))
+                position = end + 2
+                continue
+            }
+            break
+        }
+        var contentLengths: [String] = []
+        var transferCodings: [String] = []
+        var close = false
+        var keepAliveToken = false
+        var listed: [[UInt8]] = []
+        var upgrade: String?
+        var hop = [Bool](repeating: false, count: ranges.count)
+        for (index, range) in ranges.enumerated() {
+            let name = UnsafeRawBufferPointer(rebasing: bytes[range.name])
+            switch name.count {
+            case 14 where Self.equalsLower(name, "content-length"):
+                contentLengths.append(HTTPSyntax.string(bytes, range.value))
+            case 17 where Self.equalsLower(name, "transfer-encoding"):
+                for coding in HTTPSyntax.string(bytes, range.value).split(separator: ",") {
+                    let trimmed = HTTPSyntax.trimmingWhitespace(coding).lowercased()
+                    if !trimmed.isEmpty { transferCodings.append(trimmed) }
+                }
+            case 10 where Self.equalsLower(name, "connection"):
+                hop[index] = true
+                for token in UnsafeRawBufferPointer(rebasing: bytes[range.value]).split(separator: UInt8(ascii: ",")) {
+                    var start = token.startIndex
+                    var end = token.endIndex
+                    while start < end, HTTPSyntax.isWhitespace(token[start]) { start += 1 }
+                    while end > start, HTTPSyntax.isWhitespace(token[end - 1]) { end -= 1 }
+                    let lowered = token[start..<end].map(HTTPSyntax.lowercased)
+                    if lowered == Array("close".utf8) { close = true }
+                    else if lowered == Array("keep-alive".utf8) { keepAliveToken = true }
+                    else if !lowered.isEmpty { listed.append(lowered) }
+                }
+            case 7 where Self.equalsLower(name, "upgrade"):
+                hop[index] = true
+                upgrade = HTTPSyntax.string(bytes, range.value)
+            case 10 where Self.equalsLower(name, "keep-alive"), 16 where Self.equalsLower(name, "proxy-connection"),
+                 2 where Self.equalsLower(name, "te"), 7 where Self.equalsLower(name, "trailer"):
+                hop[index] = true
+            default:
+                break
+            }
+        }
+        if !listed.isEmpty {
+            for (index, range) in ranges.enumerated() where !hop[index] {
+                let name = bytes[range.name].map(HTTPSyntax.lowercased)
+                if listed.contains(name) { hop[index] = true }
+            }
+        }
+        var keepAlive = version11 ? !close : keepAliveToken
         let body: HTTPMessageBody
-        if method == "HEAD" || (100..<200).contains(head.status) || head.status == 204 || head.status == 304 {
+        if method == "HEAD" || (100..<200).contains(status) || status == 204 || status == 304 {
             body = .none
-        } else if !headers.values(for: "Transfer-Encoding").isEmpty {
-            let codings = headers.values(for: "Transfer-Encoding").flatMap { $0.split(separator: ",") }
-                .map { HTTPSyntax.trimmingWhitespace($0).lowercased() }.filter { !$0.isEmpty }
+        } else if !transferCodings.isEmpty || ranges.contains(where: { range in
+            range.name.count == 17 && Self.equalsLower(UnsafeRawBufferPointer(rebasing: bytes[range.name]), "transfer-encoding")
+        }) {
             // RFC 9112 §6.3: chunked last is chunked; any other final coding runs until the close.
-            body = codings.last == "chunked" ? .chunked : .untilClose
-        } else if let first = headers.values(for: "Content-Length").first {
+            body = transferCodings.last == "chunked" ? .chunked : .untilClose
+        } else if let first = contentLengths.first {
             let digits = try fields.significantDigits(ofContentLength: first)
-            for other in headers.values(for: "Content-Length").dropFirst() {
+            for other in contentLengths.dropFirst() {
                 guard try fields.significantDigits(ofContentLength: other) == digits else {
                     throw .badRequest("Content-Length fields disagree")
                 }
@@ -131,7 +234,21 @@ extension HTTPResponseParser {
             body = .untilClose
         }
         if body == .untilClose { keepAlive = false }
-        return HTTPProxyResponse(status: head.status, reason: head.reason, version11: head.version11,
-                                 headers: headers, body: body, keepAlive: keepAlive, headLength: head.end)
+        let lines = ranges.enumerated().map { index, range in
+            HTTPProxyResponse.Line(start: range.line.lowerBound, end: range.line.upperBound,
+                                   colon: range.name.upperBound, hopByHop: hop[index])
+        }
+        return HTTPProxyResponse(status: status, reason: reason, version11: version11, body: body,
+                                 keepAlive: keepAlive, headLength: position, head: Array(bytes[0..<position]),
+                                 lines: lines, upgrade: upgrade)
+    }
+
+    /// Whether `bytes` spell `lower` (lower-case ASCII) in any case.
+    @inline(__always)
+    static func equalsLower(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        let expected = lower.utf8Start
+        for index in 0..<bytes.count where HTTPSyntax.lowercased(bytes[index]) != expected[index] { return false }
+        return true
     }
 }

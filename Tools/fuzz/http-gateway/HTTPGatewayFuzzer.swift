@@ -71,6 +71,60 @@ func checkResponseHead(_ input: UnsafeRawBufferPointer, split: Int) {
         let whole = outcome(input)
         let prefix = outcome(UnsafeRawBufferPointer(rebasing: input[..<split]))
         if prefix != .needMore { precondition(prefix == whole, "a response prefix decides differently") }
+        compareWithReference(parser, input, method: method)
+    }
+}
+
+/// The proxy's response head against the same decisions made from the string fields `parseHead` gives (the
+/// client parser's reading): the same status, framing, keep-alive, length and fields, or the same refusal.
+func compareWithReference(_ parser: HTTPResponseParser, _ input: UnsafeRawBufferPointer, method: String) {
+    let fast: Result<HTTPProxyResponse?, HTTPParseError>
+    do { fast = .success(try parser.parseProxyHead(input, requestMethod: method)) } catch { fast = .failure(error) }
+    let reference: Result<(status: Int, body: HTTPMessageBody, keepAlive: Bool, end: Int, headers: HTTPHeaders)?, HTTPParseError>
+    do throws(HTTPParseError) {
+        if let head = try parser.parseHead(input) {
+            let headers = head.headers
+            var keepAlive = head.version11 ? !headers.containsToken("close", in: "Connection")
+                                           : headers.containsToken("keep-alive", in: "Connection")
+            let body: HTTPMessageBody
+            if method == "HEAD" || (100..<200).contains(head.status) || head.status == 204 || head.status == 304 {
+                body = .none
+            } else if !headers.values(for: "Transfer-Encoding").isEmpty {
+                let codings = headers.values(for: "Transfer-Encoding").flatMap { $0.split(separator: ",") }
+                    .map { HTTPSyntax.trimmingWhitespace($0).lowercased() }.filter { !$0.isEmpty }
+                body = codings.last == "chunked" ? .chunked : .untilClose
+            } else if let first = headers.values(for: "Content-Length").first {
+                let digits = try parser.fields.significantDigits(ofContentLength: first)
+                for other in headers.values(for: "Content-Length").dropFirst() {
+                    guard try parser.fields.significantDigits(ofContentLength: other) == digits else {
+                        throw .badRequest("Content-Length fields disagree")
+                    }
+                }
+                guard digits.count <= 13 else { throw HTTPParseError(status: 502, reason: "too large") }
+                let length = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+                body = length == 0 ? .none : .length(length)
+            } else {
+                body = .untilClose
+            }
+            if body == .untilClose { keepAlive = false }
+            reference = .success((head.status, body, keepAlive, head.end, headers))
+        } else {
+            reference = .success(nil)
+        }
+    } catch {
+        reference = .failure(error)
+    }
+    switch (fast, reference) {
+    case let (.failure(a), .failure(b)):
+        precondition(a.status == b.status, "refused with \(a.status) and \(b.status)")
+    case let (.success(a?), .success(b?)):
+        precondition(a.status == b.status && a.body == b.body && a.keepAlive == b.keepAlive && a.headLength == b.end,
+                     "the proxy's reading differs from the reference")
+        precondition(a.headers == b.headers, "the fields differ")
+    case (.success(nil), .success(nil)):
+        break
+    default:
+        preconditionFailure("one reading decided, the other did not: \(fast) vs \(reference)")
     }
 }
 
