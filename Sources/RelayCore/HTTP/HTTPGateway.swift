@@ -40,7 +40,7 @@ public final class HTTPGateway: Sendable {
     let accessLog: AccessLog?
     let counters: HTTPGatewayCounters
     /// Retries may add at most a fifth of the requests (plus a few to start with), so an outage is not multiplied.
-    private let retryTokens = Mutex<Double>(HTTPGateway.retryBudgetStart)
+    private let retryTokens = SanitizerVisibleMutex<Double>(HTTPGateway.retryBudgetStart)
     private let requestIDs = SplitMixBox()
 
     static let retryBudgetStart = 3.0
@@ -190,9 +190,9 @@ public final class HTTPGatewayCounters: Sendable {
     /// By route name, fixed when the gateway is built.
     public let routes: [String: Classes]
     /// By server, added as servers answer, with their `backend/address` labels.
-    private let servers = Mutex<[ObjectIdentifier: (label: String, classes: Classes)]>([:])
+    private let servers = SanitizerVisibleMutex<[ObjectIdentifier: (label: String, classes: Classes)]>([:])
     /// Requests answered by relayd itself, by reason.
-    private let rejected = Mutex<[String: UInt64]>([:])
+    private let rejected = SanitizerVisibleMutex<[String: UInt64]>([:])
 
     init(routes: [String]) {
         self.routes = Dictionary(routes.map { ($0, Classes()) }, uniquingKeysWith: { first, _ in first })

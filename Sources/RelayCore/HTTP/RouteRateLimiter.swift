@@ -12,13 +12,13 @@ final class RouteRateLimiter: Sendable {
     }
 
     let config: RouteRateLimitConfig
-    private let state: Mutex<State>
+    private let state: SanitizerVisibleMutex<State>
     /// The most keys or addresses tracked; the least recently seen go first.
     static let maxKeys = 100_000
 
     init(_ config: RouteRateLimitConfig, now: UInt64 = EventLoop.now()) {
         self.config = config
-        state = Mutex(State(perKey: config.perKey.map { RateLimitTable(limit: $0, maxKeys: Self.maxKeys) },
+        state = SanitizerVisibleMutex(State(perKey: config.perKey.map { RateLimitTable(limit: $0, maxKeys: Self.maxKeys) },
                             perIP: config.perIP.map { RateLimitTable(limit: $0, maxKeys: Self.maxKeys) },
                             total: config.total.map { TokenBucket(full: $0, now: now) }))
     }

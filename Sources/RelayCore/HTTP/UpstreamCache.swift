@@ -15,7 +15,7 @@ final class UpstreamCache: Sendable {
         let since: UInt64
     }
 
-    private let idle = Mutex<[Key: [Idle]]>([:])
+    private let idle = SanitizerVisibleMutex<[Key: [Idle]]>([:])
     let perServer: Int
     let idleTimeout: Duration
     /// Idle longer than this, a connection is checked for a close before it is used (nanoseconds).
