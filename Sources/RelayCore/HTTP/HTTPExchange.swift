@@ -248,7 +248,7 @@ final class HTTPExchange {
         let settings = gateway.settings
         func deadline() -> UInt64 { EventLoop.now() + UInt64(settings.responseTimeout.nanosecondsClamped) }
         var requestBytes = HTTPRewrite.request(head, route: route, client: peer, server: server.address,
-                                               requestID: head.headers["X-Request-Id"] == nil ? gateway.newRequestID() : nil,
+                                               requestID: head.hasRequestID ? nil : gateway.newRequestID(),
                                                closeUpstream: settings.upstreamKeepalive == 0)
         var body = HTTPBodyTracker(head.body)
         // The body bytes already read go in the same write as the head (not before a 100 Continue).
