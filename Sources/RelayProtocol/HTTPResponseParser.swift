@@ -31,9 +31,13 @@ public struct HTTPResponseParser: Sendable {
         return result
     }
 
-    /// The status line and header fields at the start of `bytes`, nil until the blank line ending them arrives.
-    func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError)
-        -> (version11: Bool, status: Int, reason: String, headers: HTTPHeaders, end: Int)?
+    /// One checked field line of a response head: the line (without CRLF), its name and its trimmed value.
+    typealias FieldRanges = (line: Range<Int>, name: Range<Int>, value: Range<Int>)
+
+    /// The status line and where each field line is, at the start of `bytes`; nil until the blank line ending
+    /// the head arrives. Every line is checked as `parse` checks it; nothing is copied.
+    func scanHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError)
+        -> (version11: Bool, status: Int, reason: String, fields: [FieldRanges], end: Int)?
     {
         let headLimit = limits.maxHeaderBytes
         let headTooLarge = HTTPParseError(status: 431, reason: "the response head is larger than \(headLimit) bytes")
@@ -45,7 +49,7 @@ public struct HTTPResponseParser: Sendable {
         }
         let (version11, status, reason) = try parseStatusLine(bytes, 0..<statusEnd)
         var position = statusEnd + 2
-        var headerFields: [HTTPHeader] = []
+        var ranges: [FieldRanges] = []
         while true {
             let room = headLimit - position - 2
             switch try HTTPLineEnd.find(in: bytes, from: position, maxLength: room) {
@@ -55,16 +59,28 @@ public struct HTTPResponseParser: Sendable {
             case .tooLong:
                 throw headTooLarge
             case .found(let end) where end == position:
-                return (version11, status, reason, HTTPHeaders(headerFields), end + 2)
+                return (version11, status, reason, ranges, end + 2)
             case .found(let end):
-                guard headerFields.count < limits.maxHeaderCount else {
+                guard ranges.count < limits.maxHeaderCount else {
                     throw HTTPParseError(status: 431, reason: "more than \(limits.maxHeaderCount) header fields")
                 }
-                headerFields.append(try fields.parseFieldLine(bytes, position..<end, number: headerFields.count + 1,
-                                                              kind: "response header"))
+                let (name, value) = try fields.checkFieldLine(bytes, position..<end, number: ranges.count + 1,
+                                                              kind: "response header")
+                ranges.append((position..<end, name, value))
                 position = end + 2
             }
         }
+    }
+
+    /// The status line and header fields at the start of `bytes`, nil until the blank line ending them arrives.
+    func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError)
+        -> (version11: Bool, status: Int, reason: String, headers: HTTPHeaders, end: Int)?
+    {
+        guard let head = try scanHead(bytes) else { return nil }
+        let headers = HTTPHeaders(head.fields.map { field in
+            HTTPHeader(name: HTTPSyntax.string(bytes, field.name), value: HTTPSyntax.string(bytes, field.value))
+        })
+        return (head.version11, head.status, head.reason, headers, head.end)
     }
 
     private func parse(_ bytes: UnsafeRawBufferPointer, atEnd: Bool) throws(HTTPParseError)

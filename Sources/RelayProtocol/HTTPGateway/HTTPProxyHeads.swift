@@ -168,39 +168,7 @@ extension HTTPResponseParser {
     public func parseProxyHead(_ bytes: UnsafeRawBufferPointer, requestMethod method: String)
         throws(HTTPParseError) -> HTTPProxyResponse?
     {
-        let headLimit = limits.maxHeaderBytes
-        let headTooLarge = HTTPParseError(status: 431, reason: "the response head is larger than \(headLimit) bytes")
-        let statusEnd: Int
-        switch try HTTPLineEnd.find(in: bytes, from: 0, maxLength: min(headLimit, 8 * 1024)) {
-        case .found(let end): statusEnd = end
-        case .incomplete: return nil
-        case .tooLong: throw headTooLarge
-        }
-        let (version11, status, reason) = try parseStatusLine(bytes, 0..<statusEnd)
-        var position = statusEnd + 2
-        var ranges: [(line: Range<Int>, name: Range<Int>, value: Range<Int>)] = []
-        while true {
-            let room = headLimit - position - 2
-            switch try HTTPLineEnd.find(in: bytes, from: position, maxLength: room) {
-            case .incomplete:
-                if bytes.count >= headLimit { throw headTooLarge }
-                return nil
-            case .tooLong:
-                throw headTooLarge
-            case .found(let end) where end == position:
-                position = end + 2
-            case .found(let end):
-                guard ranges.count < limits.maxHeaderCount else {
-                    throw HTTPParseError(status: 431, reason: "more than \(limits.maxHeaderCount) header fields")
-                }
-                let (name, value) = try fields.checkFieldLine(bytes, position..<end, number: ranges.count + 1,
-                                                              kind: "response header")
-                ranges.append((position..<end, name, value))
-                position = end + 2
-                continue
-            }
-            break
-        }
+        guard let (version11, status, reason, ranges, position) = try scanHead(bytes) else { return nil }
         var contentLengths: [String] = []
         var transferCodings: [String] = []
         var close = false
