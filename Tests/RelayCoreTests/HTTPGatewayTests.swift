@@ -451,6 +451,62 @@ import Glibc
         }
     }
 
+    /// Buffers start small and grow: a 12 KiB head (under the default 16 KiB limit) and a 300 KiB answer pass
+    /// on a connection whose buffers began at a few KiB, and the connection goes on after it.
+    @Test func headsAndAnswersLargerThanTheFirstBufferPass() async throws {
+        try await withTestServers { servers in
+            let big = String(repeating: "b", count: 300 * 1024)
+            let web = servers.add(try TestBackend { connection in
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
+                defer { buffer.deallocate() }
+                var pending: [UInt8] = []
+                while true {
+                    while pending.firstRange(of: Array("\r\n\r\n".utf8)) == nil {
+                        let count = try await connection.read(into: buffer, deadline: EventLoop.now() + 20_000_000_000)
+                        guard count > 0 else { return }
+                        pending += buffer[0..<count]
+                    }
+                    let end = pending.firstRange(of: Array("\r\n\r\n".utf8))!.upperBound
+                    let head = String(decoding: pending[0..<end], as: UTF8.self)
+                    pending.removeFirst(end)
+                    let body = head.contains("X-Big:") ? "head of \(end) bytes" : big
+                    try await connection.write(Array("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
+                }
+            })
+            try await withRelay(Self.config(["web": [web.listener.localAddress]])) { relay in
+                let client = try await TestClient.connect(try relay.address("gw"))
+                defer { client.close() }
+                try await client.send("GET /x HTTP/1.1\r\nHost: a\r\nX-Big: \(String(repeating: "h", count: 12 * 1024))\r\n\r\n")
+                let (status, _, body) = try await Self.response(client)
+                #expect(status == 200 && body.hasPrefix("head of ") && Int(body.dropFirst(8).prefix { $0 != " " })! > 12 * 1024)
+                try await client.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+                #expect(try await Self.response(client).body == big)
+                try await client.send("GET /after HTTP/1.1\r\nHost: a\r\nX-Big: 1\r\n\r\n")
+                #expect(try await Self.response(client).status == 200)
+            }
+        }
+    }
+
+    @Test func inboundBufferGrowsToItsMaximumAndShrinksWhenEmpty() async throws {
+        let loop = clientLoops.next()
+        let listener = try TCPListener(bindingTo: try SocketAddress(ip: "127.0.0.1", port: 0), on: loop)
+        defer { listener.close() }
+        let left = try await TCPConnection.connect(to: listener.localAddress, on: loop)
+        defer { left.close() }
+        var accepted = listener.connections().makeAsyncIterator()
+        let right = try TCPConnection(adopting: try #require(try await accepted.next()), on: loop)
+        defer { right.close() }
+        let inbound = HTTPInbound(initialCapacity: 1024, maximumCapacity: 4096)
+        #expect(inbound.capacity == 1024)
+        try await left.write(Array(repeating: 0x61, count: 6000))
+        var total = 0
+        while total < 4096 { total += try await inbound.fill(from: right, deadline: EventLoop.now() + 5_000_000_000) }
+        #expect(inbound.count == 4096 && inbound.capacity == 4096 && inbound.isFull)
+        inbound.consume(4096)
+        inbound.shrink()
+        #expect(inbound.capacity == 1024 && inbound.count == 0)
+    }
+
     @Test func configKeys() throws {
         #expect(throws: (any Error).self) {
             try RelayConfig.parse("{ listeners: [ { name: \"t\", listen: \"127.0.0.1:0\", backend: \"w\", routes: [ { path_prefix: \"/a\", backend: \"w\" } ] } ], backends: { w: { servers: [\"127.0.0.1:1\"] } } }")

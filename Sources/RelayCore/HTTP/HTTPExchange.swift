@@ -10,10 +10,10 @@ final class HTTPExchange {
     let peer: SocketAddress
     let loop: EventLoop
     /// Bytes read from the client and not yet forwarded.
-    let inbound = HTTPInbound(capacity: HTTPGateway.bufferSize)
+    let inbound: HTTPInbound
     /// Bytes read from the server of the request in progress; kept for the next request (it is empty between
     /// requests: a server connection with bytes left over is not reused).
-    private lazy var fromServer = HTTPInbound(capacity: HTTPGateway.bufferSize)
+    private lazy var fromServer = HTTPInbound(initialCapacity: 16 * 1024, maximumCapacity: HTTPGateway.serverBufferSize)
     private(set) var bytesIn = 0
     private(set) var bytesOut = 0
 
@@ -27,6 +27,7 @@ final class HTTPExchange {
         self.peer = peer
         self.loop = loop
         self.activity = activity
+        inbound = HTTPInbound(maximumCapacity: max(HTTPGateway.bufferSize, gateway.settings.maxHeaderBytes + 4096))
     }
 
     /// 413 once a chunked body is past `max_body_bytes` (its framing counts, with room for it); a body with a
@@ -103,6 +104,9 @@ final class HTTPExchange {
                 bytesIn += head.headLength
                 log(head, result, start: start)
                 guard result.keepClient else { return }
+                // Between requests, a quiet connection keeps small buffers.
+                inbound.shrink()
+                fromServer.shrink()
             }
         }
     }

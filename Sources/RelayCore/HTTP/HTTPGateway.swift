@@ -45,8 +45,11 @@ public final class HTTPGateway: Sendable {
 
     static let retryBudgetStart = 3.0
     static let retryBudgetShare = 0.2
-    /// The buffer each client connection (and each server exchange) reads into: a whole head must fit.
+    /// The most a client connection's buffer grows to (more when `max_header_bytes` needs it), and a server
+    /// connection's: a whole head must fit; 64 KiB reads keep bulk bodies cheap.
     static let bufferSize = 64 * 1024
+    /// Above the response parser's 64 KiB head limit, so an oversized head is its error, not the buffer's.
+    static let serverBufferSize = 68 * 1024
 
     init(listener: String, routes: [(RouteConfig, BackendGroup)], fallback: BackendGroup?, settings: HTTPListenerConfig,
          accessLog: AccessLog?, logger: Logger) {
