@@ -158,7 +158,6 @@ final class HTTPExchange {
         }
         result.route = routeName
         result.group = group.name
-        let route = matched?.config
         if let matched, let refusal = gateway.admit(head, client: peer, route: matched, keyName: &result.keyName) {
             await answer(refusal.status, refusal.message, keepAlive: head.body == .none && head.keepAlive, head: head,
                          into: &result, reason: refusal.reason, headers: refusal.headers)
@@ -211,7 +210,7 @@ final class HTTPExchange {
                     return result
                 }
             }
-            let outcome = await forward(head, route: route, to: upstream, server: server, group: group, into: &result)
+            let outcome = await forward(head, route: matched, to: upstream, server: server, group: group, into: &result)
             switch outcome {
             case .done:
                 return result
@@ -247,11 +246,12 @@ final class HTTPExchange {
     }
 
     /// Sends the request on `upstream`, relays the response back, and keeps or closes the server connection.
-    nonisolated(nonsending) private func forward(_ head: HTTPProxyRequest, route: RouteConfig?, to upstream: TCPConnection,
+    @inline(never)
+    nonisolated(nonsending) private func forward(_ head: HTTPProxyRequest, route: HTTPGateway.Route?, to upstream: TCPConnection,
                          server: ServerHandle, group: BackendGroup, into result: inout Result) async -> ForwardOutcome {
         let settings = gateway.settings
         func deadline() -> UInt64 { EventLoop.now() + UInt64(settings.responseTimeout.nanosecondsClamped) }
-        var requestBytes = HTTPRewrite.request(head, route: route, client: peer, server: server.address,
+        var requestBytes = HTTPRewrite.request(head, route: route?.config, client: peer, server: server.address,
                                                requestID: head.hasRequestID ? nil : gateway.newRequestID(),
                                                closeUpstream: settings.upstreamKeepalive == 0)
         var body = HTTPBodyTracker(head.body)
@@ -378,6 +378,7 @@ final class HTTPExchange {
     }
 
     /// Reads the server's response head, relaying interim (1xx but 101) heads to the client when `relayInterim`.
+    @inline(never)
     nonisolated(nonsending) private func readResponse(_ head: HTTPProxyRequest, from upstream: TCPConnection, into buffer: HTTPInbound,
                               relayInterim: Bool, result: inout Result, sentAt: UInt64) async -> ResponseRead {
         let deadline = EventLoop.now() + UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
@@ -434,6 +435,7 @@ final class HTTPExchange {
 
     /// Streams the request body from the client to the server as it arrives; false when either side failed (the
     /// exchange is over and the connection must close).
+    @inline(never)
     nonisolated(nonsending) private func streamRequestBody(_ body: inout HTTPBodyTracker, to upstream: TCPConnection,
                                    into result: inout Result) async -> Bool {
         let timeout = UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
@@ -470,6 +472,7 @@ final class HTTPExchange {
     }
 
     /// Streams the response body from the server to the client; true when it ended where its framing says.
+    @inline(never)
     nonisolated(nonsending) private func streamResponseBody(_ body: inout HTTPBodyTracker, from upstream: TCPConnection,
                                     buffered: HTTPInbound, into result: inout Result) async -> Bool {
         let timeout = UInt64(gateway.settings.responseTimeout.nanosecondsClamped)
@@ -499,6 +502,7 @@ final class HTTPExchange {
 
     /// After a `101 Switching Protocols`: the head goes to the client, then bytes flow both ways untouched until
     /// either side closes (WebSocket and any other upgrade).
+    @inline(never)
     nonisolated(nonsending) private func upgrade(_ response: HTTPProxyResponse, upstream: TCPConnection, fromServer: HTTPInbound,
                          into result: inout Result) async {
         gateway.counters.upgrades.increment()
@@ -528,6 +532,7 @@ final class HTTPExchange {
     }
 
     /// Answers the client from relayd itself: a small JSON body with the reason.
+    @inline(never)
     nonisolated(nonsending) private func answer(_ status: Int, _ message: String, keepAlive: Bool, head: HTTPProxyRequest?,
                         into result: inout Result, reason: String, headers: [(String, String)] = []) async {
         result.status = status

@@ -6,7 +6,8 @@ import Synchronization
 /// and what it counts. Shared by every connection of the listener; a reload builds a new one (connections keep
 /// the one they started with), and the old one closes its idle server connections when the last user lets go.
 public final class HTTPGateway: Sendable {
-    struct Route: Sendable {
+    /// A route at run time; a class, so the frames of a request's async functions hold one reference to it.
+    final class Route: Sendable {
         let config: RouteConfig
         let group: BackendGroup
         let requests = Counter()

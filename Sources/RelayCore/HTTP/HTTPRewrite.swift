@@ -56,6 +56,7 @@ enum HTTPRewrite {
     /// The request head for the server: the route's prefix stripped, hop-by-hop fields dropped, `X-Forwarded-For`,
     /// `X-Forwarded-Proto`, `Forwarded` and `X-Request-Id` (when `requestID` is given: the client sent none) added,
     /// the route's `add_headers` set; an upgrade keeps `Upgrade` and `Connection: upgrade`.
+    @inline(never)
     static func request(_ head: HTTPProxyRequest, route: RouteConfig?, client: SocketAddress, server: SocketAddress,
                         requestID: String?, closeUpstream: Bool) -> [UInt8] {
         var target = Substring(head.target)
@@ -112,6 +113,7 @@ enum HTTPRewrite {
     /// The response head for the client: the server's field lines copied as they came, but for the hop-by-hop
     /// ones, and `Connection` saying what relayd does with the client connection; a 101 keeps `Upgrade` and
     /// `Connection: upgrade`.
+    @inline(never)
     static func response(_ response: HTTPProxyResponse, keepAlive: Bool, clientVersion: HTTPVersion) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(response.headLength + 64)
