@@ -59,7 +59,8 @@ final class HTTPExchange {
     /// What one request came to, for the access log and for whether the connection goes on.
     struct Result {
         var status = 0
-        var server: SocketAddress?
+        /// The server that answered (or was tried last).
+        var server: ServerHandle?
         var route: String?
         var bytesIn = 0
         var bytesOut = 0
@@ -69,10 +70,6 @@ final class HTTPExchange {
         var attempts = 0
         /// The name of the API key the request presented.
         var keyName: String?
-        /// The backend group the route chose.
-        var group: String?
-        /// The server that answered (or was tried last).
-        var serverHandle: ServerHandle?
     }
 
     enum HeadRead {
@@ -157,7 +154,6 @@ final class HTTPExchange {
             return result
         }
         result.route = routeName
-        result.group = group.name
         if let matched, let refusal = gateway.admit(head, client: peer, route: matched, keyName: &result.keyName) {
             await answer(refusal.status, refusal.message, keepAlive: head.body == .none && head.keepAlive, head: head,
                          into: &result, reason: refusal.reason, headers: refusal.headers)
@@ -175,8 +171,7 @@ final class HTTPExchange {
             }
             server.inFlight.add(1, ordering: .relaxed)
             defer { server.inFlight.subtract(1, ordering: .relaxed) }
-            result.server = server.address
-            result.serverHandle = server
+            result.server = server
             var upstream: TCPConnection
             var reused = false
             if let idle = gateway.cache.take(server, on: loop) {
@@ -558,10 +553,10 @@ final class HTTPExchange {
 
     private func log(_ head: HTTPProxyRequest?, _ result: Result, start: UInt64) {
         let duration = Duration.nanoseconds(Int64(clamping: EventLoop.now() &- start))
-        gateway.counters.record(route: result.route, server: result.serverHandle, status: result.status,
+        gateway.counters.record(route: result.route, server: result.server, status: result.status,
                                 duration: duration)
         if let accessLog = gateway.accessLog {
-            var entry = AccessLogEntry(listener: gateway.listener, proto: "http", client: peer, server: result.server,
+            var entry = AccessLogEntry(listener: gateway.listener, proto: "http", client: peer, server: result.server?.address,
                                        bytesIn: result.bytesIn, bytesOut: result.bytesOut, duration: duration,
                                        end: result.reason ?? "ok")
             entry.route = result.route

@@ -42,7 +42,7 @@ public final class HTTPGateway: Sendable {
     let counters: HTTPGatewayCounters
     /// Retries may add at most a fifth of the requests (plus a few to start with), so an outage is not multiplied.
     private let retryTokens = SanitizerVisibleMutex<Double>(HTTPGateway.retryBudgetStart)
-    private let requestIDs = SplitMixBox()
+    private let requestIDs = SplitMix64()
 
     static let retryBudgetStart = 3.0
     static let retryBudgetShare = 0.2
@@ -164,12 +164,6 @@ public final class HTTPGateway: Sendable {
         await exchange.run()
         return (exchange.bytesIn, exchange.bytesOut)
     }
-}
-
-/// A random sequence behind a lock-free counter (SplitMix64 is not copyable, so it lives in a class).
-final class SplitMixBox: Sendable {
-    private let generator = SplitMix64()
-    func next() -> UInt64 { generator.next() }
 }
 
 /// What an http listener counted: requests by route and by server with their status classes, response times,

@@ -72,9 +72,6 @@ final class UpstreamCache: Sendable {
         if !kept { connection.close() }
     }
 
-    /// Idle connections held now.
-    var count: Int { idle.withLock { $0.values.reduce(0) { $0 + $1.count } } }
-
     /// Closes every idle connection (listener stopped or replaced).
     func closeAll() {
         let all = idle.withLock { table -> [Idle] in
