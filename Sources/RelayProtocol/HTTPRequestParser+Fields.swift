@@ -44,9 +44,14 @@ extension HTTPRequestParser {
     /// (RFC 9112 §3.2 makes all three a 400).
     func checkHost(_ head: HTTPRequestHead) throws(HTTPParseError) {
         let hosts = head.headers.values(for: "Host")
-        guard hosts.count <= 1 else { throw .badRequest("more than one Host field") }
-        guard let host = hosts.first else {
-            guard head.version == .http1_0 else { throw .badRequest("an HTTP/1.1 request needs a Host field") }
+        try checkHost(count: hosts.count, first: hosts.first, version: head.version)
+    }
+
+    /// `checkHost` given how many `Host` fields there are and the first one's value.
+    func checkHost(count: Int, first host: String?, version: HTTPVersion) throws(HTTPParseError) {
+        guard count <= 1 else { throw .badRequest("more than one Host field") }
+        guard let host else {
+            guard version == .http1_0 else { throw .badRequest("an HTTP/1.1 request needs a Host field") }
             return
         }
         guard host.utf8.allSatisfy(HTTPSyntax.isHostByte) else {
@@ -60,13 +65,19 @@ extension HTTPRequestParser {
     /// in an HTTP/1.0 request. `Content-Length` must be digits only; repeated fields must agree; a length over
     /// `maxBodyBytes` is 413 before any of the body is read, however many digits it has.
     func framing(of head: HTTPRequestHead) throws(HTTPParseError) -> HTTPBodyFraming {
-        let transferEncodings = head.headers.values(for: "Transfer-Encoding")
-        let contentLengths = head.headers.values(for: "Content-Length")
+        try framing(transferEncodings: head.headers.values(for: "Transfer-Encoding"),
+                    contentLengths: head.headers.values(for: "Content-Length"), version: head.version)
+    }
+
+    /// `framing(of:)` given the values of the head's `Transfer-Encoding` and `Content-Length` fields.
+    func framing(transferEncodings: [String], contentLengths: [String], version: HTTPVersion)
+        throws(HTTPParseError) -> HTTPBodyFraming
+    {
         if !transferEncodings.isEmpty {
             guard contentLengths.isEmpty else {
                 throw .badRequest("both Transfer-Encoding and Content-Length are present")
             }
-            guard head.version == .http1_1 else { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
+            guard version == .http1_1 else { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
             let codings = transferEncodings.flatMap { $0.split(separator: ",") }
                 .map { HTTPSyntax.trimmingWhitespace($0).lowercased() }
                 .filter { !$0.isEmpty }

@@ -1,10 +1,12 @@
 extension HTTPRequestParser {
-    /// Parses `METHOD SP request-target SP HTTP-version` (without its CRLF) into a head with no fields yet.
+    /// Checks the request line (without its CRLF) and says where its method and target are; the target is `*`
+    /// (with `OPTIONS`) or starts with `/`, and holds only bytes `HTTPSyntax.isTargetByte` allows. Its escapes are
+    /// not checked here (`HTTPRequestTarget` does that as it decodes them).
     ///
     /// The version is checked before the rest, so that the HTTP/2 preface (`PRI * HTTP/2.0`) is answered 505
     /// rather than 400 for its target.
-    func parseRequestLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) throws(HTTPParseError)
-        -> HTTPRequestHead
+    func checkRequestLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) throws(HTTPParseError)
+        -> (method: Range<Int>, target: Range<Int>, version: HTTPVersion)
     {
         guard !line.isEmpty else {
             throw .badRequest("the request line is empty (at most two blank lines may precede it)")
@@ -27,27 +29,16 @@ extension HTTPRequestParser {
         guard HTTPSyntax.allSatisfy(bytes, target, HTTPSyntax.isTargetByte) else {
             throw .badRequest("the request-target has a byte that must be percent-encoded")
         }
-
-        let decoded: HTTPRequestTarget
         if HTTPSyntax.equals(bytes, target, "*") {
             guard HTTPSyntax.equals(bytes, method, "OPTIONS") else {
                 throw .badRequest("the request-target * is only allowed with OPTIONS")
             }
-            decoded = HTTPRequestTarget(path: "*", pathSegments: [], query: [])
         } else {
             guard bytes[target.lowerBound] == UInt8(ascii: "/") else {
                 throw .badRequest("the request-target is not a path starting with / (absolute-form is not accepted)")
             }
-            decoded = try HTTPRequestTarget(originForm: bytes, target)
         }
-        return HTTPRequestHead(
-            method: HTTPSyntax.string(bytes, method),
-            target: HTTPSyntax.string(bytes, target),
-            decodedTarget: decoded,
-            version: version,
-            headers: [:],
-            end: line.upperBound
-        )
+        return (method, target, version)
     }
 
     /// `HTTP/1.0` or `HTTP/1.1`; 505 for any other `HTTP/` followed by a digit, `.` digit or just a digit (as in

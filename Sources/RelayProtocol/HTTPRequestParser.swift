@@ -87,10 +87,38 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// The request line and header fields, nil when the blank line ending them has not arrived yet.
+    func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPRequestHead? {
+        guard let scanned = try scanHead(bytes) else { return nil }
+        let decoded: HTTPRequestTarget
+        if HTTPSyntax.equals(bytes, scanned.target, "*") {
+            decoded = HTTPRequestTarget(path: "*", pathSegments: [], query: [])
+        } else {
+            decoded = try HTTPRequestTarget(originForm: bytes, scanned.target)
+        }
+        return HTTPRequestHead(
+            method: HTTPSyntax.string(bytes, scanned.method),
+            target: HTTPSyntax.string(bytes, scanned.target),
+            decodedTarget: decoded,
+            version: scanned.version,
+            headers: HTTPHeaders(scanned.fields.map { field in
+                HTTPHeader(name: HTTPSyntax.string(bytes, field.name), value: HTTPSyntax.string(bytes, field.value))
+            }),
+            end: scanned.end
+        )
+    }
+
+    /// One checked field line: the line (without CRLF), its name and its trimmed value.
+    typealias FieldRanges = (line: Range<Int>, name: Range<Int>, value: Range<Int>)
+
+    /// Where the request line's parts and each field line are, at the start of `bytes`; nil until the blank line
+    /// ending the head arrives. Nothing is copied.
     ///
     /// Every complete line is checked as soon as it is seen, so a bad request line is refused before its
-    /// headers arrive, and the limits are applied to the bytes present, not to the head once complete.
-    func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPRequestHead? {
+    /// headers arrive, and the limits are applied to the bytes present, not to the head once complete. The
+    /// target's escapes are checked here too (decoded and thrown away when there are any).
+    func scanHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError)
+        -> (method: Range<Int>, target: Range<Int>, version: HTTPVersion, fields: [FieldRanges], end: Int)?
+    {
         var start = 0
         var skipped = 0
         while start < bytes.count, skipped < HTTPRequestParser.maxLeadingEmptyLines {
@@ -104,45 +132,48 @@ public struct HTTPRequestParser: Sendable {
         let lineEnd: Int
         switch try HTTPLineEnd.find(in: bytes, from: headStart, maxLength: limits.maxRequestLineBytes) {
         case .found(let end): lineEnd = end
-        case .incomplete: return try incompleteHead(bytes, from: headStart)
+        case .incomplete:
+            try checkIncompleteHead(bytes, from: headStart)
+            return nil
         case .tooLong:
             throw HTTPParseError(
                 status: 414, reason: "the request line is longer than \(limits.maxRequestLineBytes) bytes")
         }
-        var head = try parseRequestLine(bytes, headStart..<lineEnd)
+        let (method, target, version) = try checkRequestLine(bytes, headStart..<lineEnd)
+        if HTTPSyntax.firstIndex(of: UInt8(ascii: "%"), in: bytes, target) != nil {
+            _ = try HTTPRequestTarget(originForm: bytes, target)
+        }
 
         var position = lineEnd + 2
-        var fields: [HTTPHeader] = []
+        var fields: [FieldRanges] = []
+        fields.reserveCapacity(16)
         while true {
             // The longest this line can be and still leave room for its CRLF within the limit.
             let room = limits.maxHeaderBytes - (position - headStart) - 2
             switch try HTTPLineEnd.find(in: bytes, from: position, maxLength: room) {
             case .incomplete:
-                return try incompleteHead(bytes, from: headStart)
+                try checkIncompleteHead(bytes, from: headStart)
+                return nil
             case .tooLong:
                 throw HTTPParseError(status: 431, reason: "the head is larger than \(limits.maxHeaderBytes) bytes")
             case .found(let end) where end == position:
-                head.headers = HTTPHeaders(fields)
-                head.end = end + 2
-                return head
+                return (method, target, version, fields, end + 2)
             case .found(let end):
                 guard fields.count < limits.maxHeaderCount else {
                     throw HTTPParseError(status: 431, reason: "more than \(limits.maxHeaderCount) header fields")
                 }
-                fields.append(try parseFieldLine(bytes, position..<end, number: fields.count + 1, kind: "header"))
+                let (name, value) = try checkFieldLine(bytes, position..<end, number: fields.count + 1, kind: "header")
+                fields.append((position..<end, name, value))
                 position = end + 2
             }
         }
     }
 
-    /// Nil (more bytes needed) for a head that has not ended yet, or 431 when the bytes present already fill the
-    /// limit: the head would be longer than that once its end arrives.
-    private func incompleteHead(_ bytes: UnsafeRawBufferPointer, from headStart: Int) throws(HTTPParseError)
-        -> HTTPRequestHead?
-    {
+    /// Nothing (more bytes needed) for a head that has not ended yet, or 431 when the bytes present already fill
+    /// the limit: the head would be longer than that once its end arrives.
+    private func checkIncompleteHead(_ bytes: UnsafeRawBufferPointer, from headStart: Int) throws(HTTPParseError) {
         guard bytes.count - headStart < limits.maxHeaderBytes else {
             throw HTTPParseError(status: 431, reason: "the head is larger than \(limits.maxHeaderBytes) bytes")
         }
-        return nil
     }
 }

@@ -32,7 +32,7 @@ public struct HTTPResponseParser: Sendable {
     }
 
     /// One checked field line of a response head: the line (without CRLF), its name and its trimmed value.
-    typealias FieldRanges = (line: Range<Int>, name: Range<Int>, value: Range<Int>)
+    typealias FieldRanges = HTTPRequestParser.FieldRanges
 
     /// The status line and where each field line is, at the start of `bytes`; nil until the blank line ending
     /// the head arrives. Every line is checked as `parse` checks it; nothing is copied.
@@ -50,6 +50,7 @@ public struct HTTPResponseParser: Sendable {
         let (version11, status, reason) = try parseStatusLine(bytes, 0..<statusEnd)
         var position = statusEnd + 2
         var ranges: [FieldRanges] = []
+        ranges.reserveCapacity(16)
         while true {
             let room = headLimit - position - 2
             switch try HTTPLineEnd.find(in: bytes, from: position, maxLength: room) {

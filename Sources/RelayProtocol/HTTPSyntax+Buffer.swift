@@ -36,6 +36,17 @@ extension HTTPSyntax {
         return true
     }
 
+    /// Whether the bytes in `range` spell `text` with ASCII letters in any case.
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: String) -> Bool {
+        guard range.count == text.utf8.count else { return false }
+        var index = range.lowerBound
+        for byte in text.utf8 {
+            if lowercased(bytes[index]) != lowercased(byte) { return false }
+            index += 1
+        }
+        return true
+    }
+
     /// The bytes in `range`, copied.
     static func copy(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8] {
         Array(UnsafeRawBufferPointer(rebasing: bytes[range]))

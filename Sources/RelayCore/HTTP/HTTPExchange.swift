@@ -16,6 +16,8 @@ final class HTTPExchange {
     private lazy var fromServer = HTTPInbound(initialCapacity: 16 * 1024, maximumCapacity: HTTPGateway.serverBufferSize)
     private(set) var bytesIn = 0
     private(set) var bytesOut = 0
+    /// The client as the forwarded fields name it, made at its first request.
+    private lazy var forwarding = HTTPRewrite.Client(peer)
 
     /// The listener's view of the connection (its `idle_timeout` and `first_byte_timeout`): bytes either way
     /// count as activity.
@@ -246,7 +248,7 @@ final class HTTPExchange {
                          server: ServerHandle, group: BackendGroup, into result: inout Result) async -> ForwardOutcome {
         let settings = gateway.settings
         func deadline() -> UInt64 { EventLoop.now() + UInt64(settings.responseTimeout.nanosecondsClamped) }
-        var requestBytes = HTTPRewrite.request(head, route: route?.config, client: peer, server: server.address,
+        var requestBytes = HTTPRewrite.request(head, route: route, client: forwarding, server: server.address,
                                                requestID: head.hasRequestID ? nil : gateway.newRequestID(),
                                                closeUpstream: settings.upstreamKeepalive == 0)
         var body = HTTPBodyTracker(head.body)
@@ -293,7 +295,7 @@ final class HTTPExchange {
                 response = answer
             case let .failed(outcome):
                 upstream.close()
-                if result.reason == "upstream_timeout" { group.report(server, .answered(success: false)) }
+                if result.reason == "upstream_timeout" { group.report(server, .answered(success: false, firstByte: nil)) }
                 if outcome == nil { return .done }
                 return .staleConnection
             }
@@ -310,7 +312,7 @@ final class HTTPExchange {
             case let .response(answer): response = answer
             case let .failed(outcome):
                 upstream.close()
-                if result.reason == "upstream_timeout" { group.report(server, .answered(success: false)) }
+                if result.reason == "upstream_timeout" { group.report(server, .answered(success: false, firstByte: nil)) }
                 if outcome == nil { return .done }
                 if head.body == .none { return .staleConnection }
                 // The body went: the request is not sent again.
@@ -320,8 +322,7 @@ final class HTTPExchange {
             }
         }
         guard let response else { return .done }
-        group.report(server, .answered(success: response.status < 500))
-        if let firstByte = result.firstByte { group.report(server, .firstByte(firstByte)) }
+        group.report(server, .answered(success: response.status < 500, firstByte: result.firstByte))
         if (response.status == 502 || response.status == 503), head.isIdempotent, head.body == .none,
            result.attempts <= settings.retries {
             upstream.close()
@@ -561,7 +562,7 @@ final class HTTPExchange {
                                        end: result.reason ?? "ok")
             entry.route = result.route
             entry.extra = [("method", head?.method ?? "-"), ("path", head.map { String($0.path) } ?? "-"),
-                           ("host", head?.headers["Host"] ?? "-"), ("status", String(result.status)),
+                           ("host", head?.value(of: "Host") ?? "-"), ("status", String(result.status)),
                            ("upstream_ms", result.firstByte.map { Self.milliseconds($0) } ?? "-"),
                            ("api_key", result.keyName ?? "-")]
             accessLog.record(entry)

@@ -12,10 +12,13 @@ public final class HTTPGateway: Sendable {
         let group: BackendGroup
         let requests = Counter()
         let limiter: RouteRateLimiter?
+        /// The names of `add_headers`, lower case: the client's fields of these names are replaced.
+        let addedNames: [[UInt8]]
 
         init(config: RouteConfig, group: BackendGroup) {
             self.config = config
             self.group = group
+            addedNames = config.addHeaders.map { Array($0.name.lowercased().utf8) }
             limiter = config.rateLimit.isEnabled ? RouteRateLimiter(config.rateLimit) : nil
         }
     }
@@ -94,7 +97,7 @@ public final class HTTPGateway: Sendable {
             return Refusal(status: 403, reason: "forbidden", message: "client \(client.ip) may not use route \(config.name)")
         }
         if let keys = config.apiKeys {
-            let presented = Self.presentedKey(request.headers)
+            let presented = Self.presentedKey(request)
             guard let presented, let name = keys.name(of: presented.utf8) else {
                 return Refusal(status: 401, reason: presented == nil ? "no_api_key" : "bad_api_key",
                                message: presented == nil ? "route \(config.name) needs an API key"
@@ -114,14 +117,14 @@ public final class HTTPGateway: Sendable {
     }
 
     /// The key of `Authorization: Bearer KEY` or `X-API-Key: KEY`.
-    static func presentedKey(_ headers: HTTPHeaders) -> String? {
-        if let authorization = headers["Authorization"] {
+    static func presentedKey(_ headers: HTTPProxyRequest) -> String? {
+        if let authorization = headers.value(of: "Authorization") {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" {
                 return String(parts[1].drop { $0 == " " })
             }
         }
-        return headers["X-API-Key"]
+        return headers.value(of: "X-API-Key")
     }
 
     static func matches(_ route: RouteConfig, request: HTTPProxyRequest, host: String?, client: SocketAddress) -> Bool {
@@ -130,7 +133,10 @@ public final class HTTPGateway: Sendable {
         }
         if let prefix = route.pathPrefix, !request.path.hasPrefix(prefix) { return false }
         if !route.methods.isEmpty, !route.methods.contains(request.method) { return false }
-        for (name, value) in route.headers where !request.headers.values(for: name).contains(value) { return false }
+        if !route.headers.isEmpty {
+            let headers = request.headers
+            for (name, value) in route.headers where !headers.values(for: name).contains(value) { return false }
+        }
         if !route.source.isEmpty, !route.source.contains(client) { return false }
         return true
     }
@@ -153,8 +159,13 @@ public final class HTTPGateway: Sendable {
     /// A new request id: 16 hex digits from a random sequence.
     func newRequestID() -> String {
         let value = requestIDs.next()
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - text.count) + text
+        return String(unsafeUninitializedCapacity: 16) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            for index in 0..<16 {
+                buffer[index] = digits.utf8Start[Int(value >> (60 - 4 * UInt64(index)) & 0xF)]
+            }
+            return 16
+        }
     }
 
     /// Serves one client connection: requests one after the other until either side closes.

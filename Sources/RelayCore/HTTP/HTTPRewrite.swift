@@ -5,41 +5,31 @@ import RelayProtocol
 /// hop-by-hop fields of the other connection removed (RFC 9110 §7.6.1) and the proxy's own fields added. Built as
 /// bytes in one buffer sized up front: a head is written once per request, so it should cost one allocation.
 enum HTTPRewrite {
-    /// Fields that describe one connection, never forwarded (Transfer-Encoding is kept: bodies pass as they are).
-    static let hopByHop = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"]
+    /// What the forwarded fields say about one client, made once per client connection.
+    struct Client {
+        /// The address as `X-Forwarded-For` writes it.
+        let ip: [UInt8]
+        /// Its `Forwarded` element (RFC 7239: an IPv6 address is quoted and bracketed) without `host=`.
+        let element: [UInt8]
 
-    /// Whether `name` equals `lower` (a lower-case ASCII name) ignoring case, without allocating.
+        init(_ address: SocketAddress) {
+            let ip = address.ip
+            self.ip = Array(ip.utf8)
+            element = Array((address.isIPv6 ? "for=\"[\(ip)]\";proto=http" : "for=\(ip);proto=http").utf8)
+        }
+    }
+
+    /// Whether `bytes` equal `lower` (lower-case ASCII) ignoring case.
     @inline(__always)
-    static func named(_ name: String, _ lower: String) -> Bool {
-        var other = lower.utf8.makeIterator()
-        for byte in name.utf8 {
-            guard let expected = other.next(), byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0) == expected else {
-                return false
-            }
+    static func equalsLower(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, _ lower: [UInt8]) -> Bool {
+        guard bytes.count == lower.count else { return false }
+        var index = bytes.startIndex
+        for expected in lower {
+            let byte = bytes[index]
+            guard byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0) == expected else { return false }
+            index += 1
         }
-        return other.next() == nil
-    }
-
-    /// Whether `name` is hop-by-hop for a message whose `Connection` field lists `listed` (lower case).
-    static func isHopByHop(_ name: String, listed: [String]) -> Bool {
-        hopByHop.contains { named(name, $0) } || listed.contains { named(name, $0) }
-    }
-
-    /// The names a `Connection` field lists beyond the standard ones, lower case (usually none).
-    static func connectionTokens(_ headers: HTTPHeaders) -> [String] {
-        var tokens: [String] = []
-        for header in headers where named(header.name, "connection") {
-            for element in header.value.utf8.split(separator: UInt8(ascii: ",")) {
-                var token = element[...]
-                while let first = token.first, first == 0x20 || first == 0x09 { token = token.dropFirst() }
-                while let last = token.last, last == 0x20 || last == 0x09 { token = token.dropLast() }
-                guard !token.isEmpty else { continue }
-                let name = String(decoding: token, as: UTF8.self)
-                if hopByHop.contains(where: { named(name, $0) }) { continue }
-                tokens.append(name.lowercased())
-            }
-        }
-        return tokens
+        return true
     }
 
     /// Appends `name: value` CRLF.
@@ -55,16 +45,16 @@ enum HTTPRewrite {
 
     /// The request head for the server: the route's prefix stripped, hop-by-hop fields dropped, `X-Forwarded-For`,
     /// `X-Forwarded-Proto`, `Forwarded` and `X-Request-Id` (when `requestID` is given: the client sent none) added,
-    /// the route's `add_headers` set; an upgrade keeps `Upgrade` and `Connection: upgrade`.
+    /// the route's `add_headers` set; an upgrade keeps `Upgrade` and `Connection: upgrade`. The client's other
+    /// field lines are copied as they came.
     @inline(never)
-    static func request(_ head: HTTPProxyRequest, route: RouteConfig?, client: SocketAddress, server: SocketAddress,
+    static func request(_ head: HTTPProxyRequest, route: HTTPGateway.Route?, client: Client, server: SocketAddress,
                         requestID: String?, closeUpstream: Bool) -> [UInt8] {
         var target = Substring(head.target)
-        if let route, route.stripPrefix, let prefix = route.pathPrefix, target.hasPrefix(prefix) {
+        if let config = route?.config, config.stripPrefix, let prefix = config.pathPrefix, target.hasPrefix(prefix) {
             target = target.dropFirst(prefix.count)
         }
-        let listed = connectionTokens(head.headers)
-        let added = route?.addHeaders ?? []
+        let addedNames = route?.addedNames ?? []
         var bytes: [UInt8] = []
         bytes.reserveCapacity(head.headLength + 256)
         bytes.append(contentsOf: head.method.utf8)
@@ -72,34 +62,55 @@ enum HTTPRewrite {
         if !target.hasPrefix("/") { bytes.append(UInt8(ascii: "/")) }
         bytes.append(contentsOf: target.utf8)
         bytes.append(contentsOf: head.version == .http1_1 ? " HTTP/1.1\r\n".utf8 : " HTTP/1.0\r\n".utf8)
-        var forwardedFor: String?
-        var forwarded: String?
-        var host: String?
-        for header in head.headers {
-            let name = header.name
-            if isHopByHop(name, listed: listed) { continue }
-            if !added.isEmpty, added.contains(where: { named(name, $0.name.lowercased()) }) { continue }
-            if named(name, "x-forwarded-for") {
-                forwardedFor = forwardedFor.map { $0 + ", " + header.value } ?? header.value
-            } else if named(name, "forwarded") {
-                forwarded = forwarded.map { $0 + ", " + header.value } ?? header.value
-            } else if named(name, "x-forwarded-proto") {
-                continue
-            } else {
-                if host == nil, named(name, "host") { host = header.value }
-                field(&bytes, name, header.value)
+        var forwardedFor: [HTTPProxyRequest.Line] = []
+        var forwarded: [HTTPProxyRequest.Line] = []
+        var host: HTTPProxyRequest.Line?
+        head.head.withUnsafeBufferPointer { raw in
+            for line in head.lines {
+                switch line.role {
+                case .hopByHop, .forwardedProto: continue
+                default: break
+                }
+                if !addedNames.isEmpty, addedNames.contains(where: { equalsLower(raw[line.start..<line.colon], $0) }) {
+                    continue
+                }
+                switch line.role {
+                case .forwardedFor: forwardedFor.append(line)
+                case .forwarded: forwarded.append(line)
+                default:
+                    if line.role == .host, host == nil { host = line }
+                    bytes.append(contentsOf: raw[line.start..<line.end])
+                    bytes.append(0x0D)
+                    bytes.append(0x0A)
+                }
             }
+            if host == nil { field(&bytes, "Host", server.description) }
+            bytes.append(contentsOf: "X-Forwarded-For: ".utf8)
+            for line in forwardedFor {
+                bytes.append(contentsOf: raw[line.valueStart..<line.valueEnd])
+                bytes.append(contentsOf: ", ".utf8)
+            }
+            bytes.append(contentsOf: client.ip)
+            bytes.append(contentsOf: "\r\nX-Forwarded-Proto: http\r\nForwarded: ".utf8)
+            for line in forwarded {
+                bytes.append(contentsOf: raw[line.valueStart..<line.valueEnd])
+                bytes.append(contentsOf: ", ".utf8)
+            }
+            bytes.append(contentsOf: client.element)
+            if let host {
+                let value = raw[host.valueStart..<host.valueEnd]
+                if value.allSatisfy({ $0 > 0x20 && $0 != UInt8(ascii: "\"") }) {
+                    bytes.append(contentsOf: ";host=\"".utf8)
+                    bytes.append(contentsOf: value)
+                    bytes.append(UInt8(ascii: "\""))
+                }
+            }
+            bytes.append(0x0D)
+            bytes.append(0x0A)
         }
-        if host == nil { field(&bytes, "Host", server.description) }
-        let ip = client.ip
-        field(&bytes, "X-Forwarded-For", forwardedFor.map { $0 + ", " + ip } ?? ip)
-        bytes.append(contentsOf: "X-Forwarded-Proto: http\r\n".utf8)
-        var element = client.isIPv6 ? "for=\"[\(ip)]\";proto=http" : "for=\(ip);proto=http"
-        if let host, host.utf8.allSatisfy({ $0 > 0x20 && $0 != UInt8(ascii: "\"") }) { element += ";host=\"\(host)\"" }
-        field(&bytes, "Forwarded", forwarded.map { $0 + ", " + element } ?? element)
         if let requestID { field(&bytes, "X-Request-Id", requestID) }
-        for (name, value) in added { field(&bytes, name, value) }
-        if head.isUpgrade, let upgrade = head.headers["Upgrade"] {
+        if let route { for (name, value) in route.config.addHeaders { field(&bytes, name, value) } }
+        if head.isUpgrade, let upgrade = head.upgrade {
             field(&bytes, "Upgrade", upgrade)
             bytes.append(contentsOf: "Connection: upgrade\r\n".utf8)
         } else if closeUpstream || head.version == .http1_0 {

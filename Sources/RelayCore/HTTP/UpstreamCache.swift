@@ -54,20 +54,19 @@ final class UpstreamCache: Sendable {
         let now = EventLoop.now()
         let limit = UInt64(idleTimeout.nanosecondsClamped)
         var expired: [TCPConnection] = []
-        let kept = idle.withLock { table -> Bool in
-            var list = table[key] ?? []
+        let perServer = perServer
+        // Edited in place (`table[key, default:]` as inout): a copy taken out and stored back would make every
+        // append copy the list, since the table still holds it.
+        func keep(in list: inout [Idle]) -> Bool {
             while let oldest = list.first, now &- oldest.since > limit {
                 expired.append(oldest.connection)
                 list.removeFirst()
             }
-            guard list.count < perServer else {
-                table[key] = list
-                return false
-            }
+            guard list.count < perServer else { return false }
             list.append(Idle(connection: connection, since: now))
-            table[key] = list
             return true
         }
+        let kept = idle.withLock { table -> Bool in keep(in: &table[key, default: []]) }
         for stale in expired { stale.close() }
         if !kept { connection.close() }
     }

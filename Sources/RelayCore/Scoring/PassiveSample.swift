@@ -11,6 +11,7 @@ public enum PassiveSample: Sendable, Equatable {
     /// down at once.
     case connectFailed(String)
     /// A request the server answered (http listeners): a 5xx answer or no answer in time is a failure for the
-    /// success rate, anything else a success. A soft signal: the server is not marked down for it.
-    case answered(success: Bool)
+    /// success rate, anything else a success. A soft signal: the server is not marked down for it. With the time
+    /// to the response head when there was one (one sample per request instead of two).
+    case answered(success: Bool, firstByte: Duration?)
 }

@@ -126,19 +126,27 @@ public actor Scoreboard {
     }
 
     public func recordPassive(_ server: ServerHandle, _ sample: PassiveSample) {
-        guard entries[server] != nil else { return }
-        var transition = ServerScoreState.HealthTransition.unchanged
-        switch sample {
-        case .connected(let connectTime):
-            entries[server]!.state.recordPassiveConnected(connectTime, scoring: scoring)
-        case .firstByte(let timeToFirstByte):
-            entries[server]!.state.recordPassiveFirstByte(timeToFirstByte, scoring: scoring)
-        case .connectFailed(let error):
-            transition = entries[server]!.state.recordPassiveRefused(error: error, scoring: scoring)
-        case .answered(let success):
-            entries[server]!.state.recordPassiveAnswer(success: success, scoring: scoring)
+        let scoring = scoring
+        // Changed in place through one lookup: a copy of the entry taken out and stored back would cost a copy of
+        // its state per sample, and the successful answers of an http listener come once per request.
+        func record(_ state: inout ServerScoreState) -> ServerScoreState.HealthTransition {
+            switch sample {
+            case .connected(let connectTime):
+                state.recordPassiveConnected(connectTime, scoring: scoring)
+            case .firstByte(let timeToFirstByte):
+                state.recordPassiveFirstByte(timeToFirstByte, scoring: scoring)
+            case .connectFailed(let error):
+                return state.recordPassiveRefused(error: error, scoring: scoring)
+            case .answered(let success, let firstByte):
+                state.recordPassiveAnswer(success: success, scoring: scoring)
+                if let firstByte { state.recordPassiveFirstByte(firstByte, scoring: scoring) }
+            }
+            return .unchanged
         }
-        updated(server, transition)
+        guard let index = entries.index(forKey: server) else { return }
+        let transition = record(&entries.values[index].state)
+        guard transition == .unchanged else { return updated(server, transition) }
+        server.latencyEstimateNanos.store(entries.values[index].state.latencyEstimateNanos, ordering: .relaxed)
     }
 
     /// Every registered server's score, in registration order.

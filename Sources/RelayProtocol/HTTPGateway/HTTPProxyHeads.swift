@@ -1,13 +1,36 @@
-/// A request head as a proxy sees it: what routing, balancing and forwarding need, and where the body starts.
+/// A request head as a proxy sees it: what routing, balancing and forwarding need, where the body starts, and its
+/// field lines as received, each marked with what the proxy does with it, so the head is forwarded by copying
+/// lines instead of rebuilding fields.
 public struct HTTPProxyRequest: Sendable, Equatable {
+    /// What the proxy does with a field line.
+    public enum Role: UInt8, Sendable {
+        /// Forwarded as it is.
+        case plain
+        /// Describes only the client's connection (RFC 9110 §7.6.1: `Connection`, `Keep-Alive`,
+        /// `Proxy-Connection`, `TE`, `Trailer`, `Upgrade`, and the names `Connection` lists): not forwarded.
+        case hopByHop
+        /// `X-Forwarded-For`, `Forwarded`, `X-Forwarded-Proto`: the proxy writes its own, extending the first two.
+        case forwardedFor, forwarded, forwardedProto
+        /// `Host`: forwarded, and named in the proxy's `Forwarded` element.
+        case host
+    }
+
+    /// One field line of `head`: the line (without CRLF), where its name ends, its trimmed value, and its role.
+    public struct Line: Sendable, Equatable {
+        public let start: Int
+        public let end: Int
+        public let colon: Int
+        public let valueStart: Int
+        public let valueEnd: Int
+        public let role: Role
+    }
+
     /// The method, as sent.
     public var method: String
     /// The request-target, as sent (origin-form, or `*`).
     public var target: String
     /// The version from the request line.
     public var version: HTTPVersion
-    /// The header fields in wire order.
-    public var headers: HTTPHeaders
     /// How the body is delimited.
     public var body: HTTPMessageBody
     /// Whether the client keeps the connection open after the response (HTTP/1.1 unless `Connection: close`;
@@ -15,64 +38,25 @@ public struct HTTPProxyRequest: Sendable, Equatable {
     public var keepAlive: Bool
     /// The bytes of the head, its blank line included: the body starts there.
     public var headLength: Int
-
-    /// The target's path, before any `?`, as sent (not decoded): what routes match.
-    public var path: Substring {
-        target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? Substring(target)
-    }
-
+    /// The head as received (any empty lines before the request line included).
+    public let head: [UInt8]
+    /// Its field lines, in order.
+    public let lines: [Line]
     /// `Expect: 100-continue`: the client waits for an interim response before it sends the body.
     public let expectsContinue: Bool
     /// An upgrade request (`Connection: upgrade` with an `Upgrade` field, WebSocket's handshake among them).
     public let isUpgrade: Bool
+    /// The `Upgrade` field's value, when there is one.
+    public let upgrade: String?
     /// The `Host` field, lower-cased and without its port, or nil.
     public let host: String?
     /// Whether the client sent an `X-Request-Id`.
     public let hasRequestID: Bool
 
-    /// Reads what the proxy asks of a head once, in one pass over its fields, instead of a search per question.
-    init(method: String, target: String, version: HTTPVersion, headers: HTTPHeaders, body: HTTPMessageBody,
-         headLength: Int) {
-        self.method = method
-        self.target = target
-        self.version = version
-        self.headers = headers
-        self.body = body
-        self.headLength = headLength
-        var close = false
-        var keepAliveToken = false
-        var upgradeToken = false
-        var upgradeField = false
-        var expects = false
-        var host: String?
-        var requestID = false
-        for field in headers {
-            let name = field.name
-            switch name.utf8.count {
-            case 4 where HTTPHeaders.namesMatch(name, "Host"):
-                host = host ?? HTTPProxyRequest.hostName(field.value)
-            case 6 where HTTPHeaders.namesMatch(name, "Expect"):
-                if HTTPHeaders.namesMatch(HTTPSyntax.trimmingWhitespace(field.value), "100-continue") { expects = true }
-            case 7 where HTTPHeaders.namesMatch(name, "Upgrade"):
-                upgradeField = true
-            case 10 where HTTPHeaders.namesMatch(name, "Connection"):
-                for element in field.value.split(separator: ",") {
-                    let token = HTTPSyntax.trimmingWhitespace(element)
-                    if HTTPHeaders.namesMatch(token, "close") { close = true }
-                    else if HTTPHeaders.namesMatch(token, "keep-alive") { keepAliveToken = true }
-                    else if HTTPHeaders.namesMatch(token, "upgrade") { upgradeToken = true }
-                }
-            case 12 where HTTPHeaders.namesMatch(name, "X-Request-Id"):
-                requestID = true
-            default:
-                break
-            }
-        }
-        keepAlive = !close && (version == .http1_1 || keepAliveToken)
-        isUpgrade = upgradeField && upgradeToken
-        expectsContinue = expects
-        self.host = host
-        hasRequestID = requestID
+    /// The target's path, before any `?`, as sent (not decoded): what routes match.
+    public var path: Substring {
+        guard let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return Substring(target) }
+        return target[..<question]
     }
 
     /// Methods whose request can be sent again without changing the outcome (RFC 9110 §9.2.2).
@@ -80,6 +64,24 @@ public struct HTTPProxyRequest: Sendable, Equatable {
         switch method {
         case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE": true
         default: false
+        }
+    }
+
+    /// The header fields, as strings (built on demand: forwarding copies `lines`).
+    public var headers: HTTPHeaders {
+        HTTPHeaders(lines.map { line in
+            HTTPHeader(name: String(decoding: head[line.start..<line.colon], as: UTF8.self),
+                       value: String(decoding: head[line.valueStart..<line.valueEnd], as: UTF8.self))
+        })
+    }
+
+    /// The value of the first field named `name` (any case), without building the others.
+    public func value(of name: String) -> String? {
+        head.withUnsafeBytes { bytes in
+            for line in lines where HTTPSyntax.equalsIgnoringCase(bytes, line.start..<line.colon, name) {
+                return HTTPSyntax.string(bytes, line.valueStart..<line.valueEnd)
+            }
+            return nil
         }
     }
 
@@ -93,6 +95,28 @@ public struct HTTPProxyRequest: Sendable, Equatable {
         if let colon = text.lastIndex(of: ":") { return String(text[..<colon]) }
         return text
     }
+
+    /// `hostName` of the ASCII value at `range` of `bytes`, read without building the value first.
+    static func hostName(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        var end = range.upperBound
+        if range.lowerBound < end, bytes[range.lowerBound] == UInt8(ascii: "[") {
+            if let close = HTTPSyntax.firstIndex(of: UInt8(ascii: "]"), in: bytes, range) { end = close + 1 }
+        } else {
+            var index = end
+            while index > range.lowerBound {
+                index -= 1
+                if bytes[index] == UInt8(ascii: ":") {
+                    end = index
+                    break
+                }
+            }
+        }
+        let count = end - range.lowerBound
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            for offset in 0..<count { buffer[offset] = HTTPSyntax.lowercased(bytes[range.lowerBound + offset]) }
+            return count
+        }
+    }
 }
 
 /// A response head as a proxy sees it: its status and framing, and its field lines as received, each marked when
@@ -105,7 +129,7 @@ public struct HTTPProxyResponse: Sendable, Equatable {
         public let start: Int
         public let end: Int
         public let colon: Int
-        public let hopByHop: Bool
+        public internal(set) var hopByHop: Bool
     }
 
     /// The status code.
@@ -147,17 +171,95 @@ extension HTTPRequestParser {
     /// The head of the request at the start of `bytes`, for a proxy that streams the body: nil when the head has
     /// not ended yet. Strict as `parse`, with the same limits on the head; a `Content-Length` is refused with
     /// 413 only above `maxBodyBytes`, and a chunked body is not read here at all (`HTTPChunkedScanner` follows it).
+    /// No field becomes a string but the few that route and frame the request.
     public func parseProxyHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPProxyRequest? {
-        guard let head = try parseHead(bytes) else { return nil }
-        try checkHost(head)
+        guard let (method, target, version, ranges, end) = try scanHead(bytes) else { return nil }
+        var roles = [HTTPProxyRequest.Role](repeating: .plain, count: ranges.count)
+        var hostCount = 0
+        var hostValue: Range<Int>?
+        var contentLengths: [String] = []
+        var transferEncodings: [String] = []
+        var close = false
+        var keepAliveToken = false
+        var upgradeToken = false
+        var upgradeValue: Range<Int>?
+        var expects = false
+        var requestID = false
+        var listed: [[UInt8]] = []
+        for index in ranges.indices {
+            let range = ranges[index]
+            let name = UnsafeRawBufferPointer(rebasing: bytes[range.name])
+            switch name.count {
+            case 4 where HTTPResponseParser.equalsLower(name, "host"):
+                hostCount += 1
+                if hostValue == nil { hostValue = range.value }
+                roles[index] = .host
+            case 14 where HTTPResponseParser.equalsLower(name, "content-length"):
+                contentLengths.append(HTTPSyntax.string(bytes, range.value))
+            case 17 where HTTPResponseParser.equalsLower(name, "transfer-encoding"):
+                transferEncodings.append(HTTPSyntax.string(bytes, range.value))
+            case 10 where HTTPResponseParser.equalsLower(name, "connection"):
+                roles[index] = .hopByHop
+                for token in UnsafeRawBufferPointer(rebasing: bytes[range.value]).split(separator: UInt8(ascii: ",")) {
+                    var start = token.startIndex
+                    var end = token.endIndex
+                    while start < end, HTTPSyntax.isWhitespace(token[start]) { start += 1 }
+                    while end > start, HTTPSyntax.isWhitespace(token[end - 1]) { end -= 1 }
+                    let word = UnsafeRawBufferPointer(rebasing: token[start..<end])
+                    if HTTPResponseParser.equalsLower(word, "close") { close = true }
+                    else if HTTPResponseParser.equalsLower(word, "keep-alive") { keepAliveToken = true }
+                    else if HTTPResponseParser.equalsLower(word, "upgrade") { upgradeToken = true }
+                    else if !word.isEmpty { listed.append(word.map(HTTPSyntax.lowercased)) }
+                }
+            case 7 where HTTPResponseParser.equalsLower(name, "upgrade"):
+                roles[index] = .hopByHop
+                if upgradeValue == nil { upgradeValue = range.value }
+            case 6 where HTTPResponseParser.equalsLower(name, "expect"):
+                if HTTPResponseParser.equalsLower(UnsafeRawBufferPointer(rebasing: bytes[range.value]), "100-continue") {
+                    expects = true
+                }
+            case 12 where HTTPResponseParser.equalsLower(name, "x-request-id"):
+                requestID = true
+            case 15 where HTTPResponseParser.equalsLower(name, "x-forwarded-for"):
+                roles[index] = .forwardedFor
+            case 9 where HTTPResponseParser.equalsLower(name, "forwarded"):
+                roles[index] = .forwarded
+            case 17 where HTTPResponseParser.equalsLower(name, "x-forwarded-proto"):
+                roles[index] = .forwardedProto
+            case 10 where HTTPResponseParser.equalsLower(name, "keep-alive"),
+                 16 where HTTPResponseParser.equalsLower(name, "proxy-connection"),
+                 2 where HTTPResponseParser.equalsLower(name, "te"), 7 where HTTPResponseParser.equalsLower(name, "trailer"):
+                roles[index] = .hopByHop
+            default:
+                break
+            }
+        }
+        if !listed.isEmpty {
+            for index in ranges.indices where roles[index] != .hopByHop {
+                if listed.contains(bytes[ranges[index].name].map(HTTPSyntax.lowercased)) { roles[index] = .hopByHop }
+            }
+        }
+        let host = hostValue.map { HTTPSyntax.string(bytes, $0) }
+        try checkHost(count: hostCount, first: host, version: version)
         let body: HTTPMessageBody
-        switch try framing(of: head) {
+        switch try framing(transferEncodings: transferEncodings, contentLengths: contentLengths, version: version) {
         case .none: body = .none
         case let .length(length): body = length == 0 ? .none : .length(length)
         case .chunked: body = .chunked
         }
-        return HTTPProxyRequest(method: head.method, target: head.target, version: head.version, headers: head.headers,
-                                body: body, headLength: head.end)
+        let lines = ranges.indices.map { index in
+            let range = ranges[index]
+            return HTTPProxyRequest.Line(start: range.line.lowerBound, end: range.line.upperBound,
+                                         colon: range.name.upperBound, valueStart: range.value.lowerBound,
+                                         valueEnd: range.value.upperBound, role: roles[index])
+        }
+        return HTTPProxyRequest(method: HTTPSyntax.string(bytes, method), target: HTTPSyntax.string(bytes, target),
+                                version: version, body: body,
+                                keepAlive: !close && (version == .http1_1 || keepAliveToken), headLength: end,
+                                head: Array(bytes[0..<end]), lines: lines, expectsContinue: expects,
+                                isUpgrade: upgradeValue != nil && upgradeToken,
+                                upgrade: upgradeValue.map { HTTPSyntax.string(bytes, $0) },
+                                host: hostValue.map { HTTPProxyRequest.hostName(bytes, $0) }, hasRequestID: requestID)
     }
 }
 
@@ -171,56 +273,60 @@ extension HTTPResponseParser {
         guard let (version11, status, reason, ranges, position) = try scanHead(bytes) else { return nil }
         var contentLengths: [String] = []
         var transferCodings: [String] = []
+        var sawTransferEncoding = false
         var close = false
         var keepAliveToken = false
         var listed: [[UInt8]] = []
         var upgrade: String?
-        var hop = [Bool](repeating: false, count: ranges.count)
-        for (index, range) in ranges.enumerated() {
+        var lines: [HTTPProxyResponse.Line] = []
+        lines.reserveCapacity(ranges.count)
+        for range in ranges {
             let name = UnsafeRawBufferPointer(rebasing: bytes[range.name])
+            var hop = false
             switch name.count {
             case 14 where Self.equalsLower(name, "content-length"):
                 contentLengths.append(HTTPSyntax.string(bytes, range.value))
             case 17 where Self.equalsLower(name, "transfer-encoding"):
+                sawTransferEncoding = true
                 for coding in HTTPSyntax.string(bytes, range.value).split(separator: ",") {
                     let trimmed = HTTPSyntax.trimmingWhitespace(coding).lowercased()
                     if !trimmed.isEmpty { transferCodings.append(trimmed) }
                 }
             case 10 where Self.equalsLower(name, "connection"):
-                hop[index] = true
+                hop = true
                 for token in UnsafeRawBufferPointer(rebasing: bytes[range.value]).split(separator: UInt8(ascii: ",")) {
                     var start = token.startIndex
                     var end = token.endIndex
                     while start < end, HTTPSyntax.isWhitespace(token[start]) { start += 1 }
                     while end > start, HTTPSyntax.isWhitespace(token[end - 1]) { end -= 1 }
-                    let lowered = token[start..<end].map(HTTPSyntax.lowercased)
-                    if lowered == Array("close".utf8) { close = true }
-                    else if lowered == Array("keep-alive".utf8) { keepAliveToken = true }
-                    else if !lowered.isEmpty { listed.append(lowered) }
+                    let word = UnsafeRawBufferPointer(rebasing: token[start..<end])
+                    if Self.equalsLower(word, "close") { close = true }
+                    else if Self.equalsLower(word, "keep-alive") { keepAliveToken = true }
+                    else if !word.isEmpty { listed.append(word.map(HTTPSyntax.lowercased)) }
                 }
             case 7 where Self.equalsLower(name, "upgrade"):
-                hop[index] = true
+                hop = true
                 upgrade = HTTPSyntax.string(bytes, range.value)
             case 10 where Self.equalsLower(name, "keep-alive"), 16 where Self.equalsLower(name, "proxy-connection"),
                  2 where Self.equalsLower(name, "te"), 7 where Self.equalsLower(name, "trailer"):
-                hop[index] = true
+                hop = true
             default:
                 break
             }
+            lines.append(HTTPProxyResponse.Line(start: range.line.lowerBound, end: range.line.upperBound,
+                                                colon: range.name.upperBound, hopByHop: hop))
         }
         if !listed.isEmpty {
-            for (index, range) in ranges.enumerated() where !hop[index] {
-                let name = bytes[range.name].map(HTTPSyntax.lowercased)
-                if listed.contains(name) { hop[index] = true }
+            for index in lines.indices where !lines[index].hopByHop {
+                let name = bytes[ranges[index].name].map(HTTPSyntax.lowercased)
+                if listed.contains(name) { lines[index].hopByHop = true }
             }
         }
         var keepAlive = version11 ? !close : keepAliveToken
         let body: HTTPMessageBody
         if method == "HEAD" || (100..<200).contains(status) || status == 204 || status == 304 {
             body = .none
-        } else if !transferCodings.isEmpty || ranges.contains(where: { range in
-            range.name.count == 17 && Self.equalsLower(UnsafeRawBufferPointer(rebasing: bytes[range.name]), "transfer-encoding")
-        }) {
+        } else if sawTransferEncoding {
             // RFC 9112 §6.3: chunked last is chunked; any other final coding runs until the close.
             body = transferCodings.last == "chunked" ? .chunked : .untilClose
         } else if let first = contentLengths.first {
@@ -237,10 +343,6 @@ extension HTTPResponseParser {
             body = .untilClose
         }
         if body == .untilClose { keepAlive = false }
-        let lines = ranges.enumerated().map { index, range in
-            HTTPProxyResponse.Line(start: range.line.lowerBound, end: range.line.upperBound,
-                                   colon: range.name.upperBound, hopByHop: hop[index])
-        }
         return HTTPProxyResponse(status: status, reason: reason, version11: version11, body: body,
                                  keepAlive: keepAlive, headLength: position, head: Array(bytes[0..<position]),
                                  lines: lines, upgrade: upgrade)

@@ -46,9 +46,61 @@ func checkRequestHead(_ input: UnsafeRawBufferPointer, split: Int) {
         let (alone, _) = outcome(UnsafeRawBufferPointer(rebasing: input[..<head.headLength]))
         precondition(alone == whole, "the head's own bytes parse differently")
         _ = head.path
-        _ = head.host
-        _ = head.isUpgrade
-        _ = head.expectsContinue
+    }
+    compareRequestWithReference(parser, input)
+}
+
+/// The proxy's request head against the decisions made from the string fields `parseHead` gives (the admin
+/// server's reading): the same refusal, or the same method, target, framing, keep-alive, host, upgrade and fields,
+/// with exactly the hop-by-hop lines RFC 9110 §7.6.1 names marked so.
+func compareRequestWithReference(_ parser: HTTPRequestParser, _ input: UnsafeRawBufferPointer) {
+    let fast: Result<HTTPProxyRequest?, HTTPParseError>
+    do { fast = .success(try parser.parseProxyHead(input)) } catch { fast = .failure(error) }
+    let reference: Result<(head: HTTPRequestHead, framing: HTTPBodyFraming)?, HTTPParseError>
+    do throws(HTTPParseError) {
+        if let head = try parser.parseHead(input) {
+            try parser.checkHost(head)
+            reference = .success((head, try parser.framing(of: head)))
+        } else {
+            reference = .success(nil)
+        }
+    } catch {
+        reference = .failure(error)
+    }
+    switch (fast, reference) {
+    case let (.failure(a), .failure(b)):
+        precondition(a.status == b.status, "request refused with \(a.status) and \(b.status)")
+    case let (.success(a?), .success(b?)):
+        let headers = b.head.headers
+        precondition(a.method == b.head.method && a.target == b.head.target && a.version == b.head.version
+                     && a.headLength == b.head.end, "the request line or length differs")
+        precondition(a.headers == headers, "the request fields differ")
+        let body: HTTPMessageBody
+        switch b.framing {
+        case .none: body = .none
+        case let .length(length): body = length == 0 ? .none : .length(length)
+        case .chunked: body = .chunked
+        }
+        precondition(a.body == body, "the request framing differs")
+        let keepAlive = !headers.containsToken("close", in: "Connection")
+            && (b.head.version == .http1_1 || headers.containsToken("keep-alive", in: "Connection"))
+        precondition(a.keepAlive == keepAlive, "keep-alive differs")
+        precondition(a.host == headers["Host"].map(HTTPProxyRequest.hostName), "the host differs")
+        precondition(a.isUpgrade == (headers["Upgrade"] != nil && headers.containsToken("upgrade", in: "Connection")),
+                     "upgrade differs")
+        precondition(a.upgrade == headers["Upgrade"] && a.hasRequestID == (headers["X-Request-Id"] != nil))
+        let standard = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"]
+        let listed = headers.values(for: "Connection").flatMap { $0.split(separator: ",") }
+            .map { HTTPSyntax.trimmingWhitespace($0).lowercased() }
+        for (line, field) in zip(a.lines, headers) {
+            let name = field.name.lowercased()
+            let hop = standard.contains(name) || listed.contains(name)
+            precondition((line.role == .hopByHop) == hop, "hop-by-hop marking differs for \(name)")
+        }
+    case (.success(nil), .success(nil)):
+        break
+    default:
+        preconditionFailure("one reading of a request decided, the other did not: \(fast) vs \(reference)")
     }
 }
 
