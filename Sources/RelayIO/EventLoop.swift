@@ -130,6 +130,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     /// Runs `action` on the loop thread once `deadline` (CLOCK_MONOTONIC nanoseconds) has passed.
     func schedule(at deadline: UInt64, _ action: @escaping @Sendable () -> Void) -> TimerID {
+        schedule(at: deadline, action: .run(action))
+    }
+
+    /// Schedules `action` (a closure, or the end of a registration's wait) at `deadline`.
+    func schedule(at deadline: UInt64, action: TimerAction) -> TimerID {
         let (id, isEarliest) = shared.withLock { state in
             let id = state.timers.insert(deadline: deadline, action: action)
             return (id, state.timers.earliestDeadline == deadline)
@@ -223,7 +228,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         defer { events.deallocate() }
         var ready: [(IORegistration, UInt32)] = []
         ready.reserveCapacity(capacity)
-        var dueTimers: [@Sendable () -> Void] = []
+        var dueTimers: [TimerAction] = []
 
         while true {
             runJobs()
@@ -270,7 +275,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             }
 
             shared.withLock { state in state.timers.popDue(now: EventLoop.now(), into: &dueTimers) }
-            for action in dueTimers { action() }
+            for action in dueTimers { action.fire() }
             dueTimers.removeAll(keepingCapacity: true)
         }
     }

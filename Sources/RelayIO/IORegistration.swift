@@ -149,9 +149,7 @@ public final class IORegistration: Sendable {
                         // it never keeps the registration alive for long. A weak one would give the
                         // registration a side table, and every later retain and release of it (each of the
                         // connection's reads and writes) would take the runtime's slow path.
-                        timer = loop.schedule(at: deadline) { [self] in
-                            resumeWaiter(interest, token: token, with: .failure(IOError.timedOut))
-                        }
+                        timer = loop.schedule(at: deadline, action: .expireWait(self, interest, token: token))
                     }
                     let waiter = Waiter(continuation: continuation, token: token, timer: timer)
                     switch interest {
@@ -169,6 +167,11 @@ public final class IORegistration: Sendable {
         } onCancel: {
             resumeWaiter(interest, token: token, with: .failure(CancellationError()))
         }
+    }
+
+    /// A wait's deadline passed: the waiter with `token`, if it still waits, gets `IOError.timedOut`.
+    func expire(_ interest: IOInterest, token: UInt64) {
+        resumeWaiter(interest, token: token, with: .failure(IOError.timedOut))
     }
 
     private func resumeWaiter(_ interest: IOInterest, token: UInt64, with result: Result<Void, any Error>) {

@@ -110,6 +110,18 @@ extension HTTPRequestParser {
         return .length(length)
     }
 
+    /// `significantDigits(ofContentLength:)` of the value at `range` of `bytes`: where its digits start, leading
+    /// zeros skipped, without copying them.
+    func significantDigits(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) throws(HTTPParseError) -> Range<Int> {
+        guard !range.isEmpty else { throw .badRequest("Content-Length is empty") }
+        guard HTTPSyntax.allSatisfy(bytes, range, { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            throw .badRequest("Content-Length is not a decimal number")
+        }
+        var start = range.lowerBound
+        while start < range.upperBound, bytes[start] == UInt8(ascii: "0") { start += 1 }
+        return start..<range.upperBound
+    }
+
     /// The digits of a `Content-Length` value without leading zeros, so that equal lengths compare equal
     /// however they are written and without converting a possibly huge number.
     func significantDigits(ofContentLength text: String) throws(HTTPParseError) -> ArraySlice<UInt8> {

@@ -40,7 +40,10 @@ public struct HTTPResponseParser: Sendable {
         -> (version11: Bool, status: Int, reason: String, fields: [FieldRanges], end: Int)?
     {
         let headLimit = limits.maxHeaderBytes
-        let headTooLarge = HTTPParseError(status: 431, reason: "the response head is larger than \(headLimit) bytes")
+        // Built only when thrown: an error made up front costs every response an allocation for its text.
+        var headTooLarge: HTTPParseError {
+            HTTPParseError(status: 431, reason: "the response head is larger than \(headLimit) bytes")
+        }
         let statusEnd: Int
         switch try HTTPLineEnd.find(in: bytes, from: 0, maxLength: min(headLimit, 8 * 1024)) {
         case .found(let end): statusEnd = end
@@ -138,26 +141,28 @@ public struct HTTPResponseParser: Sendable {
     func parseStatusLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) throws(HTTPParseError)
         -> (Bool, Int, String)
     {
-        let text = HTTPSyntax.string(bytes, line)
+        let start = line.lowerBound
         let version11: Bool
-        if text.hasPrefix("HTTP/1.1 ") {
+        if line.count >= 9, HTTPSyntax.equals(bytes, start..<(start + 9), "HTTP/1.1 ") {
             version11 = true
-        } else if text.hasPrefix("HTTP/1.0 ") {
+        } else if line.count >= 9, HTTPSyntax.equals(bytes, start..<(start + 9), "HTTP/1.0 ") {
             version11 = false
         } else {
             throw HTTPParseError(status: 505, reason: "the status line does not start with HTTP/1.1 or HTTP/1.0")
         }
-        let rest = Array(text.utf8.dropFirst(9))
-        guard rest.count >= 3, rest[0..<3].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-              rest.count == 3 || rest[3] == UInt8(ascii: " ")
+        let rest = start + 9
+        let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        guard line.upperBound - rest >= 3, isDigit(bytes[rest]), isDigit(bytes[rest + 1]), isDigit(bytes[rest + 2]),
+              line.upperBound - rest == 3 || bytes[rest + 3] == UInt8(ascii: " ")
         else {
             throw .badRequest("the status line has no three-digit status code")
         }
-        let status = rest[0..<3].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        let status = (0..<3).reduce(0) { $0 * 10 + Int(bytes[rest + $1] - UInt8(ascii: "0")) }
         guard (100...599).contains(status) else { throw .badRequest("status \(status) is out of range") }
-        guard rest.dropFirst(3).allSatisfy(HTTPSyntax.isFieldValueByte) else {
+        guard HTTPSyntax.allSatisfy(bytes, (rest + 3)..<line.upperBound, HTTPSyntax.isFieldValueByte) else {
             throw .badRequest("the reason phrase has a control character")
         }
-        return (version11, status, String(decoding: rest.dropFirst(4), as: UTF8.self))
+        let reason = line.upperBound - rest > 4 ? HTTPSyntax.string(bytes, (rest + 4)..<line.upperBound) : ""
+        return (version11, status, reason)
     }
 }

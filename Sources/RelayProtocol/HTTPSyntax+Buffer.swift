@@ -47,6 +47,33 @@ extension HTTPSyntax {
         return true
     }
 
+    /// Calls `body` with each element of the comma-separated list at `range`, trimmed of spaces and tabs, empty
+    /// elements skipped; no array is built.
+    @inline(__always)
+    static func forEachListElement(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>,
+                                   _ body: (UnsafeRawBufferPointer) -> Void) {
+        var start = range.lowerBound
+        while start < range.upperBound {
+            var end = start
+            while end < range.upperBound, bytes[end] != UInt8(ascii: ",") { end += 1 }
+            var low = start
+            var high = end
+            while low < high, isWhitespace(bytes[low]) { low += 1 }
+            while high > low, isWhitespace(bytes[high - 1]) { high -= 1 }
+            if high > low { body(UnsafeRawBufferPointer(rebasing: bytes[low..<high])) }
+            start = end + 1
+        }
+    }
+
+    /// Whether the bytes at `first` and at `second` are the same.
+    static func equalBytes(_ bytes: UnsafeRawBufferPointer, _ first: Range<Int>, _ second: Range<Int>) -> Bool {
+        guard first.count == second.count else { return false }
+        for offset in 0..<first.count where bytes[first.lowerBound + offset] != bytes[second.lowerBound + offset] {
+            return false
+        }
+        return true
+    }
+
     /// The bytes in `range`, copied.
     static func copy(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8] {
         Array(UnsafeRawBufferPointer(rebasing: bytes[range]))

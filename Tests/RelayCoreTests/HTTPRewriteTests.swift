@@ -11,7 +11,7 @@ struct HTTPRewriteTests {
         return try #require(try Array(text.utf8).withUnsafeBytes { try parser.parseProxyHead($0) })
     }
 
-    static func rewritten(_ text: String, client: String = "192.0.2.7", requestID: String? = "00000000000000aa",
+    static func rewritten(_ text: String, client: String = "192.0.2.7", requestID: UInt64? = 0xaa,
                           closeUpstream: Bool = false) throws -> String {
         let head = try head(text)
         let client = HTTPRewrite.Client(try SocketAddress(ip: client, port: 50_000))

@@ -37,11 +37,52 @@ import TestSupport
         let cancelled = heap.insert(deadline: 25) { fired.append(25) }
         heap.cancel(cancelled)
         #expect(heap.earliestDeadline == 10)
-        var due: [@Sendable () -> Void] = []
+        var due: [TimerAction] = []
         heap.popDue(now: 35, into: &due)
-        for action in due { action() }
+        for action in due { action.fire() }
         #expect(fired.values == [10, 20, 30])
         #expect(heap.earliestDeadline == 40)
+        #expect(heap.count == 2)
+    }
+
+    /// Random inserts, cancels (of live, fired and already cancelled timers) and pops against a plain list: the
+    /// same timers fire in deadline order, a cancel leaves nothing behind, and a stale id never cancels the timer
+    /// that reuses its slot.
+    @Test(.computeBound, arguments: [1, 2, 3] as [UInt64])
+    func cancelsAtOnceAndFiresInOrder_likeAList(seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        var heap = TimerHeap()
+        let fired = Fired()
+        var live: [(id: TimerID, deadline: UInt64, tag: UInt64)] = []
+        var dead: [TimerID] = []
+        var now: UInt64 = 0
+        for step in 0..<6_000 as Range<UInt64> {
+            switch random.next() % 4 {
+            case 0, 1:
+                let deadline = now + random.next() % 500
+                live.append((heap.insert(deadline: deadline) { fired.append(step) }, deadline, step))
+            case 2 where !live.isEmpty:
+                let index = Int(random.next() % UInt64(live.count))
+                heap.cancel(live[index].id)
+                dead.append(live.remove(at: index).id)
+            case 2 where !dead.isEmpty:
+                heap.cancel(dead[Int(random.next() % UInt64(dead.count))])
+            default:
+                now += random.next() % 100
+                var due: [TimerAction] = []
+                heap.popDue(now: now, into: &due)
+                let expected = live.filter { $0.deadline <= now }.sorted { $0.deadline < $1.deadline }
+                let before = fired.values.count
+                for action in due { action.fire() }
+                let got = Array(fired.values[before...])
+                #expect(Set(got) == Set(expected.map(\.tag)))
+                #expect(got.map { tag in live.first { $0.tag == tag }!.deadline } == expected.map(\.deadline))
+                dead += expected.map(\.id)
+                live.removeAll { $0.deadline <= now }
+            }
+            #expect(heap.count == live.count)
+            #expect(heap.earliestDeadline == live.map(\.deadline).min())
+        }
     }
 }
 

@@ -248,9 +248,6 @@ final class HTTPExchange {
                          server: ServerHandle, group: BackendGroup, into result: inout Result) async -> ForwardOutcome {
         let settings = gateway.settings
         func deadline() -> UInt64 { EventLoop.now() + UInt64(settings.responseTimeout.nanosecondsClamped) }
-        var requestBytes = HTTPRewrite.request(head, route: route, client: forwarding, server: server.address,
-                                               requestID: head.hasRequestID ? nil : gateway.newRequestID(),
-                                               closeUpstream: settings.upstreamKeepalive == 0)
         var body = HTTPBodyTracker(head.body)
         // The body bytes already read go in the same write as the head (not before a 100 Continue).
         var bodyWithHead = 0
@@ -264,8 +261,12 @@ final class HTTPExchange {
                 upstream.close()
                 return .done
             }
-            requestBytes.append(contentsOf: inbound.bytes[0..<bodyWithHead])
         }
+        var requestBytes = HTTPRewrite.request(head, route: route, client: forwarding, server: server.address,
+                                               requestID: head.hasRequestID ? nil : gateway.newRequestID(),
+                                               closeUpstream: settings.upstreamKeepalive == 0,
+                                               extraCapacity: bodyWithHead)
+        if bodyWithHead > 0 { requestBytes.append(contentsOf: inbound.bytes[0..<bodyWithHead]) }
         do {
             try await upstream.write(requestBytes, deadline: deadline())
         } catch {
@@ -336,8 +337,7 @@ final class HTTPExchange {
         }
         var responseBody = HTTPBodyTracker(response.body)
         let keepClient = head.keepAlive && body.isComplete && !responseBody.endsAtClose
-        var responseBytes = HTTPRewrite.response(response, keepAlive: keepClient, clientVersion: head.version)
-        // The body bytes that came with the head go in the same write.
+        // The body bytes that came with the head go in the same write (and the same allocation).
         var answerWithHead = 0
         if fromServer.count > 0 {
             guard let taken = try? responseBody.take(fromServer.bytes) else {
@@ -345,8 +345,10 @@ final class HTTPExchange {
                 return .done
             }
             answerWithHead = taken
-            responseBytes.append(contentsOf: fromServer.bytes[0..<taken])
         }
+        var responseBytes = HTTPRewrite.response(response, keepAlive: keepClient, clientVersion: head.version,
+                                                 extraCapacity: answerWithHead)
+        if answerWithHead > 0 { responseBytes.append(contentsOf: fromServer.bytes[0..<answerWithHead]) }
         do {
             try await sendToClient(responseBytes, deadline: deadline())
         } catch {

@@ -156,16 +156,9 @@ public final class HTTPGateway: Sendable {
         retryTokens.withLock { $0 = min(100, $0 + Self.retryBudgetShare) }
     }
 
-    /// A new request id: 16 hex digits from a random sequence.
-    func newRequestID() -> String {
-        let value = requestIDs.next()
-        return String(unsafeUninitializedCapacity: 16) { buffer in
-            let digits: StaticString = "0123456789abcdef"
-            for index in 0..<16 {
-                buffer[index] = digits.utf8Start[Int(value >> (60 - 4 * UInt64(index)) & 0xF)]
-            }
-            return 16
-        }
+    /// A new request id from a random sequence (written as 16 hex digits).
+    func newRequestID() -> UInt64 {
+        requestIDs.next()
     }
 
     /// Serves one client connection: requests one after the other until either side closes.

@@ -32,6 +32,14 @@ enum HTTPRewrite {
         return true
     }
 
+    /// Appends the decimal digits of `value` (0 ... 999).
+    @inline(__always)
+    static func appendDecimal(_ bytes: inout [UInt8], _ value: Int) {
+        if value >= 100 { bytes.append(UInt8(ascii: "0") + UInt8(value / 100 % 10)) }
+        if value >= 10 { bytes.append(UInt8(ascii: "0") + UInt8(value / 10 % 10)) }
+        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+
     /// Appends `name: value` CRLF.
     @inline(__always)
     static func field(_ bytes: inout [UInt8], _ name: String, _ value: String) {
@@ -46,17 +54,17 @@ enum HTTPRewrite {
     /// The request head for the server: the route's prefix stripped, hop-by-hop fields dropped, `X-Forwarded-For`,
     /// `X-Forwarded-Proto`, `Forwarded` and `X-Request-Id` (when `requestID` is given: the client sent none) added,
     /// the route's `add_headers` set; an upgrade keeps `Upgrade` and `Connection: upgrade`. The client's other
-    /// field lines are copied as they came.
+    /// field lines are copied as they came. `extraCapacity`: bytes the caller appends (body bytes that came along).
     @inline(never)
     static func request(_ head: HTTPProxyRequest, route: HTTPGateway.Route?, client: Client, server: SocketAddress,
-                        requestID: String?, closeUpstream: Bool) -> [UInt8] {
+                        requestID: UInt64?, closeUpstream: Bool, extraCapacity: Int = 0) -> [UInt8] {
         var target = Substring(head.target)
         if let config = route?.config, config.stripPrefix, let prefix = config.pathPrefix, target.hasPrefix(prefix) {
             target = target.dropFirst(prefix.count)
         }
         let addedNames = route?.addedNames ?? []
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(head.headLength + 256)
+        bytes.reserveCapacity(head.headLength + 256 + extraCapacity)
         bytes.append(contentsOf: head.method.utf8)
         bytes.append(UInt8(ascii: " "))
         if !target.hasPrefix("/") { bytes.append(UInt8(ascii: "/")) }
@@ -108,7 +116,16 @@ enum HTTPRewrite {
             bytes.append(0x0D)
             bytes.append(0x0A)
         }
-        if let requestID { field(&bytes, "X-Request-Id", requestID) }
+        if let requestID {
+            // Sixteen hex digits, written in place: as a String they would not fit inline and cost an allocation.
+            bytes.append(contentsOf: "X-Request-Id: ".utf8)
+            let digits: StaticString = "0123456789abcdef"
+            for shift in stride(from: 60, through: 0, by: -4) {
+                bytes.append(digits.utf8Start[Int(requestID >> UInt64(shift) & 0xF)])
+            }
+            bytes.append(0x0D)
+            bytes.append(0x0A)
+        }
         if let route { for (name, value) in route.config.addHeaders { field(&bytes, name, value) } }
         if head.isUpgrade, let upgrade = head.upgrade {
             field(&bytes, "Upgrade", upgrade)
@@ -125,11 +142,13 @@ enum HTTPRewrite {
     /// ones, and `Connection` saying what relayd does with the client connection; a 101 keeps `Upgrade` and
     /// `Connection: upgrade`.
     @inline(never)
-    static func response(_ response: HTTPProxyResponse, keepAlive: Bool, clientVersion: HTTPVersion) -> [UInt8] {
+    /// `extraCapacity`: bytes the caller appends (the body bytes that came with the head).
+    static func response(_ response: HTTPProxyResponse, keepAlive: Bool, clientVersion: HTTPVersion,
+                         extraCapacity: Int = 0) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(response.headLength + 64)
+        bytes.reserveCapacity(response.headLength + 64 + extraCapacity)
         bytes.append(contentsOf: "HTTP/1.1 ".utf8)
-        bytes.append(contentsOf: String(response.status).utf8)
+        appendDecimal(&bytes, response.status)
         bytes.append(UInt8(ascii: " "))
         bytes.append(contentsOf: response.reason.utf8)
         bytes.append(0x0D)

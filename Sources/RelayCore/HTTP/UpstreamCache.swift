@@ -15,7 +15,13 @@ final class UpstreamCache: Sendable {
         let since: UInt64
     }
 
-    private let idle = SanitizerVisibleMutex<[Key: [Idle]]>([:])
+    /// One server's idle connections on one loop; a class, so a request finds its list with one lookup and changes
+    /// it in place (a dictionary's in-place accessors allocate a frame for each use). Touched only under `idle`'s lock.
+    final class IdleList: @unchecked Sendable {
+        var entries: [Idle] = []
+    }
+
+    private let idle = SanitizerVisibleMutex<[Key: IdleList]>([:])
     let perServer: Int
     let idleTimeout: Duration
     /// Idle longer than this, a connection is checked for a close before it is used (nanoseconds).
@@ -32,7 +38,7 @@ final class UpstreamCache: Sendable {
         let now = EventLoop.now()
         let limit = UInt64(idleTimeout.nanosecondsClamped)
         while true {
-            let candidate: Idle? = idle.withLock { table in table[key]?.popLast() }
+            let candidate: Idle? = idle.withLock { table in table[key]?.entries.popLast() }
             guard let candidate else { return nil }
             // A server that closed it, or sent something unasked (bytes or an end of stream), cannot take a request.
             // Checked only after a quiet spell: servers close idle connections after seconds, and the two system
@@ -55,18 +61,22 @@ final class UpstreamCache: Sendable {
         let limit = UInt64(idleTimeout.nanosecondsClamped)
         var expired: [TCPConnection] = []
         let perServer = perServer
-        // Edited in place (`table[key, default:]` as inout): a copy taken out and stored back would make every
-        // append copy the list, since the table still holds it.
-        func keep(in list: inout [Idle]) -> Bool {
-            while let oldest = list.first, now &- oldest.since > limit {
-                expired.append(oldest.connection)
-                list.removeFirst()
+        let kept = idle.withLock { table -> Bool in
+            let list: IdleList
+            if let existing = table[key] {
+                list = existing
+            } else {
+                list = IdleList()
+                table[key] = list
             }
-            guard list.count < perServer else { return false }
-            list.append(Idle(connection: connection, since: now))
+            while let oldest = list.entries.first, now &- oldest.since > limit {
+                expired.append(oldest.connection)
+                list.entries.removeFirst()
+            }
+            guard list.entries.count < perServer else { return false }
+            list.entries.append(Idle(connection: connection, since: now))
             return true
         }
-        let kept = idle.withLock { table -> Bool in keep(in: &table[key, default: []]) }
         for stale in expired { stale.close() }
         if !kept { connection.close() }
     }
@@ -75,7 +85,7 @@ final class UpstreamCache: Sendable {
     func closeAll() {
         let all = idle.withLock { table -> [Idle] in
             defer { table.removeAll() }
-            return table.values.flatMap { $0 }
+            return table.values.flatMap { $0.entries }
         }
         for entry in all { entry.connection.close() }
     }

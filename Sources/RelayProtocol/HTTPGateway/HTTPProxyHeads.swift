@@ -22,7 +22,7 @@ public struct HTTPProxyRequest: Sendable, Equatable {
         public let colon: Int
         public let valueStart: Int
         public let valueEnd: Int
-        public let role: Role
+        public internal(set) var role: Role
     }
 
     /// The method, as sent.
@@ -174,7 +174,8 @@ extension HTTPRequestParser {
     /// No field becomes a string but the few that route and frame the request.
     public func parseProxyHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPProxyRequest? {
         guard let (method, target, version, ranges, end) = try scanHead(bytes) else { return nil }
-        var roles = [HTTPProxyRequest.Role](repeating: .plain, count: ranges.count)
+        var lines: [HTTPProxyRequest.Line] = []
+        lines.reserveCapacity(ranges.count)
         var hostCount = 0
         var hostValue: Range<Int>?
         var contentLengths: [String] = []
@@ -186,33 +187,28 @@ extension HTTPRequestParser {
         var expects = false
         var requestID = false
         var listed: [[UInt8]] = []
-        for index in ranges.indices {
-            let range = ranges[index]
+        for range in ranges {
             let name = UnsafeRawBufferPointer(rebasing: bytes[range.name])
+            var role = HTTPProxyRequest.Role.plain
             switch name.count {
             case 4 where HTTPResponseParser.equalsLower(name, "host"):
                 hostCount += 1
                 if hostValue == nil { hostValue = range.value }
-                roles[index] = .host
+                role = .host
             case 14 where HTTPResponseParser.equalsLower(name, "content-length"):
                 contentLengths.append(HTTPSyntax.string(bytes, range.value))
             case 17 where HTTPResponseParser.equalsLower(name, "transfer-encoding"):
                 transferEncodings.append(HTTPSyntax.string(bytes, range.value))
             case 10 where HTTPResponseParser.equalsLower(name, "connection"):
-                roles[index] = .hopByHop
-                for token in UnsafeRawBufferPointer(rebasing: bytes[range.value]).split(separator: UInt8(ascii: ",")) {
-                    var start = token.startIndex
-                    var end = token.endIndex
-                    while start < end, HTTPSyntax.isWhitespace(token[start]) { start += 1 }
-                    while end > start, HTTPSyntax.isWhitespace(token[end - 1]) { end -= 1 }
-                    let word = UnsafeRawBufferPointer(rebasing: token[start..<end])
+                role = .hopByHop
+                HTTPSyntax.forEachListElement(bytes, range.value) { word in
                     if HTTPResponseParser.equalsLower(word, "close") { close = true }
                     else if HTTPResponseParser.equalsLower(word, "keep-alive") { keepAliveToken = true }
                     else if HTTPResponseParser.equalsLower(word, "upgrade") { upgradeToken = true }
-                    else if !word.isEmpty { listed.append(word.map(HTTPSyntax.lowercased)) }
+                    else { listed.append(word.map(HTTPSyntax.lowercased)) }
                 }
             case 7 where HTTPResponseParser.equalsLower(name, "upgrade"):
-                roles[index] = .hopByHop
+                role = .hopByHop
                 if upgradeValue == nil { upgradeValue = range.value }
             case 6 where HTTPResponseParser.equalsLower(name, "expect"):
                 if HTTPResponseParser.equalsLower(UnsafeRawBufferPointer(rebasing: bytes[range.value]), "100-continue") {
@@ -221,22 +217,25 @@ extension HTTPRequestParser {
             case 12 where HTTPResponseParser.equalsLower(name, "x-request-id"):
                 requestID = true
             case 15 where HTTPResponseParser.equalsLower(name, "x-forwarded-for"):
-                roles[index] = .forwardedFor
+                role = .forwardedFor
             case 9 where HTTPResponseParser.equalsLower(name, "forwarded"):
-                roles[index] = .forwarded
+                role = .forwarded
             case 17 where HTTPResponseParser.equalsLower(name, "x-forwarded-proto"):
-                roles[index] = .forwardedProto
+                role = .forwardedProto
             case 10 where HTTPResponseParser.equalsLower(name, "keep-alive"),
                  16 where HTTPResponseParser.equalsLower(name, "proxy-connection"),
                  2 where HTTPResponseParser.equalsLower(name, "te"), 7 where HTTPResponseParser.equalsLower(name, "trailer"):
-                roles[index] = .hopByHop
+                role = .hopByHop
             default:
                 break
             }
+            lines.append(HTTPProxyRequest.Line(start: range.line.lowerBound, end: range.line.upperBound,
+                                               colon: range.name.upperBound, valueStart: range.value.lowerBound,
+                                               valueEnd: range.value.upperBound, role: role))
         }
         if !listed.isEmpty {
-            for index in ranges.indices where roles[index] != .hopByHop {
-                if listed.contains(bytes[ranges[index].name].map(HTTPSyntax.lowercased)) { roles[index] = .hopByHop }
+            for index in lines.indices where lines[index].role != .hopByHop {
+                if listed.contains(bytes[ranges[index].name].map(HTTPSyntax.lowercased)) { lines[index].role = .hopByHop }
             }
         }
         let host = hostValue.map { HTTPSyntax.string(bytes, $0) }
@@ -246,12 +245,6 @@ extension HTTPRequestParser {
         case .none: body = .none
         case let .length(length): body = length == 0 ? .none : .length(length)
         case .chunked: body = .chunked
-        }
-        let lines = ranges.indices.map { index in
-            let range = ranges[index]
-            return HTTPProxyRequest.Line(start: range.line.lowerBound, end: range.line.upperBound,
-                                         colon: range.name.upperBound, valueStart: range.value.lowerBound,
-                                         valueEnd: range.value.upperBound, role: roles[index])
         }
         return HTTPProxyRequest(method: HTTPSyntax.string(bytes, method), target: HTTPSyntax.string(bytes, target),
                                 version: version, body: body,
@@ -271,7 +264,8 @@ extension HTTPResponseParser {
         throws(HTTPParseError) -> HTTPProxyResponse?
     {
         guard let (version11, status, reason, ranges, position) = try scanHead(bytes) else { return nil }
-        var contentLengths: [String] = []
+        var length: Range<Int>?
+        var lengthError: HTTPParseError?
         var transferCodings: [String] = []
         var sawTransferEncoding = false
         var close = false
@@ -285,7 +279,20 @@ extension HTTPResponseParser {
             var hop = false
             switch name.count {
             case 14 where Self.equalsLower(name, "content-length"):
-                contentLengths.append(HTTPSyntax.string(bytes, range.value))
+                // The first fault in field order, as a list of the values checked one by one would find it.
+                guard lengthError == nil else { break }
+                do throws(HTTPParseError) {
+                    let digits = try fields.significantDigits(bytes, range.value)
+                    if let first = length {
+                        if !HTTPSyntax.equalBytes(bytes, first, digits) {
+                            lengthError = .badRequest("Content-Length fields disagree")
+                        }
+                    } else {
+                        length = digits
+                    }
+                } catch {
+                    lengthError = error
+                }
             case 17 where Self.equalsLower(name, "transfer-encoding"):
                 sawTransferEncoding = true
                 for coding in HTTPSyntax.string(bytes, range.value).split(separator: ",") {
@@ -294,15 +301,10 @@ extension HTTPResponseParser {
                 }
             case 10 where Self.equalsLower(name, "connection"):
                 hop = true
-                for token in UnsafeRawBufferPointer(rebasing: bytes[range.value]).split(separator: UInt8(ascii: ",")) {
-                    var start = token.startIndex
-                    var end = token.endIndex
-                    while start < end, HTTPSyntax.isWhitespace(token[start]) { start += 1 }
-                    while end > start, HTTPSyntax.isWhitespace(token[end - 1]) { end -= 1 }
-                    let word = UnsafeRawBufferPointer(rebasing: token[start..<end])
+                HTTPSyntax.forEachListElement(bytes, range.value) { word in
                     if Self.equalsLower(word, "close") { close = true }
                     else if Self.equalsLower(word, "keep-alive") { keepAliveToken = true }
-                    else if !word.isEmpty { listed.append(word.map(HTTPSyntax.lowercased)) }
+                    else { listed.append(word.map(HTTPSyntax.lowercased)) }
                 }
             case 7 where Self.equalsLower(name, "upgrade"):
                 hop = true
@@ -329,16 +331,12 @@ extension HTTPResponseParser {
         } else if sawTransferEncoding {
             // RFC 9112 §6.3: chunked last is chunked; any other final coding runs until the close.
             body = transferCodings.last == "chunked" ? .chunked : .untilClose
-        } else if let first = contentLengths.first {
-            let digits = try fields.significantDigits(ofContentLength: first)
-            for other in contentLengths.dropFirst() {
-                guard try fields.significantDigits(ofContentLength: other) == digits else {
-                    throw .badRequest("Content-Length fields disagree")
-                }
-            }
+        } else if let lengthError {
+            throw lengthError
+        } else if let digits = length {
             guard digits.count <= 13 else { throw HTTPParseError(status: 502, reason: "Content-Length is too large") }
-            let length = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
-            body = length == 0 ? .none : .length(length)
+            let value = digits.reduce(0) { $0 * 10 + Int(bytes[$1] - UInt8(ascii: "0")) }
+            body = value == 0 ? .none : .length(value)
         } else {
             body = .untilClose
         }
