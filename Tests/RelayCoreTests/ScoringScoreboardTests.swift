@@ -71,6 +71,43 @@ import Testing
         #expect(breakdown.successRate == 1)
     }
 
+    /// Summed where traffic runs, a batch moves each average as the same samples one by one would, when they are
+    /// equal; and the sums are taken once.
+    @Test func summedSamples_moveTheAveragesAsTheSamplesOneByOne() async throws {
+        let one = Scoreboard(servers: [a])
+        let summed = Scoreboard(servers: [b])
+        for board in [one, summed] {
+            let server = board === one ? a : b
+            await board.recordPassive(server, .connected(.milliseconds(10)))
+            await board.recordPassive(server, .answered(success: true, firstByte: .milliseconds(100)))
+        }
+        for _ in 0..<5 {
+            await one.recordPassive(a, .connected(.milliseconds(2)))
+            await one.recordPassive(a, .answered(success: false, firstByte: .milliseconds(40)))
+            await one.recordPassive(a, .answered(success: false, firstByte: nil))
+        }
+        let tally = PassiveTally()
+        for _ in 0..<5 {
+            #expect(tally.add(.connected(.milliseconds(2))))
+            #expect(tally.add(.answered(success: false, firstByte: .milliseconds(40))))
+            #expect(tally.add(.answered(success: false, firstByte: nil)))
+        }
+        #expect(!tally.add(.connectFailed("refused")))
+        let sums = tally.take()
+        #expect(sums.connected == 5 && sums.firstBytes == 5 && sums.answeredWell == 0 && sums.answeredBadly == 10)
+        #expect(sums.connectNanos == 10_000_000 && sums.firstByteNanos == 200_000_000)
+        #expect(tally.take().isEmpty)
+        await summed.recordPassive([(b, sums)])
+        let expected = try #require(await one.breakdown(of: a))
+        let got = try #require(await summed.breakdown(of: b))
+        #expect(abs(got.connectMs! - expected.connectMs!) < 1e-9)
+        #expect(abs(got.ttfbMs! - expected.ttfbMs!) < 1e-9)
+        // Five successes and ten failures in this batch: the same count of steps, at their mean.
+        let rate = try #require(got.successRate)
+        #expect(rate < 0.9 && rate > 0.1)
+        #expect(b.latencyEstimateNanos.load(ordering: .relaxed) == UInt64(got.ttfbMs! * 1e6))
+    }
+
     @Test func reportsAboutUnregisteredServers_areIgnored() async {
         let board = Scoreboard(servers: [a])
         await board.recordProbe(c, success: true, latency: .milliseconds(10), error: nil)

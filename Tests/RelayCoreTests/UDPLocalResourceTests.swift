@@ -60,6 +60,7 @@ extension UDPListenerService {
                 let server = try #require(group.servers.first)
                 #expect(server.connectFailures.load(ordering: .relaxed) == 0)
                 #expect(group.passiveSamples.drain().isEmpty, "a sample would reach the server's Scoreboard")
+                #expect(server.passiveTally.take().isEmpty, "a sum would reach the server's Scoreboard")
                 #expect(await group.scoreboard.breakdowns().allSatisfy { $0.1.consecutiveFailures == 0 })
                 // One line for the five drops (at most one a second), saying what ran out and what to do.
                 let lines = log.lines.filter { $0.contains("datagram dropped: relayd is out of") }

@@ -127,7 +127,8 @@ public final class BackendGroup: Sendable {
 
     /// Reports what real traffic saw about `server`.
     func report(_ server: ServerHandle, _ sample: PassiveSample) {
-        passiveSamples.append(server, sample)
+        // Soft samples are summed on the server; hard failures are queued, each with its error.
+        if !server.passiveTally.add(sample) { passiveSamples.append(server, sample) }
     }
 
     /// One failed attempt, for logs.

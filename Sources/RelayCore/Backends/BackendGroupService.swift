@@ -76,7 +76,7 @@ public final class BackendGroupService: Service {
     }
 
     /// Hands real-traffic samples to the Scoreboard in batches: every 100 ms, or at once when a hard
-    /// failure is queued.
+    /// failure is queued. Soft samples come as each server's sums (`PassiveTally`), hard failures from the queue.
     func consumePassiveSamples() async {
         await withTaskGroup(of: Void.self) { ticks in
             let queue = group.passiveSamples
@@ -91,8 +91,13 @@ public final class BackendGroupService: Service {
             }
             for await _ in wakeups {
                 let samples = queue.drain()
-                if samples.isEmpty { continue }
-                await group.scoreboard.recordPassive(samples)
+                if !samples.isEmpty { await group.scoreboard.recordPassive(samples) }
+                var sums: [(ServerHandle, PassiveTally.Sums)] = []
+                for server in group.servers {
+                    let taken = server.passiveTally.take()
+                    if !taken.isEmpty { sums.append((server, taken)) }
+                }
+                if !sums.isEmpty { await group.scoreboard.recordPassive(sums) }
             }
             ticks.cancelAll()
         }

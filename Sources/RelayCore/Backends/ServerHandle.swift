@@ -29,6 +29,8 @@ public final class ServerHandle: Sendable, Hashable, CustomStringConvertible {
     /// gets no new connections or flows, those open go on, and it is still probed. Set through
     /// `BackendGroup.setDrained`, which keeps the group's count of drained servers.
     public let drained = Atomic<Bool>(false)
+    /// Soft real-traffic samples summed since the group's consumer last took them.
+    public let passiveTally = PassiveTally()
 
     public init(group: String, address: SocketAddress, weight: Int = 1) {
         self.group = group

@@ -125,6 +125,15 @@ public actor Scoreboard {
         for (server, sample) in samples { recordPassive(server, sample) }
     }
 
+    /// Records the soft samples summed for each server since the last batch.
+    public func recordPassive(_ batch: [(ServerHandle, PassiveTally.Sums)]) {
+        for (server, sums) in batch {
+            guard let index = entries.index(forKey: server) else { continue }
+            entries.values[index].state.recordPassive(sums, scoring: scoring)
+            server.latencyEstimateNanos.store(entries.values[index].state.latencyEstimateNanos, ordering: .relaxed)
+        }
+    }
+
     public func recordPassive(_ server: ServerHandle, _ sample: PassiveSample) {
         let scoring = scoring
         // Changed in place through one lookup: a copy of the entry taken out and stored back would cost a copy of

@@ -184,6 +184,25 @@ public struct ServerScoreState: Sendable, Equatable {
         recordOutcome(success: success, scoring.successRate)
     }
 
+    /// A batch of soft samples summed on the forwarding path (`PassiveTally`): each average moves as if its
+    /// samples had come one by one, all at the batch's mean; connects count as successes, as one by one.
+    public mutating func recordPassive(_ sums: PassiveTally.Sums, scoring: ScoringParameters) {
+        let alpha = scoring.latency.ewmaAlpha
+        if sums.connected > 0 {
+            let mean = Double(sums.connectNanos) / Double(sums.connected) / 1e6
+            connectMs = Self.ewma(connectMs, mean, alpha: alpha, count: sums.connected)
+        }
+        if sums.firstBytes > 0 {
+            let mean = Double(sums.firstByteNanos) / Double(sums.firstBytes) / 1e6
+            ttfbMs = Self.ewma(ttfbMs, mean, alpha: alpha, count: sums.firstBytes)
+        }
+        let outcomes = sums.connected + sums.answeredWell + sums.answeredBadly
+        if outcomes > 0 {
+            let rate = Double(sums.connected + sums.answeredWell) / Double(outcomes)
+            successRate = Self.ewma(successRate, rate, alpha: scoring.successRate.ewmaAlpha, count: outcomes)
+        }
+    }
+
     /// Real traffic's connect was refused or timed out: a hard failure that marks the server down at once.
     /// The rise streak restarts, so `rise` probe successes are needed to bring it back.
     @discardableResult
@@ -278,6 +297,13 @@ public struct ServerScoreState: Sendable, Equatable {
 
     private mutating func recordOutcome(success: Bool, _ rule: ScoringParameters.SuccessRate) {
         successRate = Self.ewma(successRate, success ? 1 : 0, alpha: rule.ewmaAlpha)
+    }
+
+    /// `ewma` applied `count` times with the same `sample`: `(1−α)^count·v + (1−(1−α)^count)·x`.
+    static func ewma(_ current: Double?, _ sample: Double, alpha: Double, count: Int) -> Double {
+        guard let current else { return sample }
+        let kept = pow(1 - alpha, Double(count))
+        return kept * current + (1 - kept) * sample
     }
 
     /// `α·x + (1−α)·v`, or `x` itself for the first sample.
