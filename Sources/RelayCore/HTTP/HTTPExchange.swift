@@ -18,6 +18,9 @@ final class HTTPExchange {
     private(set) var bytesOut = 0
     /// The client as the forwarded fields name it, made at its first request.
     private lazy var forwarding = HTTPRewrite.Client(peer)
+    /// The counters of the server that answered last: the next request usually goes to it again, and finding a
+    /// server's counters takes the listener's lock.
+    private var lastServerCounters: (server: ServerHandle, classes: HTTPGatewayCounters.Classes)?
 
     /// The listener's view of the connection (its `idle_timeout` and `first_byte_timeout`): bytes either way
     /// count as activity.
@@ -556,7 +559,17 @@ final class HTTPExchange {
 
     private func log(_ head: HTTPProxyRequest?, _ result: Result, start: UInt64) {
         let duration = Duration.nanoseconds(Int64(clamping: EventLoop.now() &- start))
-        gateway.counters.record(route: result.route, server: result.server, status: result.status,
+        var serverCounters: HTTPGatewayCounters.Classes?
+        if let server = result.server {
+            if let last = lastServerCounters, last.server === server {
+                serverCounters = last.classes
+            } else {
+                let classes = gateway.counters.classes(of: server)
+                lastServerCounters = (server, classes)
+                serverCounters = classes
+            }
+        }
+        gateway.counters.record(route: result.route, server: serverCounters, status: result.status,
                                 duration: duration)
         if let accessLog = gateway.accessLog {
             var entry = AccessLogEntry(listener: gateway.listener, proto: "http", client: peer, server: result.server?.address,

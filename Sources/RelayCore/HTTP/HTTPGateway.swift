@@ -44,11 +44,15 @@ public final class HTTPGateway: Sendable {
     let accessLog: AccessLog?
     let counters: HTTPGatewayCounters
     /// Retries may add at most a fifth of the requests (plus a few to start with), so an outage is not multiplied.
-    private let retryTokens = SanitizerVisibleMutex<Double>(HTTPGateway.retryBudgetStart)
+    /// Retry tokens in thousandths: every request adds `retryBudgetShare`, a retry takes one whole token. An atomic,
+    /// not a lock: every request of every loop touches it.
+    private let retryTokens = Atomic<Int>(HTTPGateway.retryBudgetStart)
     private let requestIDs = SplitMix64()
 
-    static let retryBudgetStart = 3.0
-    static let retryBudgetShare = 0.2
+    static let retryBudgetStart = 3_000
+    static let retryBudgetShare = 200
+    static let retryBudgetCap = 100_000
+    static let retryCost = 1_000
     /// The most a client connection's buffer grows to (more when `max_header_bytes` needs it), and a server
     /// connection's: a whole head must fit; 64 KiB reads keep bulk bodies cheap.
     static let bufferSize = 64 * 1024
@@ -143,17 +147,26 @@ public final class HTTPGateway: Sendable {
 
     /// Whether a retry fits the budget; takes its token when it does.
     func takeRetry() -> Bool {
-        retryTokens.withLock { tokens in
-            guard tokens >= 1 else { return false }
-            tokens -= 1
-            return true
+        var tokens = retryTokens.load(ordering: .relaxed)
+        while tokens >= Self.retryCost {
+            let (taken, seen) = retryTokens.compareExchange(expected: tokens, desired: tokens - Self.retryCost,
+                                                            ordering: .relaxed)
+            if taken { return true }
+            tokens = seen
         }
+        return false
     }
 
     /// Every request adds a fifth of a retry to the budget (up to 100 saved).
     func requestStarted() {
         counters.requests.increment()
-        retryTokens.withLock { $0 = min(100, $0 + Self.retryBudgetShare) }
+        var tokens = retryTokens.load(ordering: .relaxed)
+        while tokens < Self.retryBudgetCap {
+            let (added, seen) = retryTokens.compareExchange(
+                expected: tokens, desired: min(Self.retryBudgetCap, tokens + Self.retryBudgetShare), ordering: .relaxed)
+            if added { return }
+            tokens = seen
+        }
     }
 
     /// A new request id from a random sequence (written as 16 hex digits).
@@ -200,17 +213,20 @@ public final class HTTPGatewayCounters: Sendable {
         self.routes = Dictionary(routes.map { ($0, Classes()) }, uniquingKeysWith: { first, _ in first })
     }
 
-    func record(route: String?, server: ServerHandle?, status: Int, duration: Duration) {
-        if let route { routes[route]?.record(status, duration: duration) }
-        if let server {
-            let classes = servers.withLock { table in
-                if let existing = table[ObjectIdentifier(server)] { return existing.classes }
-                let created = Classes()
-                table[ObjectIdentifier(server)] = ("\(server.group)/\(server.address)", created)
-                return created
-            }
-            classes.record(status, duration: duration)
+    /// `server`'s counters, made at its first answer.
+    func classes(of server: ServerHandle) -> Classes {
+        servers.withLock { table in
+            if let existing = table[ObjectIdentifier(server)] { return existing.classes }
+            let created = Classes()
+            table[ObjectIdentifier(server)] = ("\(server.group)/\(server.address)", created)
+            return created
         }
+    }
+
+    /// Counts a request of `route` answered by the server whose counters are `server` (see `classes(of:)`).
+    func record(route: String?, server: Classes?, status: Int, duration: Duration) {
+        if let route { routes[route]?.record(status, duration: duration) }
+        server?.record(status, duration: duration)
     }
 
     func reject(_ reason: String) {

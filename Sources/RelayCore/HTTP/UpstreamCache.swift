@@ -16,12 +16,20 @@ final class UpstreamCache: Sendable {
     }
 
     /// One server's idle connections on one loop; a class, so a request finds its list with one lookup and changes
-    /// it in place (a dictionary's in-place accessors allocate a frame for each use). Touched only under `idle`'s lock.
+    /// it in place (a dictionary's in-place accessors allocate a frame for each use). Touched only under its shard's lock.
     final class IdleList: @unchecked Sendable {
         var entries: [Idle] = []
     }
 
-    private let idle = SanitizerVisibleMutex<[Key: IdleList]>([:])
+    /// The lists by loop: a loop's requests take and return connections registered on it, so with a table (and a
+    /// lock) per loop the loops never wait for each other here.
+    final class Shard: Sendable {
+        let idle = SanitizerVisibleMutex<[Key: IdleList]>([:])
+    }
+
+    private let shards = (0..<16).map { _ in Shard() }
+
+    private func shard(_ loop: EventLoop) -> Shard { shards[loop.index & (shards.count - 1)] }
     let perServer: Int
     let idleTimeout: Duration
     /// Idle longer than this, a connection is checked for a close before it is used (nanoseconds).
@@ -38,7 +46,7 @@ final class UpstreamCache: Sendable {
         let now = EventLoop.now()
         let limit = UInt64(idleTimeout.nanosecondsClamped)
         while true {
-            let candidate: Idle? = idle.withLock { table in table[key]?.entries.popLast() }
+            let candidate: Idle? = shard(loop).idle.withLock { table in table[key]?.entries.popLast() }
             guard let candidate else { return nil }
             // A server that closed it, or sent something unasked (bytes or an end of stream), cannot take a request.
             // Checked only after a quiet spell: servers close idle connections after seconds, and the two system
@@ -61,7 +69,7 @@ final class UpstreamCache: Sendable {
         let limit = UInt64(idleTimeout.nanosecondsClamped)
         var expired: [TCPConnection] = []
         let perServer = perServer
-        let kept = idle.withLock { table -> Bool in
+        let kept = shard(loop).idle.withLock { table -> Bool in
             let list: IdleList
             if let existing = table[key] {
                 list = existing
@@ -83,9 +91,11 @@ final class UpstreamCache: Sendable {
 
     /// Closes every idle connection (listener stopped or replaced).
     func closeAll() {
-        let all = idle.withLock { table -> [Idle] in
-            defer { table.removeAll() }
-            return table.values.flatMap { $0.entries }
+        let all = shards.flatMap { shard in
+            shard.idle.withLock { table -> [Idle] in
+                defer { table.removeAll() }
+                return table.values.flatMap { $0.entries }
+            }
         }
         for entry in all { entry.connection.close() }
     }
