@@ -28,6 +28,12 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     private let threadID = Atomic<UInt>(0)
     /// True while the loop is (about to be) blocked in `epoll_wait`: only then must enqueuers wake it.
     private let sleeping = Atomic<Bool>(false)
+    /// Set (after the append, under the lock) when another thread enqueued a job, so the loop takes the lock to
+    /// collect remote jobs only when there are some.
+    private let remoteJobsPending = Atomic<Bool>(false)
+    /// The earliest timer deadline, `UInt64.max` for none; written under the lock whenever the timers change, read
+    /// without it, so an iteration with no timer due takes no lock for timers.
+    private let earliestTimer = Atomic<UInt64>(.max)
     private let stopRequested = Atomic<Bool>(false)
 
     /// Jobs enqueued from the loop thread itself. Touched only by the loop thread.
@@ -73,7 +79,12 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             localJobs.append(job)
             return
         }
-        shared.withLock { $0.jobs.append(job) }
+        shared.withLock { state in
+            state.jobs.append(job)
+            // Sequentially consistent, like the loop's store to `sleeping` before it looks here: one of the two
+            // threads sees the other's store, so a job is never left behind a sleeping loop.
+            remoteJobsPending.store(true, ordering: .sequentiallyConsistent)
+        }
         if sleeping.load(ordering: .sequentiallyConsistent) { wake() }
     }
 
@@ -137,7 +148,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     func schedule(at deadline: UInt64, action: TimerAction) -> TimerID {
         let (id, isEarliest) = shared.withLock { state in
             let id = state.timers.insert(deadline: deadline, action: action)
-            return (id, state.timers.earliestDeadline == deadline)
+            let earliest = state.timers.earliestDeadline ?? .max
+            // Sequentially consistent for the same reason as `remoteJobsPending`: a timer set from another thread
+            // either is seen by a loop going to sleep or finds it sleeping and wakes it.
+            earliestTimer.store(earliest, ordering: .sequentiallyConsistent)
+            return (id, earliest == deadline)
         }
         if isEarliest, !isCurrent, sleeping.load(ordering: .sequentiallyConsistent) { wake() }
         return id
@@ -145,7 +160,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     /// Cancels a timer if it has not fired yet.
     func cancel(_ timer: TimerID) {
-        shared.withLock { $0.timers.cancel(timer) }
+        shared.withLock { state in
+            state.timers.cancel(timer)
+            earliestTimer.store(state.timers.earliestDeadline ?? .max, ordering: .relaxed)
+        }
     }
 
     /// The loop a new connection accepted on `preferred` should run on: `preferred` itself (no thread
@@ -234,17 +252,25 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             runJobs()
             let stopping = stopRequested.load(ordering: .sequentiallyConsistent)
             if stopping, localHead == localJobs.count, shared.withLock({ $0.jobs.isEmpty }) { break }
+            let now = EventLoop.now()
 
             // Decide how long epoll may block: not at all when work is queued, else until the next timer.
             var timeout: Int32 = 0
             if localHead == localJobs.count {
                 sleeping.store(true, ordering: .sequentiallyConsistent)
-                timeout = shared.withLock { state -> Int32 in
-                    if !state.jobs.isEmpty { return 0 }
-                    guard let deadline = state.timers.earliestDeadline else { return -1 }
-                    let now = EventLoop.now()
-                    if deadline <= now { return 0 }
-                    return Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
+                // `sleeping` is set before this look at the queue: a job enqueued after it finds the loop
+                // sleeping and wakes it; one enqueued before it is seen here.
+                if remoteJobsPending.load(ordering: .sequentiallyConsistent) {
+                    timeout = 0
+                } else {
+                    let deadline = earliestTimer.load(ordering: .sequentiallyConsistent)
+                    if deadline == .max {
+                        timeout = -1
+                    } else if deadline <= now {
+                        timeout = 0
+                    } else {
+                        timeout = Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
+                    }
                 }
                 if stopping { timeout = 0 }
             }
@@ -274,20 +300,29 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
                 ready.removeAll(keepingCapacity: true)
             }
 
-            shared.withLock { state in state.timers.popDue(now: EventLoop.now(), into: &dueTimers) }
+            let after = EventLoop.now()
+            if earliestTimer.load(ordering: .relaxed) <= after {
+                shared.withLock { state in
+                    state.timers.popDue(now: after, into: &dueTimers)
+                    earliestTimer.store(state.timers.earliestDeadline ?? .max, ordering: .relaxed)
+                }
+            }
             for action in dueTimers { action.fire() }
             dueTimers.removeAll(keepingCapacity: true)
         }
     }
 
     private func runJobs() {
-        let remote = shared.withLock { state -> [UnownedJob] in
-            if state.jobs.isEmpty { return [] }
-            let jobs = state.jobs
-            state.jobs.removeAll(keepingCapacity: true)
-            return jobs
+        if remoteJobsPending.load(ordering: .acquiring) {
+            let remote = shared.withLock { state -> [UnownedJob] in
+                remoteJobsPending.store(false, ordering: .relaxed)
+                if state.jobs.isEmpty { return [] }
+                let jobs = state.jobs
+                state.jobs.removeAll(keepingCapacity: true)
+                return jobs
+            }
+            localJobs.append(contentsOf: remote)
         }
-        localJobs.append(contentsOf: remote)
         let executor = asUnownedTaskExecutor()
         // A budget keeps a busy loop polling epoll now and then (a non-blocking epoll_wait is cheap),
         // so sockets that became ready are not kept waiting behind a long run of jobs.

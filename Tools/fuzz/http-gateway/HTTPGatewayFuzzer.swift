@@ -67,10 +67,7 @@ func compareRequestWithReference(_ parser: HTTPRequestParser, _ input: UnsafeRaw
     } catch {
         reference = .failure(error)
     }
-    switch (fast, reference) {
-    case let (.failure(a), .failure(b)):
-        precondition(a.status == b.status, "request refused with \(a.status) and \(b.status)")
-    case let (.success(a?), .success(b?)):
+    compare(fast, reference, "request") { a, b in
         let headers = b.head.headers
         precondition(a.method == b.head.method && a.target == b.head.target && a.version == b.head.version
                      && a.headLength == b.head.end, "the request line or length differs")
@@ -97,10 +94,6 @@ func compareRequestWithReference(_ parser: HTTPRequestParser, _ input: UnsafeRaw
             let hop = standard.contains(name) || listed.contains(name)
             precondition((line.role == .hopByHop) == hop, "hop-by-hop marking differs for \(name)")
         }
-    case (.success(nil), .success(nil)):
-        break
-    default:
-        preconditionFailure("one reading of a request decided, the other did not: \(fast) vs \(reference)")
     }
 }
 
@@ -166,17 +159,26 @@ func compareWithReference(_ parser: HTTPResponseParser, _ input: UnsafeRawBuffer
     } catch {
         reference = .failure(error)
     }
-    switch (fast, reference) {
-    case let (.failure(a), .failure(b)):
-        precondition(a.status == b.status, "refused with \(a.status) and \(b.status)")
-    case let (.success(a?), .success(b?)):
+    compare(fast, reference, "response") { a, b in
         precondition(a.status == b.status && a.body == b.body && a.keepAlive == b.keepAlive && a.headLength == b.end,
                      "the proxy's reading differs from the reference")
         precondition(a.headers == b.headers, "the fields differ")
+    }
+}
+
+/// Two readings of the same bytes: refused with the same status, both undecided, or both decided and then checked
+/// by `same`.
+func compare<Fast, Reference>(_ fast: Result<Fast?, HTTPParseError>, _ reference: Result<Reference?, HTTPParseError>,
+                              _ what: String, same: (Fast, Reference) -> Void) {
+    switch (fast, reference) {
+    case let (.failure(a), .failure(b)):
+        precondition(a.status == b.status, "\(what) refused with \(a.status) and \(b.status)")
+    case let (.success(a?), .success(b?)):
+        same(a, b)
     case (.success(nil), .success(nil)):
         break
     default:
-        preconditionFailure("one reading decided, the other did not: \(fast) vs \(reference)")
+        preconditionFailure("one reading of a \(what) decided, the other did not: \(fast) vs \(reference)")
     }
 }
 
