@@ -134,7 +134,7 @@ struct ClusterEtcdIntegrationTests {
                         { listeners: [ { name: "etcd", protocol: "tcp", listen: "127.0.0.1:0", backend: "etcd" } ],
                           backends: { etcd: { servers: ["\(etcd.clientAddress)"], probe: { interval: "10s" } } },
                           drain_timeout: "0s" }
-                        """, level: .warn)
+                        """, level: .info)
                     proxies[node] = proxy
                     endpoints[node] = "http://\(try proxy.address("etcd"))"
                 }
@@ -171,6 +171,10 @@ struct ClusterEtcdIntegrationTests {
                         #expect(relays[leader]!.server.cluster.etcdErrors.load(ordering: .relaxed) > 0)
                     }
                 } catch {
+                    // The proxies' logs too: a proxy that does not stop is as much the failure as a node.
+                    for (node, proxy) in proxies.sorted(by: { $0.key < $1.key }) {
+                        Issue.record("\(node)'s etcd proxy log:\n\(proxy.logTail(40))")
+                    }
                     for proxy in proxies.values { _ = try? await proxy.stop() }
                     throw error
                 }
