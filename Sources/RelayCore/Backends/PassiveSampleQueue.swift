@@ -1,13 +1,14 @@
 import RelayIO
 
-/// Observations of real traffic waiting for the Scoreboard, collected without waking anyone.
+/// Hard failures of real traffic (refused or timed-out connects) waiting for the Scoreboard, each with its error.
 ///
 /// Handing each sample to the Scoreboard as it happens cost two thread hops per relayed connection
 /// (about 15% more CPU per connection in the connection-rate benchmark): the forwarding path only
 /// appends here, under an uncontended lock, and `BackendGroupService` drains the queue a few times a
-/// second. Hard failures (a refused connect) are the exception: they wake the drainer at once, since
-/// the failing server must leave the active set before the next connection picks it. The queue is
-/// bounded; past `capacity` new samples are dropped and counted (EWMAs do not need every sample).
+/// second. A queued failure wakes the drainer at once, since the failing server must leave the active set
+/// before the next connection picks it. Soft samples (connect times, times to first byte, answers) do not come
+/// here: they are summed on their server (`PassiveTally`). The queue is bounded; past `capacity` new samples are
+/// dropped and counted.
 final class PassiveSampleQueue: Sendable {
     /// Most samples held between two drains.
     let capacity: Int
