@@ -36,6 +36,15 @@ extension HTTPSyntax {
         return true
     }
 
+    /// Whether `bytes` spell `lower` (lower-case ASCII) in any case.
+    @inline(__always)
+    static func equalsLower(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        let expected = lower.utf8Start
+        for index in 0..<bytes.count where lowercased(bytes[index]) != expected[index] { return false }
+        return true
+    }
+
     /// Whether the bytes in `range` spell `text` with ASCII letters in any case.
     static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: String) -> Bool {
         guard range.count == text.utf8.count else { return false }

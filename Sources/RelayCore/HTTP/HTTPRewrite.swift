@@ -154,7 +154,7 @@ enum HTTPRewrite {
         bytes.append(0x0D)
         bytes.append(0x0A)
         response.head.withUnsafeBufferPointer { head in
-            for line in response.lines where !line.hopByHop {
+            for line in response.lines where line.role != .hopByHop {
                 bytes.append(contentsOf: head[line.start..<line.end])
                 bytes.append(0x0D)
                 bytes.append(0x0A)

@@ -1,29 +1,92 @@
-/// A request head as a proxy sees it: what routing, balancing and forwarding need, where the body starts, and its
-/// field lines as received, each marked with what the proxy does with it, so the head is forwarded by copying
-/// lines instead of rebuilding fields.
-public struct HTTPProxyRequest: Sendable, Equatable {
+/// One field line of a head a proxy forwards: the line (without CRLF), where its name ends, its trimmed value, and
+/// what the proxy does with it.
+public struct HTTPFieldLine: Sendable, Equatable {
     /// What the proxy does with a field line.
     public enum Role: UInt8, Sendable {
         /// Forwarded as it is.
         case plain
-        /// Describes only the client's connection (RFC 9110 §7.6.1: `Connection`, `Keep-Alive`,
+        /// Describes only the connection it came on (RFC 9110 §7.6.1: `Connection`, `Keep-Alive`,
         /// `Proxy-Connection`, `TE`, `Trailer`, `Upgrade`, and the names `Connection` lists): not forwarded.
         case hopByHop
-        /// `X-Forwarded-For`, `Forwarded`, `X-Forwarded-Proto`: the proxy writes its own, extending the first two.
+        /// `X-Forwarded-For`, `Forwarded`, `X-Forwarded-Proto` of a request: the proxy writes its own, extending
+        /// the first two.
         case forwardedFor, forwarded, forwardedProto
-        /// `Host`: forwarded, and named in the proxy's `Forwarded` element.
+        /// A request's `Host`: forwarded, and named in the proxy's `Forwarded` element.
         case host
     }
 
-    /// One field line of `head`: the line (without CRLF), where its name ends, its trimmed value, and its role.
-    public struct Line: Sendable, Equatable {
-        public let start: Int
-        public let end: Int
-        public let colon: Int
-        public let valueStart: Int
-        public let valueEnd: Int
-        public internal(set) var role: Role
+    public let start: Int
+    public let end: Int
+    public let colon: Int
+    public let valueStart: Int
+    public let valueEnd: Int
+    public internal(set) var role: Role
+
+    init(_ range: HTTPRequestParser.FieldRanges, role: Role) {
+        start = range.line.lowerBound
+        end = range.line.upperBound
+        colon = range.name.upperBound
+        valueStart = range.value.lowerBound
+        valueEnd = range.value.upperBound
+        self.role = role
     }
+
+    /// The fields of `head` at `lines`, as strings.
+    static func headers(_ lines: [HTTPFieldLine], in head: [UInt8]) -> HTTPHeaders {
+        HTTPHeaders(lines.map { line in
+            HTTPHeader(name: String(decoding: head[line.start..<line.colon], as: UTF8.self),
+                       value: String(decoding: head[line.valueStart..<line.valueEnd], as: UTF8.self))
+        })
+    }
+}
+
+/// What a head's `Connection` fields say, read token by token without building strings, and the marking of the
+/// hop-by-hop lines that follows from them; shared by requests and responses.
+struct HTTPConnectionTokens {
+    var close = false
+    var keepAlive = false
+    var upgrade = false
+    /// The other names listed, lower case: those fields are hop-by-hop too.
+    var listed: [[UInt8]] = []
+
+    /// Reads one `Connection` field's value.
+    mutating func read(_ bytes: UnsafeRawBufferPointer, _ value: Range<Int>) {
+        HTTPSyntax.forEachListElement(bytes, value) { word in
+            if HTTPSyntax.equalsLower(word, "close") { close = true }
+            else if HTTPSyntax.equalsLower(word, "keep-alive") { keepAlive = true }
+            else if HTTPSyntax.equalsLower(word, "upgrade") { upgrade = true }
+            else { listed.append(word.map(HTTPSyntax.lowercased)) }
+        }
+    }
+
+    /// Whether `name` is always hop-by-hop (besides `Connection` and `Upgrade`, which the parsers read as well).
+    static func isHopByHopName(_ name: UnsafeRawBufferPointer) -> Bool {
+        switch name.count {
+        case 10: HTTPSyntax.equalsLower(name, "keep-alive")
+        case 16: HTTPSyntax.equalsLower(name, "proxy-connection")
+        case 2: HTTPSyntax.equalsLower(name, "te")
+        case 7: HTTPSyntax.equalsLower(name, "trailer")
+        default: false
+        }
+    }
+
+    /// Marks hop-by-hop the lines whose names `Connection` listed.
+    func mark(_ lines: inout [HTTPFieldLine], _ ranges: [HTTPRequestParser.FieldRanges], in bytes: UnsafeRawBufferPointer) {
+        guard !listed.isEmpty else { return }
+        for index in lines.indices where lines[index].role != .hopByHop {
+            if listed.contains(bytes[ranges[index].name].map(HTTPSyntax.lowercased)) { lines[index].role = .hopByHop }
+        }
+    }
+}
+
+/// A request head as a proxy sees it: what routing, balancing and forwarding need, where the body starts, and its
+/// field lines as received, each marked with what the proxy does with it, so the head is forwarded by copying
+/// lines instead of rebuilding fields.
+public struct HTTPProxyRequest: Sendable, Equatable {
+    /// One field line of `head` (see `HTTPFieldLine`).
+    public typealias Line = HTTPFieldLine
+    /// What the proxy does with a field line.
+    public typealias Role = HTTPFieldLine.Role
 
     /// The method, as sent.
     public var method: String
@@ -68,12 +131,7 @@ public struct HTTPProxyRequest: Sendable, Equatable {
     }
 
     /// The header fields, as strings (built on demand: forwarding copies `lines`).
-    public var headers: HTTPHeaders {
-        HTTPHeaders(lines.map { line in
-            HTTPHeader(name: String(decoding: head[line.start..<line.colon], as: UTF8.self),
-                       value: String(decoding: head[line.valueStart..<line.valueEnd], as: UTF8.self))
-        })
-    }
+    public var headers: HTTPHeaders { HTTPFieldLine.headers(lines, in: head) }
 
     /// The value of the first field named `name` (any case), without building the others.
     public func value(of name: String) -> String? {
@@ -122,15 +180,8 @@ public struct HTTPProxyRequest: Sendable, Equatable {
 /// A response head as a proxy sees it: its status and framing, and its field lines as received, each marked when
 /// it is hop-by-hop, so the head can be forwarded by copying lines instead of rebuilding fields.
 public struct HTTPProxyResponse: Sendable, Equatable {
-    /// One field line of `head`: its bytes (without CRLF), where its name ends, and whether it describes only the
-    /// server's connection (RFC 9110 §7.6.1: `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`,
-    /// `Upgrade`, and the names `Connection` lists).
-    public struct Line: Sendable, Equatable {
-        public let start: Int
-        public let end: Int
-        public let colon: Int
-        public internal(set) var hopByHop: Bool
-    }
+    /// One field line of `head` (see `HTTPFieldLine`): `.hopByHop` or `.plain`.
+    public typealias Line = HTTPFieldLine
 
     /// The status code.
     public var status: Int
@@ -155,16 +206,7 @@ public struct HTTPProxyResponse: Sendable, Equatable {
     public var isInterim: Bool { (100..<200).contains(status) && status != 101 }
 
     /// The header fields, as strings (built on demand: forwarding copies `lines`).
-    public var headers: HTTPHeaders {
-        HTTPHeaders(lines.map { line in
-            var valueStart = line.colon + 1
-            var valueEnd = line.end
-            while valueStart < valueEnd, HTTPSyntax.isWhitespace(head[valueStart]) { valueStart += 1 }
-            while valueEnd > valueStart, HTTPSyntax.isWhitespace(head[valueEnd - 1]) { valueEnd -= 1 }
-            return HTTPHeader(name: String(decoding: head[line.start..<line.colon], as: UTF8.self),
-                              value: String(decoding: head[valueStart..<valueEnd], as: UTF8.self))
-        })
-    }
+    public var headers: HTTPHeaders { HTTPFieldLine.headers(lines, in: head) }
 }
 
 extension HTTPRequestParser {
@@ -180,64 +222,48 @@ extension HTTPRequestParser {
         var hostValue: Range<Int>?
         var contentLengths: [String] = []
         var transferEncodings: [String] = []
-        var close = false
-        var keepAliveToken = false
-        var upgradeToken = false
+        var connection = HTTPConnectionTokens()
         var upgradeValue: Range<Int>?
         var expects = false
         var requestID = false
-        var listed: [[UInt8]] = []
         for range in ranges {
             let name = UnsafeRawBufferPointer(rebasing: bytes[range.name])
             var role = HTTPProxyRequest.Role.plain
             switch name.count {
-            case 4 where HTTPResponseParser.equalsLower(name, "host"):
+            case 4 where HTTPSyntax.equalsLower(name, "host"):
                 hostCount += 1
                 if hostValue == nil { hostValue = range.value }
                 role = .host
-            case 14 where HTTPResponseParser.equalsLower(name, "content-length"):
+            case 14 where HTTPSyntax.equalsLower(name, "content-length"):
                 contentLengths.append(HTTPSyntax.string(bytes, range.value))
-            case 17 where HTTPResponseParser.equalsLower(name, "transfer-encoding"):
+            case 17 where HTTPSyntax.equalsLower(name, "transfer-encoding"):
                 transferEncodings.append(HTTPSyntax.string(bytes, range.value))
-            case 10 where HTTPResponseParser.equalsLower(name, "connection"):
+            case 10 where HTTPSyntax.equalsLower(name, "connection"):
                 role = .hopByHop
-                HTTPSyntax.forEachListElement(bytes, range.value) { word in
-                    if HTTPResponseParser.equalsLower(word, "close") { close = true }
-                    else if HTTPResponseParser.equalsLower(word, "keep-alive") { keepAliveToken = true }
-                    else if HTTPResponseParser.equalsLower(word, "upgrade") { upgradeToken = true }
-                    else { listed.append(word.map(HTTPSyntax.lowercased)) }
-                }
-            case 7 where HTTPResponseParser.equalsLower(name, "upgrade"):
+                connection.read(bytes, range.value)
+            case 7 where HTTPSyntax.equalsLower(name, "upgrade"):
                 role = .hopByHop
                 if upgradeValue == nil { upgradeValue = range.value }
-            case 6 where HTTPResponseParser.equalsLower(name, "expect"):
-                if HTTPResponseParser.equalsLower(UnsafeRawBufferPointer(rebasing: bytes[range.value]), "100-continue") {
+            case 6 where HTTPSyntax.equalsLower(name, "expect"):
+                if HTTPSyntax.equalsLower(UnsafeRawBufferPointer(rebasing: bytes[range.value]), "100-continue") {
                     expects = true
                 }
-            case 12 where HTTPResponseParser.equalsLower(name, "x-request-id"):
+            case 12 where HTTPSyntax.equalsLower(name, "x-request-id"):
                 requestID = true
-            case 15 where HTTPResponseParser.equalsLower(name, "x-forwarded-for"):
+            case 15 where HTTPSyntax.equalsLower(name, "x-forwarded-for"):
                 role = .forwardedFor
-            case 9 where HTTPResponseParser.equalsLower(name, "forwarded"):
+            case 9 where HTTPSyntax.equalsLower(name, "forwarded"):
                 role = .forwarded
-            case 17 where HTTPResponseParser.equalsLower(name, "x-forwarded-proto"):
+            case 17 where HTTPSyntax.equalsLower(name, "x-forwarded-proto"):
                 role = .forwardedProto
-            case 10 where HTTPResponseParser.equalsLower(name, "keep-alive"),
-                 16 where HTTPResponseParser.equalsLower(name, "proxy-connection"),
-                 2 where HTTPResponseParser.equalsLower(name, "te"), 7 where HTTPResponseParser.equalsLower(name, "trailer"):
+            case _ where HTTPConnectionTokens.isHopByHopName(name):
                 role = .hopByHop
             default:
                 break
             }
-            lines.append(HTTPProxyRequest.Line(start: range.line.lowerBound, end: range.line.upperBound,
-                                               colon: range.name.upperBound, valueStart: range.value.lowerBound,
-                                               valueEnd: range.value.upperBound, role: role))
+            lines.append(HTTPFieldLine(range, role: role))
         }
-        if !listed.isEmpty {
-            for index in lines.indices where lines[index].role != .hopByHop {
-                if listed.contains(bytes[ranges[index].name].map(HTTPSyntax.lowercased)) { lines[index].role = .hopByHop }
-            }
-        }
+        connection.mark(&lines, ranges, in: bytes)
         let host = hostValue.map { HTTPSyntax.string(bytes, $0) }
         try checkHost(count: hostCount, first: host, version: version)
         let body: HTTPMessageBody
@@ -248,9 +274,10 @@ extension HTTPRequestParser {
         }
         return HTTPProxyRequest(method: HTTPSyntax.string(bytes, method), target: HTTPSyntax.string(bytes, target),
                                 version: version, body: body,
-                                keepAlive: !close && (version == .http1_1 || keepAliveToken), headLength: end,
+                                keepAlive: !connection.close && (version == .http1_1 || connection.keepAlive),
+                                headLength: end,
                                 head: Array(bytes[0..<end]), lines: lines, expectsContinue: expects,
-                                isUpgrade: upgradeValue != nil && upgradeToken,
+                                isUpgrade: upgradeValue != nil && connection.upgrade,
                                 upgrade: upgradeValue.map { HTTPSyntax.string(bytes, $0) },
                                 host: hostValue.map { HTTPProxyRequest.hostName(bytes, $0) }, hasRequestID: requestID)
     }
@@ -268,17 +295,15 @@ extension HTTPResponseParser {
         var lengthError: HTTPParseError?
         var transferCodings: [String] = []
         var sawTransferEncoding = false
-        var close = false
-        var keepAliveToken = false
-        var listed: [[UInt8]] = []
+        var connection = HTTPConnectionTokens()
         var upgrade: String?
         var lines: [HTTPProxyResponse.Line] = []
         lines.reserveCapacity(ranges.count)
         for range in ranges {
             let name = UnsafeRawBufferPointer(rebasing: bytes[range.name])
-            var hop = false
+            var role = HTTPFieldLine.Role.plain
             switch name.count {
-            case 14 where Self.equalsLower(name, "content-length"):
+            case 14 where HTTPSyntax.equalsLower(name, "content-length"):
                 // The first fault in field order, as a list of the values checked one by one would find it.
                 guard lengthError == nil else { break }
                 do throws(HTTPParseError) {
@@ -293,38 +318,27 @@ extension HTTPResponseParser {
                 } catch {
                     lengthError = error
                 }
-            case 17 where Self.equalsLower(name, "transfer-encoding"):
+            case 17 where HTTPSyntax.equalsLower(name, "transfer-encoding"):
                 sawTransferEncoding = true
                 for coding in HTTPSyntax.string(bytes, range.value).split(separator: ",") {
                     let trimmed = HTTPSyntax.trimmingWhitespace(coding).lowercased()
                     if !trimmed.isEmpty { transferCodings.append(trimmed) }
                 }
-            case 10 where Self.equalsLower(name, "connection"):
-                hop = true
-                HTTPSyntax.forEachListElement(bytes, range.value) { word in
-                    if Self.equalsLower(word, "close") { close = true }
-                    else if Self.equalsLower(word, "keep-alive") { keepAliveToken = true }
-                    else { listed.append(word.map(HTTPSyntax.lowercased)) }
-                }
-            case 7 where Self.equalsLower(name, "upgrade"):
-                hop = true
+            case 10 where HTTPSyntax.equalsLower(name, "connection"):
+                role = .hopByHop
+                connection.read(bytes, range.value)
+            case 7 where HTTPSyntax.equalsLower(name, "upgrade"):
+                role = .hopByHop
                 upgrade = HTTPSyntax.string(bytes, range.value)
-            case 10 where Self.equalsLower(name, "keep-alive"), 16 where Self.equalsLower(name, "proxy-connection"),
-                 2 where Self.equalsLower(name, "te"), 7 where Self.equalsLower(name, "trailer"):
-                hop = true
+            case _ where HTTPConnectionTokens.isHopByHopName(name):
+                role = .hopByHop
             default:
                 break
             }
-            lines.append(HTTPProxyResponse.Line(start: range.line.lowerBound, end: range.line.upperBound,
-                                                colon: range.name.upperBound, hopByHop: hop))
+            lines.append(HTTPFieldLine(range, role: role))
         }
-        if !listed.isEmpty {
-            for index in lines.indices where !lines[index].hopByHop {
-                let name = bytes[ranges[index].name].map(HTTPSyntax.lowercased)
-                if listed.contains(name) { lines[index].hopByHop = true }
-            }
-        }
-        var keepAlive = version11 ? !close : keepAliveToken
+        connection.mark(&lines, ranges, in: bytes)
+        var keepAlive = version11 ? !connection.close : connection.keepAlive
         let body: HTTPMessageBody
         if method == "HEAD" || (100..<200).contains(status) || status == 204 || status == 304 {
             body = .none
@@ -344,14 +358,5 @@ extension HTTPResponseParser {
         return HTTPProxyResponse(status: status, reason: reason, version11: version11, body: body,
                                  keepAlive: keepAlive, headLength: position, head: Array(bytes[0..<position]),
                                  lines: lines, upgrade: upgrade)
-    }
-
-    /// Whether `bytes` spell `lower` (lower-case ASCII) in any case.
-    @inline(__always)
-    static func equalsLower(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
-        guard bytes.count == lower.utf8CodeUnitCount else { return false }
-        let expected = lower.utf8Start
-        for index in 0..<bytes.count where HTTPSyntax.lowercased(bytes[index]) != expected[index] { return false }
-        return true
     }
 }
